@@ -1,0 +1,50 @@
+"""Where a number came from: library versions, the device, the code's git commit, UTC timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import platform
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+
+from bench.device import device_name
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@functools.lru_cache(maxsize=1)
+def git_state() -> tuple[str | None, bool | None]:
+    """(commit SHA, dirty flag) of the checkout the code runs from; (None, None) outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return None, None
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, timeout=10)
+        return commit.stdout.strip(), bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def provenance(device: torch.device) -> dict[str, object]:
+    """The provenance fields of the run record for a run on `device`."""
+    commit, dirty = git_state()
+    return {
+        "device": device.type,
+        "device_name": device_name(device),
+        "torch_version": torch.__version__,
+        "torchvision_version": torchvision.__version__,
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "git_commit": commit,
+        "git_dirty": dirty,
+    }

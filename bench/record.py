@@ -1,0 +1,69 @@
+"""The run record: one row per cell, the single schema from which the store and every export are made."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RunRecord:
+    """One cell's configuration, outcome, metrics and provenance. Metrics a run does not measure stay None."""
+
+    # ids
+    run_id: str  # config hash of the cell: its identity in the store
+    task: str  # task registry name
+    method: str  # method registry name
+    seed: int  # the cell's seed (data subset, initialisation, order, method randomness)
+    fraction: float  # share of the profile's training pool used, in (0, 1]
+    profile: str  # smoke | quick | full
+    method_params: str  # JSON of the method's resolved parameters
+    task_params: str  # JSON of the task's parameters
+    train_config: str  # JSON of the resolved training hyperparameters
+    data_variant: str  # which copy of the data was read, e.g. cifar10-jpeg
+    data_checksum: str  # sha256 over the verified data files' sha256s
+    status: str  # ok | failed
+    error: str | None = None  # the failure, for status=failed
+    schema_version: int = SCHEMA_VERSION
+    # sizes
+    n_train: int | None = None  # training examples after pool and fraction
+    n_test: int | None = None  # test examples evaluated
+    # metrics (units and directions in bench/metrics.py)
+    clean_acc: float | None = None
+    fgsm_acc: float | None = None
+    pgd_acc: float | None = None
+    corruption_acc: float | None = None
+    corruption_json: str | None = None  # JSON {corruption: accuracy}
+    fid: float | None = None
+    cas: float | None = None
+    aug_throughput: float | None = None
+    train_throughput: float | None = None
+    gen_fit_s: float | None = None
+    train_s: float | None = None
+    eval_s: float | None = None
+    total_s: float | None = None
+    peak_mem_mb: float | None = None
+    # how the timings were taken
+    timing_warmup_steps: int | None = None  # training steps excluded from train_throughput
+    aug_timing_iters: int | None = None  # timed calls of augment after its warm-up calls
+    # provenance
+    device: str | None = None  # cpu | cuda
+    device_name: str | None = None  # CPU model or GPU name
+    torch_version: str | None = None
+    torchvision_version: str | None = None
+    python_version: str | None = None
+    numpy_version: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None  # uncommitted changes in the checkout at run time
+    started_at: str | None = None  # UTC ISO 8601
+    finished_at: str | None = None  # UTC ISO 8601
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def record_fields() -> list[dataclasses.Field]:
+    return list(dataclasses.fields(RunRecord))

@@ -1,0 +1,119 @@
+"""One generic registry, used twice (methods and tasks), so names, listing and errors behave alike.
+
+An entry is declared by one line in the package's registry module (name, module, summary) so that
+`augbench list` never imports heavy modules; the module itself binds its class with
+`@REGISTRY.register("name")` when it is first needed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from bench.errors import UsageError
+
+T = TypeVar("T")
+
+
+def natural_key(name: str) -> list[Any]:
+    """Sort key that orders `cifar10` before `cifar100` and `x2` before `x10`."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+@dataclass
+class Entry:
+    """A registered name: where its code lives, what it is, and (once imported) the object itself."""
+
+    name: str
+    module: str
+    summary: str
+    obj: Any = None
+
+
+class Registry:
+    """Maps snake_case names to classes or factories, importing each module only when it is used."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def declare(self, name: str, module: str, summary: str) -> None:
+        """Add a name whose code lives in `module`; raises on a duplicate name."""
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise ValueError(f"{self.kind} name {name!r} is not snake_case")
+        if name in self._entries:
+            raise ValueError(f"duplicate {self.kind} name {name!r} (already declared in {self._entries[name].module})")
+        self._entries[name] = Entry(name, module, summary)
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator binding a class or factory to a declared name; a second binding raises."""
+
+        def bind(obj: T) -> T:
+            entry = self._entries.get(name)
+            if entry is None:
+                raise ValueError(f"{self.kind} {name!r} is not declared in the {self.kind} registry")
+            if entry.obj is not None:
+                raise ValueError(f"duplicate {self.kind} name {name!r}: already bound to {entry.obj!r}")
+            if getattr(obj, "__module__", entry.module) != entry.module:
+                raise ValueError(f"{self.kind} {name!r} is declared in {entry.module}, not {obj.__module__}")
+            entry.obj = obj
+            return obj
+
+        return bind
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def get(self, name: str) -> Any:
+        """The object registered as `name`, importing its module on first use."""
+        entry = self._entries.get(name)
+        if entry is None:
+            raise UsageError(self._unknown_message(name))
+        if entry.obj is None:
+            importlib.import_module(entry.module)
+            if entry.obj is None:
+                raise RuntimeError(f"module {entry.module} did not register {self.kind} {name!r}")
+        return entry.obj
+
+    def summary(self, name: str) -> str:
+        """The one-line description given where the name was declared."""
+        self.get_entry(name)
+        return self._entries[name].summary
+
+    def get_entry(self, name: str) -> Entry:
+        if name not in self._entries:
+            raise UsageError(self._unknown_message(name))
+        return self._entries[name]
+
+    def list(self, pattern: str = "*") -> list[str]:
+        """Names matching an fnmatch pattern (`gan*`, `*`), in natural order."""
+        return sorted(fnmatch.filter(self._entries, pattern), key=natural_key)
+
+    def resolve(self, spec: str) -> list[str]:
+        """Expand a comma-separated list of names, patterns and `all`; unknown names raise UsageError."""
+        names: list[str] = []
+        for item in (part.strip() for part in spec.split(",")):
+            if not item:
+                raise UsageError(f"empty {self.kind} name in {spec!r}; valid {self.kind}s: {', '.join(self.list())}")
+            if item == "all":
+                matched = self.list()
+            elif any(ch in item for ch in "*?["):
+                matched = self.list(item)
+                if not matched:
+                    raise UsageError(
+                        f"{self.kind} pattern {item!r} matches nothing; valid {self.kind}s: {', '.join(self.list())}"
+                    )
+            else:
+                self.get_entry(item)
+                matched = [item]
+            names.extend(name for name in matched if name not in names)
+        return names
+
+    def _unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._entries), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown {self.kind} {name!r}{hint}; valid {self.kind}s: {', '.join(self.list())}"

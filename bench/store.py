@@ -1,0 +1,112 @@
+"""The results store: a SQLite file with one row per cell, keyed by the config hash.
+
+The driver is the only writer; each row is written in one transaction, so an interrupted sweep leaves
+either a whole row or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import typing
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from bench.errors import UsageError
+from bench.record import SCHEMA_VERSION, RunRecord, record_fields
+
+DEFAULT_STORE = Path("results/runs.sqlite")
+
+_SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bool: "INTEGER"}
+
+
+def _sql_type(annotation: Any) -> str:
+    hints = typing.get_type_hints(RunRecord)
+    base = [t for t in typing.get_args(hints[annotation]) or (hints[annotation],) if t is not type(None)][0]
+    return _SQL_TYPES[base]
+
+
+class Store:
+    """Open (creating if needed) the store at `path`.
+
+    Raises:
+        UsageError: the path cannot be created or written, is not a store, or has another schema version.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "runs" not in tables:
+                if tables:
+                    raise UsageError(f"store {self.path} is a SQLite file of something else (tables: {', '.join(sorted(tables))})")
+                self._create()
+            elif version != SCHEMA_VERSION:
+                raise UsageError(f"store {self.path} has schema version {version}; this augbench writes version {SCHEMA_VERSION}")
+        except (sqlite3.Error, OSError) as exc:
+            raise UsageError(f"cannot use store {self.path}: {exc}") from None
+
+    def _create(self) -> None:
+        columns = []
+        for f in record_fields():
+            column = f"{f.name} {_sql_type(f.name)}"
+            if f.name == "run_id":
+                column += " PRIMARY KEY"
+            columns.append(column)
+        with self._transaction():
+            self._conn.execute(f"CREATE TABLE runs ({', '.join(columns)})")
+            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def check_writable(self) -> None:
+        """Fail early (before a sweep spends time) when the store cannot be written."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("CREATE TABLE _augbench_write_probe (x)")
+            finally:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise UsageError(f"cannot write store {self.path}: {exc}") from None
+
+    def done_ids(self) -> set[str]:
+        """Config hashes of cells that finished with status ok (failed cells are retried)."""
+        return {r[0] for r in self._conn.execute("SELECT run_id FROM runs WHERE status = 'ok'")}
+
+    def put(self, record: RunRecord) -> None:
+        """Insert or replace the row of `record.run_id`, in one transaction."""
+        values = record.as_dict()
+        names = list(values)
+        placeholders = ", ".join("?" for _ in names)
+        with self._transaction():
+            self._conn.execute(f"INSERT OR REPLACE INTO runs ({', '.join(names)}) VALUES ({placeholders})", [values[n] for n in names])
+
+    def frame(self) -> pd.DataFrame:
+        """All rows as a DataFrame with the record's columns."""
+        frame = pd.read_sql_query("SELECT * FROM runs ORDER BY task, method, fraction, seed", self._conn)
+        if "git_dirty" in frame:
+            frame["git_dirty"] = frame["git_dirty"].map(lambda v: None if pd.isna(v) else bool(v))
+        return frame
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,229 @@
+"""Plan a sweep (validate everything, hash every cell) and execute it locally, one cell after another.
+
+Planning does all checks that can fail on bad input before any cell runs, so a typo costs nothing and
+touches nothing. Executing a cell never raises for a failure of the cell itself: it returns a row
+with status `failed`, and the sweep goes on. The driver is the only writer to the store.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from bench.cell import Cell, canonical_json
+from bench.device import peak_memory_mb, reset_peak_memory
+from bench.errors import UsageError
+from bench.evaluate import accuracy
+from bench.params import apply_overrides, params_to_dict
+from bench.profiles import TrainConfig, get_profile
+from bench.provenance import provenance, utc_now
+from bench.record import RunRecord
+from bench.seeding import seed_everything
+from bench.store import Store
+from bench.timing import measure_throughput
+from bench.trainer import train
+from methods import METHODS
+from methods.base import Method
+from tasks import TASKS
+from tasks.base import DataSource, Task
+from tasks.verify import resolve_data_root
+
+TRAIN_OWNER = "train"  # --param train.KEY=VALUE overrides the training hyperparameters of every task
+
+
+@dataclass
+class SweepSpec:
+    """What the user asked for, as parsed by the CLI (names already expanded)."""
+
+    tasks: list[str]
+    methods: list[str]
+    seeds: list[int]
+    fractions: list[float]
+    profile: str
+    device: torch.device
+    data_dir: str | None = None
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    download: bool = False
+
+
+@dataclass
+class PlannedCell:
+    cell: Cell
+    task: Task
+    method_cls: type
+    method_params: Any
+    train_config: TrainConfig
+    source: DataSource
+
+
+def parse_fractions(text: str) -> list[float]:
+    """Comma-separated fractions, each in (0, 1]."""
+    fractions = []
+    for item in text.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise UsageError(f"bad fraction {item.strip()!r}: fractions are numbers in (0, 1], e.g. 0.1,1") from None
+        if not 0 < value <= 1:
+            raise UsageError(f"fraction {item.strip()} is outside (0, 1]; valid: numbers in (0, 1], e.g. 0.1,1")
+        if value not in fractions:
+            fractions.append(value)
+    return fractions
+
+
+def parse_seeds(text: str) -> list[int]:
+    """`N` means seeds 0..N-1 (N >= 1); `a,b,c` lists seeds explicitly (each >= 0)."""
+    items = [s.strip() for s in text.split(",")]
+    try:
+        values = [int(s) for s in items]
+    except ValueError:
+        raise UsageError(f"bad --seeds {text!r}: give a count N >= 1, or a list of seeds like 0,1,7") from None
+    if len(values) == 1:
+        if values[0] < 1:
+            raise UsageError(f"--seeds {values[0]} is invalid: the number of seeds must be >= 1")
+        return list(range(values[0]))
+    if any(v < 0 for v in values):
+        raise UsageError(f"bad --seeds {text!r}: seeds must be >= 0")
+    return list(dict.fromkeys(values))
+
+
+def check_override_owners(overrides: dict[str, dict[str, str]]) -> None:
+    valid = [TRAIN_OWNER, *TASKS.list(), *METHODS.list()]
+    for owner in overrides:
+        if owner not in valid:
+            raise UsageError(f"unknown --param owner {owner!r}; valid owners: {', '.join(valid)}")
+
+
+def plan(spec: SweepSpec) -> list[PlannedCell]:
+    """Every cell of the sweep, validated and hashed; raises UsageError before anything runs."""
+    get_profile(spec.profile)
+    check_override_owners(spec.overrides)
+    root = resolve_data_root(spec.data_dir)
+    planned: list[PlannedCell] = []
+    for task_name in spec.tasks:
+        task_cls = TASKS.get(task_name)
+        task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
+        if spec.download:
+            task.download(root)
+        source = task.source(root)
+        config = apply_overrides(TrainConfig, spec.overrides.get(TRAIN_OWNER, {}), TRAIN_OWNER, task.train_config(spec.profile))
+        for method_name in spec.methods:
+            method_cls = METHODS.get(method_name)
+            params = apply_overrides(method_cls.Params, spec.overrides.get(method_name, {}), method_name)
+            try:
+                resolved = method_cls(params, task, 0).resolved_params()
+            except ValueError as exc:
+                raise UsageError(f"method {method_name} on task {task_name}: {exc}") from None
+            for fraction in spec.fractions:
+                for seed in spec.seeds:
+                    cell = Cell(
+                        task=task_name, method=method_name, seed=seed, fraction=fraction, profile=spec.profile,
+                        method_params=resolved, task_params=task.params_dict(), train_config=params_to_dict(config),
+                        data_variant=source.variant, data_checksum=source.checksum,
+                    )
+                    planned.append(PlannedCell(cell, task, method_cls, params, config, source))
+    return planned
+
+
+def run_cell(planned: PlannedCell, device: torch.device, progress: bool | None = None) -> RunRecord:
+    """Run one cell end to end and return its row; a failure becomes a row with status `failed`."""
+    cell = planned.cell
+    record = RunRecord(
+        run_id=cell.run_id, task=cell.task, method=cell.method, seed=cell.seed, fraction=cell.fraction,
+        profile=cell.profile, method_params=canonical_json(cell.method_params),
+        task_params=canonical_json(cell.task_params), train_config=canonical_json(cell.train_config),
+        data_variant=cell.data_variant, data_checksum=cell.data_checksum, status="failed",
+        started_at=utc_now(), **provenance(device),
+    )
+    start = time.perf_counter()
+    try:
+        _execute(planned, record, device, progress)
+        record.status = "ok"
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the cell failed; its row says why and the sweep goes on
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+        record.error = f"{type(exc).__name__}: {exc}{where}"
+    record.total_s = time.perf_counter() - start
+    record.finished_at = utc_now()
+    return record
+
+
+def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, progress: bool | None) -> None:
+    cell, task, config = planned.cell, planned.task, planned.train_config
+    reset_peak_memory(device)
+    data = task.load(planned.source, cell.fraction, cell.seed, config, device)
+    record.n_train, record.n_test = len(data.train), len(data.test)
+
+    seed_everything(cell.seed)
+    model = task.classifier(config).to(device)
+    method: Method = planned.method_cls(planned.method_params, task, cell.seed)
+
+    fit_start = time.perf_counter()
+    method.fit(data.train)
+    record.gen_fit_s = time.perf_counter() - fit_start
+
+    stats = train(model, task, data.train, method, config, cell.seed, progress)
+    record.train_s, record.train_throughput = stats.train_s, stats.train_throughput
+    record.timing_warmup_steps = stats.warmup_steps
+
+    eval_start = time.perf_counter()
+    record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size)
+    record.eval_s = time.perf_counter() - eval_start
+
+    # Timed after training, on a real batch, so the measurement cannot change what the model learned.
+    batch = min(config.batch_size, len(data.train))
+    x, y = task.prepare(data.train.x[:batch]), data.train.y[:batch]
+    timing = measure_throughput(lambda: method.augment(x, y, model), batch, device)
+    record.aug_throughput, record.aug_timing_iters = timing.samples_per_s, timing.timed_calls
+    record.peak_mem_mb = peak_memory_mb(device)
+
+
+@dataclass
+class SweepResult:
+    planned: int
+    skipped: int
+    ran: int
+    failed: list[RunRecord]
+
+
+def run_sweep(
+    spec: SweepSpec,
+    store: Store,
+    force: bool = False,
+    progress: bool | None = None,
+    echo: Callable[[str], None] = tqdm.write,
+) -> SweepResult:
+    """Plan, print the plan, then run each cell not already in the store (all of them with `force`)."""
+    cells = plan(spec)
+    store.check_writable()
+    done = set() if force else store.done_ids()
+    todo = [p for p in cells if p.cell.run_id not in done]
+    variants = sorted({f"{p.cell.task}: {p.source.variant} ({p.source.checksum[:12]})" for p in cells})
+    echo(f"plan: {len(cells)} cells ({spec.profile} profile, device {spec.device.type}), "
+         f"{len(cells) - len(todo)} already in {store.path}, {len(todo)} to run")
+    echo("data: " + "; ".join(variants))
+    for planned in {id(p.task): p for p in todo}.values():
+        planned.task.preload(planned.source)
+    failed: list[RunRecord] = []
+    bar = tqdm(todo, desc="cells", unit="cell", disable=None if progress is None else not progress)
+    for planned in bar:
+        bar.set_postfix_str(planned.cell.label())
+        record = run_cell(planned, spec.device, progress)
+        store.put(record)
+        if record.status == "ok":
+            echo(f"  ok      {planned.cell.label()}: clean_acc={record.clean_acc:.4f} "
+                 f"train {record.train_s:.1f}s total {record.total_s:.1f}s")
+        else:
+            failed.append(record)
+            echo(f"  FAILED  {planned.cell.label()}: {record.error}")
+    bar.close()
+    return SweepResult(len(cells), len(cells) - len(todo), len(todo), failed)

@@ -1,0 +1,117 @@
+"""The one training loop every method shares: each batch passes through `method.augment(x, y, model)`."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from bench.device import synchronize
+from bench.profiles import TrainConfig
+from bench.seeding import make_generator
+from methods.base import Method
+from tasks.base import Split, Task
+
+# Steps excluded from train_throughput: the first steps pay for lazy initialisation and allocation.
+WARMUP_STEPS = 5
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the cell is recorded as failed with this message."""
+
+
+@dataclass(frozen=True)
+class TrainStats:
+    train_s: float  # wall seconds of the whole loop, warm-up included
+    train_throughput: float  # samples/s after the warm-up steps, device-synchronised
+    steps: int
+    warmup_steps: int  # steps excluded from the throughput
+    final_loss: float  # mean training loss of the last epoch
+
+
+def lr_at(step: int, total: int, config: TrainConfig) -> float:
+    """Learning-rate multiplier: linear warm-up over `config.warmup` of the steps, then linear decay to 0."""
+    warm = max(1, int(config.warmup * total))
+    if step < warm:
+        return (step + 1) / warm
+    return max(0.0, (total - step) / max(1, total - warm))
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum; no weight decay on norms and biases (they only rescale)."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, nesterov=config.momentum > 0)
+
+
+def train(
+    model: nn.Module,
+    task: Task,
+    train_split: Split,
+    method: Method,
+    config: TrainConfig,
+    seed: int,
+    progress: bool | None = None,
+) -> TrainStats:
+    """Train `model` in place on `train_split`, each batch augmented by `method`.
+
+    Args:
+        progress: show a tqdm bar (None: only on a terminal).
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite.
+    """
+    device = train_split.y.device
+    n = len(train_split)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = make_optimizer(model, config)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_at(step, total_steps, config))
+    order = make_generator(seed, "order")  # on the CPU: index draws are tiny and identical on every device
+    warmup = min(WARMUP_STEPS, total_steps - 1) if total_steps > 1 else 0
+    model.train()
+
+    start = time.perf_counter()
+    timed_start, timed_samples, step = start, 0, 0
+    final_loss = float("nan")
+    bar = tqdm(total=total_steps, desc=f"train {task.name}", unit="step", leave=False, disable=None if progress is None else not progress)
+    for epoch in range(config.epochs):
+        permutation = torch.randperm(n, generator=order).to(device)
+        loss_sum = torch.zeros((), device=device)
+        for i in range(0, n, config.batch_size):
+            if step == warmup:
+                synchronize(device)
+                timed_start, timed_samples = time.perf_counter(), 0
+            index = permutation[i:i + config.batch_size]
+            x, y = method.augment(task.prepare(train_split.x[index]), train_split.y[index], model)
+            loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            loss_sum += loss.detach()
+            timed_samples += len(y)
+            step += 1
+            bar.update()
+        # One host-device sync per epoch, not per step, to catch divergence.
+        final_loss = (loss_sum / steps_per_epoch).item()
+        if not math.isfinite(final_loss):
+            bar.close()
+            raise TrainingDiverged(f"training loss became {final_loss} in epoch {epoch + 1}")
+        bar.set_postfix(epoch=epoch + 1, loss=f"{final_loss:.3f}")
+    synchronize(device)
+    end = time.perf_counter()
+    bar.close()
+    return TrainStats(
+        train_s=end - start,
+        train_throughput=timed_samples / max(end - timed_start, 1e-9),
+        steps=step,
+        warmup_steps=warmup,
+        final_loss=final_loss,
+    )

@@ -1,0 +1,62 @@
+"""What every augmentation method provides to the shared training loop.
+
+A method sees batches on the run's device and returns batches; it never owns the training loop.
+Methods that learn something (a generator) do it in `fit`, before training starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from bench.params import NoParams
+from bench.seeding import make_generator
+from tasks.base import Split, Task
+
+
+class Method:
+    """Base class: subclasses set `Params` (a frozen dataclass) and implement `augment`.
+
+    Args:
+        params: an instance of `Params`; validate it in `__init__` and raise ValueError naming the bad value.
+        task: the task the method runs on (its modality, input range, classic policy).
+        seed: the cell's seed; all randomness comes from generators derived from it.
+    """
+
+    Params: ClassVar[type] = NoParams
+
+    def __init__(self, params: Any, task: Task, seed: int) -> None:
+        self.params = params
+        self.task = task
+        self.seed = seed
+        self._generators: dict[str, torch.Generator] = {}
+
+    def resolved_params(self) -> dict[str, Any]:
+        """The parameters as run (task defaults filled in): what the run record stores and the hash covers."""
+        return dataclasses.asdict(self.params)
+
+    def fit(self, train: Split) -> None:
+        """Learn from the training split before classifier training (generative methods); default: nothing."""
+
+    def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the batch the classifier trains on.
+
+        Args:
+            x: float inputs [N, *task.input_shape] in the task's input range, on the run's device.
+            y: int64 labels [N].
+            model: the classifier being trained (adversarial methods attack it; leave its mode as found).
+
+        Returns:
+            (x', y'): new tensors (the inputs are never modified in place), same device and dtype.
+        """
+        raise NotImplementedError
+
+    def generator(self, device: torch.device) -> torch.Generator:
+        """This method's random stream on `device`, seeded from the cell's seed (one per device)."""
+        key = str(device)
+        if key not in self._generators:
+            self._generators[key] = make_generator(self.seed, f"method:{type(self).__name__}", device)
+        return self._generators[key]

@@ -1,0 +1,166 @@
+"""What every task provides: verified data as device tensors, a classifier, hyperparameters per profile."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.params import NoParams
+from bench.profiles import TrainConfig
+from tasks.splits import stratified_indices
+from tasks.verify import KnownFile, VerifiedFiles, verify_files
+
+# The profile's train pool and test subset are part of the profile, not of the cell: the same for
+# every seed, so seeds vary only the fraction subset, the initialisation and the order.
+POOL_SEED = 0
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One verified variant of a task's data: its name, the files, and a checksum over them."""
+
+    variant: str  # e.g. "mnist-idx", "cifar10-batches", "cifar10-jpeg"
+    files: VerifiedFiles
+
+    @property
+    def checksum(self) -> str:
+        return self.files.checksum
+
+
+@dataclass
+class Split:
+    """Examples of one split, resident on the run's device.
+
+    x: uint8 [N, C, H, W] for image tasks (cheaper to hold and move than floats), float for features.
+    y: int64 [N] class ids.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass
+class TaskData:
+    """The loaded task: train (fraction subset) and test splits, plus where the data came from."""
+
+    train: Split
+    test: Split
+    source: DataSource
+
+
+@dataclass(frozen=True)
+class ClassicPolicy:
+    """Which classic augmentations fit the task's data (set by the task, overridable per run)."""
+
+    padding: int  # pixels of zero padding before a random crop back to the original size
+    flip: bool  # horizontal flips: only where mirroring keeps the label (never for digits)
+
+
+class Normalize(nn.Module):
+    """Per-channel standardisation as the classifier's first layer.
+
+    Keeping it inside the model lets methods and attacks work on inputs in their natural range
+    ([0, 1] pixels), where epsilons are defined and clipping is meaningful.
+    """
+
+    def __init__(self, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class Task:
+    """Base class of a task. Subclasses set the class attributes and implement the abstract methods."""
+
+    name: ClassVar[str]
+    modality: ClassVar[str]  # "image" or "features"
+    num_classes: ClassVar[int]
+    input_shape: ClassVar[tuple[int, ...]]  # one example, as the classifier sees it
+    input_range: ClassVar[tuple[float, float] | None] = (0.0, 1.0)  # valid input values; None: unbounded
+    classic: ClassVar[ClassicPolicy | None] = None
+    Params: ClassVar[type] = NoParams
+
+    def __init__(self, params: Any = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    # --- data -------------------------------------------------------------------------------
+    def source(self, root: Path) -> DataSource:
+        """Find and verify the data files under `root`; raises DataError when they are missing or wrong."""
+        variant, files = self.expected_files(root)
+        return DataSource(variant, verify_files(root, files, self.name))
+
+    def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:
+        """The data variant to use under `root` and the files it needs."""
+        raise NotImplementedError
+
+    def read_arrays(self, source: DataSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """x_train, y_train, x_test, y_test as numpy arrays, from files that `source` verified."""
+        raise NotImplementedError
+
+    def download(self, root: Path) -> None:
+        """Fetch the official files into `root` (needs a network)."""
+        raise NotImplementedError(f"task {self.name} has no download")
+
+    def preload(self, source: DataSource) -> None:
+        """Decode the dataset into memory now, so no cell's timings include the one-off decode."""
+        _cached_arrays(self, source)
+
+    def load(self, source: DataSource, fraction: float, seed: int, config: TrainConfig, device: torch.device) -> TaskData:
+        """The profile's pool, then a stratified `fraction` of it drawn with `seed`, on `device`."""
+        x_train, y_train, x_test, y_test = _cached_arrays(self, source)
+        if config.train_pool is not None and config.train_pool < len(y_train):
+            pool = stratified_indices(y_train, int(config.train_pool), POOL_SEED)
+            x_train, y_train = x_train[pool], y_train[pool]
+        keep = stratified_indices(y_train, float(fraction), seed)
+        if config.test_limit is not None and config.test_limit < len(y_test):
+            test_keep = stratified_indices(y_test, int(config.test_limit), POOL_SEED)
+            x_test, y_test = x_test[test_keep], y_test[test_keep]
+        return TaskData(
+            train=self._to_split(x_train[keep], y_train[keep], device),
+            test=self._to_split(x_test, y_test, device),
+            source=source,
+        )
+
+    def _to_split(self, x: np.ndarray, y: np.ndarray, device: torch.device) -> Split:
+        return Split(torch.from_numpy(np.ascontiguousarray(x)).to(device), torch.from_numpy(y.astype(np.int64)).to(device))
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """A stored batch as classifier input: uint8 pixels become float32 in [0, 1]."""
+        if x.dtype == torch.uint8:
+            return x.float().div_(255.0)
+        return x.float()
+
+    # --- model and training -----------------------------------------------------------------
+    def classifier(self, config: TrainConfig) -> nn.Module:
+        """A freshly initialised classifier (sized by `config.width`) mapping prepared inputs to logits [N, num_classes]."""
+        raise NotImplementedError
+
+    def train_config(self, profile: str) -> TrainConfig:
+        """Training hyperparameters for `profile`."""
+        raise NotImplementedError
+
+    def params_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.params)
+
+
+# Decoded arrays, kept per verified variant so a sweep decodes each dataset once per process.
+_array_memo: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _cached_arrays(task: Task, source: DataSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    key = (source.variant, source.checksum)
+    if key not in _array_memo:
+        _array_memo[key] = task.read_arrays(source)
+    return _array_memo[key]
