@@ -95,6 +95,12 @@ class Store:
         with self._transaction():
             self._conn.execute(f"INSERT OR REPLACE INTO runs ({', '.join(names)}) VALUES ({placeholders})", [values[n] for n in names])
 
+    def records(self) -> list[dict[str, Any]]:
+        """All rows as dicts, missing values as None (pandas would turn them into NaN)."""
+        cursor = self._conn.execute("SELECT * FROM runs ORDER BY task, method, fraction, seed")
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
     def frame(self) -> pd.DataFrame:
         """All rows as a DataFrame with the record's columns."""
         frame = pd.read_sql_query("SELECT * FROM runs ORDER BY task, method, fraction, seed", self._conn)

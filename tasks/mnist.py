@@ -35,7 +35,8 @@ FILES = [
 
 _PROFILES = {
     "smoke": TrainConfig(epochs=1, batch_size=64, lr=0.05, width=8, train_pool=1000, test_limit=1000),
-    "quick": TrainConfig(epochs=2, batch_size=128, lr=0.1, width=16, label_smoothing=0.1),
+    # quick: one epoch at width 16 gives 99.0% in ~10 s on 2 CPU cores (2 epochs: 99.2% in 20 s; width 32: +0.1 for 1.7x time).
+    "quick": TrainConfig(epochs=1, batch_size=128, lr=0.1, width=16, label_smoothing=0.1),
     "full": TrainConfig(epochs=12, batch_size=128, lr=0.1, width=32, label_smoothing=0.1),
 }
 
@@ -50,7 +51,7 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     offset = 4 * len(header)
     if len(raw) != offset + int(np.prod(dims)):
         raise DataError(f"{path}: size {len(raw)} does not match its header dims {dims}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims).copy()  # writable, owned
 
 
 class MnistNet(nn.Module):

@@ -1,0 +1,153 @@
+"""Bad input: one line on stderr naming the bad value and the choices, exit status 2, the store untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.record import RunRecord
+from bench.store import Store
+from conftest import REPO
+
+
+@pytest.fixture
+def existing_store(tmp_path) -> Path:
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        store.put(RunRecord(run_id="feedface00000000", task="mnist", method="none", seed=0, fraction=1.0, profile="smoke",
+                            method_params="{}", task_params="{}", train_config="{}", data_variant="mnist-idx",
+                            data_checksum="0" * 64, status="ok", clean_acc=0.9))
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def corrupted_root(data_root: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "corrupt"
+    for rel in ["SHA256SUMS"] + [f"MNIST/raw/{n}" for n in
+                                 ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(data_root / rel)
+    (root / "MNIST/raw/t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b not the labels")
+    return root
+
+
+BAD_RUNS = {
+    "unknown task": (["--tasks", "mnsit"], ["unknown task 'mnsit'", "did you mean 'mnist'?", "cifar10, mnist"]),
+    "unknown method": (["--methods", "clasic"], ["unknown method 'clasic'", "did you mean 'classic'?", "none"]),
+    "fraction zero": (["--fractions", "0"], ["fraction 0 is outside (0, 1]"]),
+    "fraction above one": (["--fractions", "0.5,1.5"], ["fraction 1.5 is outside (0, 1]"]),
+    "fraction not a number": (["--fractions", "half"], ["bad fraction 'half'"]),
+    "no seeds": (["--seeds", "0"], ["--seeds 0 is invalid", ">= 1"]),
+    "unknown profile": (["--profile", "fast"], ["unknown profile 'fast'", "smoke, quick, full"]),
+    "malformed param": (["--param", "classic.padding"], ["malformed --param 'classic.padding'", "OWNER.KEY=VALUE"]),
+    "unknown param key": (["--param", "classic.pad=2"], ["unknown --param classic.pad", "padding, flip"]),
+    "unknown param owner": (["--param", "gan.ratio=0.5"], ["unknown --param owner 'gan'", "train, cifar10, mnist"]),
+    "badly typed param": (["--param", "classic.padding=wide"], ["bad value 'wide' for --param classic.padding", "int"]),
+    "invalid param value": (["--methods", "classic", "--param", "classic.flip=true", "--tasks", "mnist"],
+                            ["classic.flip=true is invalid for task 'mnist'"]),
+    "unknown device": (["--device", "tpu"], ["unknown device 'tpu'", "auto, cpu, cuda"]),
+    "unknown flag": (["--epochs", "3"], ["unrecognized arguments: --epochs 3"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_RUNS))
+def test_bad_run_input_is_one_line_exit_2_and_leaves_the_store_alone(case, existing_store, capsys):
+    args, expected = BAD_RUNS[case]
+    before = digest(existing_store)
+    status = main(["run", "--profile", "smoke", "--store", str(existing_store), "--no-progress", *args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("augbench: error: "), err
+    for text in expected:
+        assert text in err
+    assert "Traceback" not in err
+    assert digest(existing_store) == before
+
+
+def test_missing_data_files_name_the_root_the_files_and_the_variable(tmp_path, existing_store, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = digest(existing_store)
+    status = main(["run", "--profile", "smoke", "--tasks", "mnist", "--data-dir", str(empty), "--store", str(existing_store)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert str(empty) in err and "t10k-labels-idx1-ubyte.gz" in err and "AUGBENCH_DATA" in err
+    assert digest(existing_store) == before
+
+
+def test_an_unset_data_root_says_how_to_set_it(monkeypatch, existing_store, capsys):
+    monkeypatch.delenv("AUGBENCH_DATA", raising=False)
+    assert main(["run", "--profile", "smoke", "--store", str(existing_store)]) == 2
+    assert "AUGBENCH_DATA" in capsys.readouterr().err
+
+
+def test_a_checksum_mismatch_is_refused(data_root, tmp_path, existing_store, capsys):
+    root = corrupted_root(data_root, tmp_path)
+    before = digest(existing_store)
+    status = main(["run", "--profile", "smoke", "--tasks", "mnist", "--data-dir", str(root), "--store", str(existing_store)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "checksum mismatch" in err and "t10k-labels-idx1-ubyte.gz" in err
+    assert digest(existing_store) == before
+
+
+def test_an_unwritable_store_path_is_refused(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    status = main(["run", "--profile", "smoke", "--tasks", "mnist", "--store", str(blocker / "runs.sqlite")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "cannot use store" in err and "runs.sqlite" in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only files")
+def test_a_read_only_store_is_refused(existing_store, capsys):
+    existing_store.chmod(0o444)
+    assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--store", str(existing_store)]) == 2
+    assert "cannot write store" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_store_is_refused_and_kept(tmp_path, capsys):
+    other = tmp_path / "notes.sqlite"
+    other.write_text("hello")
+    assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--store", str(other)]) == 2
+    assert "cannot use store" in capsys.readouterr().err
+    assert other.read_text() == "hello"
+
+
+def test_python_m_bench_reports_bad_input_without_a_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--tasks", "mnsit", "--store", str(tmp_path / "s.sqlite")],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "did you mean 'mnist'?" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_list_shows_tasks_methods_and_profiles(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("mnist", "cifar10", "none", "classic", "smoke", "quick", "full"):
+        assert name in out
+
+
+def test_help_ends_with_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--help"])
+    assert info.value.code == 0
+    assert "examples:" in capsys.readouterr().out
+
+
+def test_report_without_a_store_is_refused(tmp_path, capsys):
+    assert main(["report", "--store", str(tmp_path / "none.sqlite"), "--output", str(tmp_path / "lb.md")]) == 2
+    assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite").exists()
