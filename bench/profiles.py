@@ -50,6 +50,7 @@ class TrainConfig:
     train_pool: int | None = None  # examples of the train split the profile draws from before the fraction (None: all)
     test_limit: int | None = None  # examples of the test split evaluated (None: the whole official split)
     eval_batch_size: int = 1000  # examples per forward pass in evaluation
+    amp: bool = True  # bf16 autocast of forward passes on CUDA; CPU always runs float32
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size", "width"):

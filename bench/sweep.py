@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from bench.cell import Cell, canonical_json
-from bench.device import peak_memory_mb, reset_peak_memory
+from bench.device import peak_memory_mb, place_model, reset_peak_memory
 from bench.errors import UsageError
 from bench.evaluate import accuracy
 from bench.params import apply_overrides, params_to_dict
@@ -164,7 +164,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     record.n_train, record.n_test = len(data.train), len(data.test)
 
     seed_everything(cell.seed)
-    model = task.classifier(config).to(device)
+    model = place_model(task.classifier(config), device, image_input=task.modality == "image")
     method: Method = planned.method_cls(planned.method_params, task, cell.seed)
 
     fit_start = time.perf_counter()
@@ -176,7 +176,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     record.timing_warmup_steps = stats.warmup_steps
 
     eval_start = time.perf_counter()
-    record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size)
+    record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
     record.eval_s = time.perf_counter() - eval_start
 
     # Timed after training, on a real batch, so the measurement cannot change what the model learned.

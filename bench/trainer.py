@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from bench.device import synchronize
+from bench.device import autocast, synchronize
 from bench.profiles import TrainConfig
 from bench.seeding import make_generator
 from methods.base import Method
@@ -90,7 +90,8 @@ def train(
                 timed_start, timed_samples = time.perf_counter(), 0
             index = permutation[i:i + config.batch_size]
             x, y = method.augment(task.prepare(train_split.x[index]), train_split.y[index], model)
-            loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
+            with autocast(device, config.amp):
+                loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
