@@ -13,6 +13,7 @@ from torch import nn
 
 from bench.params import NoParams
 from bench.profiles import TrainConfig
+from bench.seeding import derive_seed
 from tasks.splits import stratified_indices
 from tasks.verify import KnownFile, VerifiedFiles, verify_files
 
@@ -123,7 +124,7 @@ class Task:
         if config.train_pool is not None and config.train_pool < len(y_train):
             pool = stratified_indices(y_train, int(config.train_pool), POOL_SEED)
             x_train, y_train = x_train[pool], y_train[pool]
-        keep = stratified_indices(y_train, float(fraction), seed)
+        keep = stratified_indices(y_train, float(fraction), derive_seed(seed, "fraction"))
         if config.test_limit is not None and config.test_limit < len(y_test):
             test_keep = stratified_indices(y_test, int(config.test_limit), POOL_SEED)
             x_test, y_test = x_test[test_keep], y_test[test_keep]

@@ -122,13 +122,9 @@ class Cifar10(Task):
         return "cifar10-jpeg", JPEG_FILES
 
     def read_arrays(self, source: DataSource):
-        if source.variant == "cifar10-batches":
-            parts = [_unpickle_batch(source.files.path(f.relpath)) for f in BATCH_FILES]
-            x_train = np.concatenate([x for x, _ in parts[:5]])
-            y_train = np.concatenate([y for _, y in parts[:5]])
-            x_test, y_test = parts[5]
-            return x_train, y_train, x_test, y_test
-        parts = [_load_npz(source.files.path(f.relpath)) for f in JPEG_FILES]
+        batches = source.variant == "cifar10-batches"
+        read, files = (_unpickle_batch, BATCH_FILES) if batches else (_load_npz, JPEG_FILES)
+        parts = [read(source.files.path(f.relpath)) for f in files]  # five train parts, then the test part
         x_train = np.concatenate([x for x, _ in parts[:5]])
         y_train = np.concatenate([y for _, y in parts[:5]])
         x_test, y_test = parts[5]
