@@ -81,8 +81,7 @@ class Registry:
 
     def summary(self, name: str) -> str:
         """The one-line description given where the name was declared."""
-        self.get_entry(name)
-        return self._entries[name].summary
+        return self.get_entry(name).summary
 
     def get_entry(self, name: str) -> Entry:
         if name not in self._entries:

@@ -111,7 +111,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
         if spec.download:
-            task.download(root)
+            task.fetch(root)
         source = task.source(root)
         config = apply_overrides(TrainConfig, spec.overrides.get(TRAIN_OWNER, {}), TRAIN_OWNER, task.train_config(spec.profile))
         for method_name in spec.methods:

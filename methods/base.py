@@ -20,6 +20,9 @@ from tasks.base import Split, Task
 class Method:
     """Base class: subclasses set `Params` (a frozen dataclass) and implement `augment`.
 
+    `__init__` must be cheap: the sweep builds each method once while planning, to validate its
+    parameters before any cell runs. Heavy work (networks, fitting) belongs in `fit`.
+
     Args:
         params: an instance of `Params`; validate it in `__init__` and raise ValueError naming the bad value.
         task: the task the method runs on (its modality, input range, classic policy).

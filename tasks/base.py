@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench.errors import DataError, UsageError
 from bench.params import NoParams
 from bench.profiles import TrainConfig
 from bench.seeding import derive_seed
@@ -111,8 +112,15 @@ class Task:
         raise NotImplementedError
 
     def download(self, root: Path) -> None:
-        """Fetch the official files into `root` (needs a network)."""
-        raise NotImplementedError(f"task {self.name} has no download")
+        """Fetch the official files into `root` when they are not there yet (needs a network)."""
+        raise UsageError(f"task {self.name} has no --download; place its files under {root}")
+
+    def fetch(self, root: Path) -> None:
+        """`download`, with a network failure reported as one line instead of a traceback."""
+        try:
+            self.download(root)
+        except (OSError, RuntimeError) as exc:
+            raise DataError(f"{self.name}: --download into {root} failed: {' '.join(str(exc).split())}") from None
 
     def preload(self, source: DataSource) -> None:
         """Decode the dataset into memory now, so no cell's timings include the one-off decode."""

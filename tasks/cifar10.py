@@ -19,7 +19,7 @@ from bench.errors import DataError
 from bench.profiles import TrainConfig
 from tasks import TASKS
 from tasks.base import ClassicPolicy, DataSource, Normalize, Task
-from tasks.verify import KnownFile
+from tasks.verify import KnownFile, missing_files
 
 BATCHES = "cifar-10-batches-py"
 JPEG = "cifar10-jpeg"
@@ -131,6 +131,8 @@ class Cifar10(Task):
         return x_train, y_train, x_test, y_test
 
     def download(self, root: Path) -> None:
+        if not missing_files(root, BATCH_FILES):
+            return
         from torchvision.datasets import CIFAR10
 
         CIFAR10(str(root), train=True, download=True)

@@ -12,7 +12,7 @@ from bench.errors import DataError
 from bench.profiles import TrainConfig
 from tasks import TASKS
 from tasks.base import ClassicPolicy, DataSource, Normalize, Task
-from tasks.verify import KnownFile
+from tasks.verify import KnownFile, missing_files
 
 RAW = "MNIST/raw"
 
@@ -96,6 +96,8 @@ class Mnist(Task):
         return x_train, y_train, x_test, y_test
 
     def download(self, root: Path) -> None:
+        if not missing_files(root, FILES):
+            return
         from torchvision.datasets import MNIST
 
         for train in (True, False):

@@ -151,3 +151,11 @@ def test_report_without_a_store_is_refused(tmp_path, capsys):
     assert main(["report", "--store", str(tmp_path / "none.sqlite"), "--output", str(tmp_path / "lb.md")]) == 2
     assert "no store at" in capsys.readouterr().err
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_download_leaves_present_files_alone(tmp_path, capsys):
+    # The data root already holds the files: --download must not touch the network or the files.
+    path = tmp_path / "runs.sqlite"
+    assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--methods", "none", "--download",
+                 "--store", str(path), "--no-progress"]) == 0
+    assert "1 ran" in capsys.readouterr().out
