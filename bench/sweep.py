@@ -17,6 +17,7 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
+from bench.cache import cache_root
 from bench.cell import Cell, canonical_json
 from bench.device import peak_memory_mb, place_model, reset_peak_memory
 from bench.errors import UsageError
@@ -30,12 +31,14 @@ from bench.store import Store
 from bench.timing import measure_throughput
 from bench.trainer import train
 from methods import METHODS
-from methods.base import Method
+from methods.base import FitContext, Method
 from tasks import TASKS
 from tasks.base import DataSource, Task
 from tasks.verify import resolve_data_root
 
-TRAIN_OWNER = "train"  # --param train.KEY=VALUE overrides the training hyperparameters of every task
+TRAIN_OWNER = "train"
+IDENTITY_FIELDS = {"run_id", "task", "method", "seed", "fraction", "profile", "method_params", "task_params",
+                   "train_config", "data_variant", "data_checksum", "status", "error", "schema_version"}  # --param train.KEY=VALUE overrides the training hyperparameters of every task
 
 
 @dataclass
@@ -167,8 +170,9 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     model = place_model(task.classifier(config), device, image_input=task.modality == "image")
     method: Method = planned.method_cls(planned.method_params, task, cell.seed)
 
+    context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(), progress=progress)
     fit_start = time.perf_counter()
-    method.fit(data.train)
+    method.fit(data.train, context)
     record.gen_fit_s = time.perf_counter() - fit_start
 
     stats = train(model, task, data.train, method, config, cell.seed, progress)
@@ -177,6 +181,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
 
     eval_start = time.perf_counter()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
+    set_metrics(record, method.evaluate(model, data, context), source=cell.method)
     record.eval_s = time.perf_counter() - eval_start
 
     # Timed after training, on a real batch, so the measurement cannot change what the model learned.
@@ -185,6 +190,14 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     timing = measure_throughput(lambda: method.augment(x, y, model), batch, device)
     record.aug_throughput, record.aug_timing_iters = timing.samples_per_s, timing.timed_calls
     record.peak_mem_mb = peak_memory_mb(device)
+
+
+def set_metrics(record: RunRecord, metrics: dict[str, Any], source: str) -> None:
+    """Copy metrics into the record; a name that is not a record field is a bug in `source`."""
+    for name, value in metrics.items():
+        if not hasattr(record, name) or name in IDENTITY_FIELDS:
+            raise RuntimeError(f"{source} returned {name!r}, which is not a metric field of the run record")
+        setattr(record, name, value)
 
 
 @dataclass

@@ -7,6 +7,8 @@ Methods that learn something (a generator) do it in `fit`, before training start
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -14,7 +16,18 @@ from torch import nn
 
 from bench.params import NoParams
 from bench.seeding import make_generator
-from tasks.base import Split, Task
+from tasks.base import Split, Task, TaskData
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What a method may need beyond its own parameters to fit, cache and judge what it learned."""
+
+    cell: dict[str, Any]  # the cell's identity (task, seed, fraction, profile, data checksum, ...), JSON-ready
+    profile: str  # smoke | quick | full: methods with their own budgets pick them by profile
+    device: torch.device  # the run's device
+    cache_dir: Path  # root of the on-disk cache (AUGBENCH_CACHE, default results/cache)
+    progress: bool | None = None  # show progress bars (None: only on a terminal)
 
 
 class Method:
@@ -41,8 +54,16 @@ class Method:
         """The parameters as run (task defaults filled in): what the run record stores and the hash covers."""
         return dataclasses.asdict(self.params)
 
-    def fit(self, train: Split) -> None:
-        """Learn from the training split before classifier training (generative methods); default: nothing."""
+    def fit(self, train: Split, context: FitContext) -> None:
+        """Learn from the training split (exactly the examples the classifier sees) before training starts.
+
+        Generative methods train or load their generator here; the default does nothing.
+        Raise an exception (e.g. on a NaN loss) to fail the cell: its row records the message.
+        """
+
+    def evaluate(self, model: nn.Module, data: TaskData, context: FitContext) -> dict[str, Any]:
+        """Metrics only this method can give (e.g. FID and CAS of a generator), as {record field: value}."""
+        return {}
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the batch the classifier trains on.
