@@ -28,6 +28,7 @@ class Cell:
     method_params: dict[str, Any] = field(hash=False)
     task_params: dict[str, Any] = field(hash=False)
     train_config: dict[str, Any] = field(hash=False)
+    eval_config: dict[str, Any] = field(hash=False)
     data_variant: str = ""
     data_checksum: str = ""
 
@@ -42,6 +43,7 @@ class Cell:
             "method_params": self.method_params,
             "task_params": self.task_params,
             "train_config": self.train_config,
+            "eval_config": self.eval_config,
             "data_variant": self.data_variant,
             "data_checksum": self.data_checksum,
         }

@@ -23,6 +23,7 @@ class RunRecord:
     method_params: str  # JSON of the method's resolved parameters
     task_params: str  # JSON of the task's parameters
     train_config: str  # JSON of the resolved training hyperparameters
+    eval_config: str  # JSON of the resolved robustness-evaluation settings
     data_variant: str  # which copy of the data was read, e.g. cifar10-jpeg
     data_checksum: str  # sha256 over the verified data files' sha256s
     status: str  # ok | failed

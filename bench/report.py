@@ -8,6 +8,8 @@ import pandas as pd
 from tabulate import tabulate
 
 GROUP = ["profile", "task", "data_variant", "fraction"]
+# Accuracy metrics shown as columns wherever a table has them (robustness; generative metrics add more).
+OPTIONAL_ACCURACIES = {"fgsm_acc": "FGSM %", "pgd_acc": "PGD %", "corruption_acc": "corrupt %"}
 
 
 def method_labels(rows: pd.DataFrame) -> pd.Series:
@@ -30,7 +32,9 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     ok["label"] = method_labels(ok)
     grouped = ok.groupby(GROUP + ["label"], sort=True)
+    optional = {f"{m}_mean": (m, "mean") for m in OPTIONAL_ACCURACIES if m in ok and ok[m].notna().any()}
     summary = grouped.agg(
+        **optional,
         clean_mean=("clean_acc", "mean"),
         clean_std=("clean_acc", "std"),  # sample std (ddof=1): NaN for one seed
         seeds=("seed", "nunique"),
@@ -64,6 +68,7 @@ def leaderboard_markdown(rows: pd.DataFrame) -> str:
         return "\n".join(lines + ["No runs in the store yet: run `augbench run` (or `make bench`) first.", ""])
     lines += [
         "Clean accuracy on the task's official test split: mean ± sample std over seeds (std shown for 2+ seeds).",
+        "FGSM / PGD: accuracy under L-inf attacks at the task's epsilon; corrupt: mean accuracy over the task's corruptions.",
         "Aug throughput: samples/s of the method's augment on the run's device; train and total: seconds per run (mean).",
         "",
     ]
@@ -74,12 +79,15 @@ def leaderboard_markdown(rows: pd.DataFrame) -> str:
         n_train = int(table["n_train"].iloc[0])
         lines.append(f"## {task} ({variant}), fraction {fraction:g} ({n_train} train examples), profile {profile}")
         lines.append("")
+        extra = [m for m in OPTIONAL_ACCURACIES if f"{m}_mean" in table and table[f"{m}_mean"].notna().any()]
         body = [
-            [r.label, _acc(r.clean_mean, r.clean_std), r.seeds, _throughput(r.aug_throughput), f"{r.train_s:.1f}", f"{r.total_s:.1f}"]
-            for r in table.itertuples()
+            [r["label"], _acc(r["clean_mean"], r["clean_std"])]
+            + ["–" if pd.isna(r[f"{m}_mean"]) else f"{100 * r[f'{m}_mean']:.2f}" for m in extra]
+            + [r["seeds"], _throughput(r["aug_throughput"]), f"{r['train_s']:.1f}", f"{r['total_s']:.1f}"]
+            for _, r in table.iterrows()
         ]
-        lines.append(tabulate(body, headers=["method", "clean acc %", "seeds", "aug samples/s", "train s", "total s"],
-                              tablefmt="github", disable_numparse=True))
+        headers = ["method", "clean acc %"] + [OPTIONAL_ACCURACIES[m] for m in extra] + ["seeds", "aug samples/s", "train s", "total s"]
+        lines.append(tabulate(body, headers=headers, tablefmt="github", disable_numparse=True))
         lines.append("")
     lines += _provenance(rows)
     failed = rows[rows["status"] != "ok"]

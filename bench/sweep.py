@@ -26,6 +26,7 @@ from bench.params import apply_overrides, params_to_dict
 from bench.profiles import TrainConfig, get_profile
 from bench.provenance import provenance, utc_now
 from bench.record import RunRecord
+from bench.robustness import PROFILE_CONFIGS, RobustnessConfig, evaluate_robustness
 from bench.seeding import seed_everything
 from bench.store import Store
 from bench.timing import measure_throughput
@@ -36,9 +37,14 @@ from tasks import TASKS
 from tasks.base import DataSource, Task
 from tasks.verify import resolve_data_root
 
-TRAIN_OWNER = "train"
+TRAIN_OWNER = "train"  # --param train.KEY=VALUE overrides the training hyperparameters of every task
+ROBUST_OWNER = "robust"  # --param robust.KEY=VALUE overrides how robustness is measured
 IDENTITY_FIELDS = {"run_id", "task", "method", "seed", "fraction", "profile", "method_params", "task_params",
-                   "train_config", "data_variant", "data_checksum", "status", "error", "schema_version"}  # --param train.KEY=VALUE overrides the training hyperparameters of every task
+                   "train_config", "eval_config", "data_variant", "data_checksum", "status", "error", "schema_version"}  # set by the driver, never by a metric
+
+
+class RobustnessCheckFailed(RuntimeError):
+    """A sanity check of the robustness evaluation failed: the cell's numbers cannot be trusted."""
 
 
 @dataclass
@@ -63,6 +69,7 @@ class PlannedCell:
     method_cls: type
     method_params: Any
     train_config: TrainConfig
+    eval_config: RobustnessConfig
     source: DataSource
 
 
@@ -98,7 +105,7 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def check_override_owners(overrides: dict[str, dict[str, str]]) -> None:
-    valid = [TRAIN_OWNER, *TASKS.list(), *METHODS.list()]
+    valid = [TRAIN_OWNER, ROBUST_OWNER, *TASKS.list(), *METHODS.list()]
     for owner in overrides:
         if owner not in valid:
             raise UsageError(f"unknown --param owner {owner!r}; valid owners: {', '.join(valid)}")
@@ -109,6 +116,8 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     get_profile(spec.profile)
     check_override_owners(spec.overrides)
     root = resolve_data_root(spec.data_dir)
+    eval_config = apply_overrides(RobustnessConfig, spec.overrides.get(ROBUST_OWNER, {}), ROBUST_OWNER,
+                                  PROFILE_CONFIGS[spec.profile])
     planned: list[PlannedCell] = []
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
@@ -119,7 +128,8 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
         config = apply_overrides(TrainConfig, spec.overrides.get(TRAIN_OWNER, {}), TRAIN_OWNER, task.train_config(spec.profile))
         for method_name in spec.methods:
             method_cls = METHODS.get(method_name)
-            params = apply_overrides(method_cls.Params, spec.overrides.get(method_name, {}), method_name)
+            params = apply_overrides(method_cls.Params, spec.overrides.get(method_name, {}), method_name,
+                                     method_cls.default_params(spec.profile, task))
             try:
                 resolved = method_cls(params, task, 0).resolved_params()
             except ValueError as exc:
@@ -129,9 +139,10 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
                     cell = Cell(
                         task=task_name, method=method_name, seed=seed, fraction=fraction, profile=spec.profile,
                         method_params=resolved, task_params=task.params_dict(), train_config=params_to_dict(config),
+                        eval_config=params_to_dict(eval_config),
                         data_variant=source.variant, data_checksum=source.checksum,
                     )
-                    planned.append(PlannedCell(cell, task, method_cls, params, config, source))
+                    planned.append(PlannedCell(cell, task, method_cls, params, config, eval_config, source))
     return planned
 
 
@@ -142,6 +153,7 @@ def run_cell(planned: PlannedCell, device: torch.device, progress: bool | None =
         run_id=cell.run_id, task=cell.task, method=cell.method, seed=cell.seed, fraction=cell.fraction,
         profile=cell.profile, method_params=canonical_json(cell.method_params),
         task_params=canonical_json(cell.task_params), train_config=canonical_json(cell.train_config),
+        eval_config=canonical_json(cell.eval_config),
         data_variant=cell.data_variant, data_checksum=cell.data_checksum, status="failed",
         started_at=utc_now(), **provenance(device),
     )
@@ -181,6 +193,8 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
 
     eval_start = time.perf_counter()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
+    robustness = evaluate_robustness(model, task, data.test, planned.eval_config)
+    set_metrics(record, robustness.metrics, source="robustness evaluation")
     set_metrics(record, method.evaluate(model, data, context), source=cell.method)
     record.eval_s = time.perf_counter() - eval_start
 
@@ -190,6 +204,8 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     timing = measure_throughput(lambda: method.augment(x, y, model), batch, device)
     record.aug_throughput, record.aug_timing_iters = timing.samples_per_s, timing.timed_calls
     record.peak_mem_mb = peak_memory_mb(device)
+    if robustness.problems:  # the metrics stay in the row, for diagnosis
+        raise RobustnessCheckFailed("; ".join(robustness.problems))
 
 
 def set_metrics(record: RunRecord, metrics: dict[str, Any], source: str) -> None:

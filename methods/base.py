@@ -50,6 +50,12 @@ class Method:
         self.seed = seed
         self._generators: dict[str, torch.Generator] = {}
 
+    @classmethod
+    def default_params(cls, profile: str, task: Task) -> Any:
+        """The parameters a profile runs with before CLI overrides; a method whose cost must fit the
+        profile's budget (an attack's step count, a generator's training steps) picks them here."""
+        return cls.Params()
+
     def resolved_params(self) -> dict[str, Any]:
         """The parameters as run (task defaults filled in): what the run record stores and the hash covers."""
         return dataclasses.asdict(self.params)

@@ -92,6 +92,9 @@ class Task:
     input_shape: ClassVar[tuple[int, ...]]  # one example, as the classifier sees it
     input_range: ClassVar[tuple[float, float] | None] = (0.0, 1.0)  # valid input values; None: unbounded
     classic: ClassVar[ClassicPolicy | None] = None
+    attack_eps: ClassVar[float]  # the standard L-inf radius of FGSM/PGD, in input units (pixels in [0, 1])
+    sanity_eps: ClassVar[float] = 1.0  # a radius at which PGD must break any classifier (it spans the input range)
+    corruptions: ClassVar[tuple[str, ...]] = ()  # names in bench.corruptions, applied to the test split
     Params: ClassVar[type] = NoParams
 
     def __init__(self, params: Any = None) -> None:

@@ -17,6 +17,7 @@ from torch import nn
 
 from bench.errors import DataError
 from bench.profiles import TrainConfig
+from bench.corruptions import IMAGE_CORRUPTIONS
 from tasks import TASKS
 from tasks.base import ClassicPolicy, DataSource, Normalize, Task
 from tasks.verify import KnownFile, missing_files
@@ -111,6 +112,8 @@ class Cifar10(Task):
     num_classes = 10
     input_shape = (3, 32, 32)
     classic = ClassicPolicy(padding=4, flip=True)
+    attack_eps = 8 / 255  # Madry et al. 2018; RobustBench
+    corruptions = IMAGE_CORRUPTIONS
     Params = Cifar10Params
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:

@@ -10,6 +10,7 @@ from torch import nn
 
 from bench.errors import DataError
 from bench.profiles import TrainConfig
+from bench.corruptions import IMAGE_CORRUPTIONS
 from tasks import TASKS
 from tasks.base import ClassicPolicy, DataSource, Normalize, Task
 from tasks.verify import KnownFile, missing_files
@@ -83,6 +84,8 @@ class Mnist(Task):
     num_classes = 10
     input_shape = (1, 28, 28)
     classic = ClassicPolicy(padding=2, flip=False)
+    attack_eps = 0.3  # Madry et al. 2018
+    corruptions = IMAGE_CORRUPTIONS
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:
         return "mnist-idx", FILES

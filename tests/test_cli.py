@@ -21,7 +21,7 @@ def existing_store(tmp_path) -> Path:
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:
         store.put(RunRecord(run_id="feedface00000000", task="mnist", method="none", seed=0, fraction=1.0, profile="smoke",
-                            method_params="{}", task_params="{}", train_config="{}", data_variant="mnist-idx",
+                            method_params="{}", task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx",
                             data_checksum="0" * 64, status="ok", clean_acc=0.9))
     return path
 
@@ -50,11 +50,19 @@ BAD_RUNS = {
     "unknown profile": (["--profile", "fast"], ["unknown profile 'fast'", "smoke, quick, full"]),
     "malformed param": (["--param", "classic.padding"], ["malformed --param 'classic.padding'", "OWNER.KEY=VALUE"]),
     "unknown param key": (["--param", "classic.pad=2"], ["unknown --param classic.pad", "padding, flip"]),
-    "unknown param owner": (["--param", "gan.ratio=0.5"], ["unknown --param owner 'gan'", "train, cifar10, mnist"]),
+    "unknown param owner": (["--param", "nosuch.ratio=0.5"], ["unknown --param owner 'nosuch'", "train, robust, cifar10, mnist"]),
     "badly typed param": (["--param", "classic.padding=wide"], ["bad value 'wide' for --param classic.padding", "int"]),
     "invalid param value": (["--methods", "classic", "--param", "classic.flip=true", "--tasks", "mnist"],
                             ["classic.flip=true is invalid for task 'mnist'"]),
     "unknown device": (["--device", "tpu"], ["unknown device 'tpu'", "auto, cpu, cuda"]),
+    "negative attack epsilon": (["--methods", "adversarial", "--param", "adversarial.eps=-0.1"],
+                                ["adversarial.eps=-0.1 is invalid", ">= 0"]),
+    "attack steps below one": (["--methods", "adversarial", "--param", "adversarial.steps=0"],
+                               ["adversarial.steps=0 is invalid", ">= 1"]),
+    "unknown attack": (["--methods", "adversarial", "--param", "adversarial.attack=cw"],
+                       ["bad value 'cw' for --param adversarial.attack", "pgd|fgsm_rs"]),
+    "negative evaluation epsilon": (["--param", "robust.eps=-1"], ["robust.eps=-1.0 is invalid", ">= 0"]),
+    "evaluation steps below one": (["--param", "robust.pgd_steps=0"], ["robust.pgd_steps=0 is invalid", ">= 1"]),
     "unknown flag": (["--epochs", "3"], ["unrecognized arguments: --epochs 3"]),
 }
 

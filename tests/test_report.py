@@ -13,7 +13,7 @@ from bench.store import Store
 def record(method: str, seed: int, acc: float, status: str = "ok", params: str = "{}", **extra) -> RunRecord:
     return RunRecord(
         run_id=f"{method}{seed}{params}{status}", task="mnist", method=method, seed=seed, fraction=1.0, profile="quick",
-        method_params=params, task_params="{}", train_config="{}", data_variant="mnist-idx", data_checksum="c" * 64,
+        method_params=params, task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx", data_checksum="c" * 64,
         status=status, clean_acc=acc if status == "ok" else None, aug_throughput=1500.0, train_s=10.0, total_s=12.0,
         n_train=60000, device_name="test cpu", torch_version="2.11.0", torchvision_version="0.26.0",
         python_version="3.11", git_commit="abcdef1234567", git_dirty=False, finished_at="2026-11-20T00:00:00+00:00",
@@ -57,3 +57,12 @@ def test_report_command_writes_the_leaderboard(tmp_path, capsys):
 
 def test_an_empty_store_gives_a_helpful_leaderboard():
     assert "No runs in the store yet" in leaderboard_markdown(pd.DataFrame())
+
+
+def test_robustness_columns_appear_where_rows_have_them():
+    plain = leaderboard_markdown(frame([record("none", 0, 0.98)]))
+    assert "PGD %" not in plain
+    robust = leaderboard_markdown(frame([record("none", 0, 0.98, fgsm_acc=0.4, pgd_acc=0.1, corruption_acc=0.9)]))
+    header = next(line for line in robust.splitlines() if line.startswith("| method"))
+    assert "FGSM %" in header and "PGD %" in header and "corrupt %" in header
+    assert "| 10.00 " in robust and "| 90.00 " in robust

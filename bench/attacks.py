@@ -1,0 +1,91 @@
+"""L-inf FGSM and PGD, batched on the device, against a model in eval mode, inside the valid input range.
+
+Both work in input units (pixels in [0, 1] for images: normalisation is the classifier's first layer),
+so an epsilon means the same thing for every method. Gradients are taken with respect to the input
+only (`torch.autograd.grad`), so attacking never touches the model's parameter gradients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ATTACKS = ("fgsm", "pgd")
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """Run the block with the model in eval mode (frozen batch-norm statistics), then restore its mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
+def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        loss = F.cross_entropy(model(x), y)
+        (grad,) = torch.autograd.grad(loss, x)
+    return grad
+
+
+def _project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, input_range: tuple[float, float] | None) -> torch.Tensor:
+    x_adv = torch.max(torch.min(x_adv, x + eps), x - eps)
+    return x_adv if input_range is None else x_adv.clamp(*input_range)
+
+
+def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
+         input_range: tuple[float, float] | None = (0.0, 1.0)) -> torch.Tensor:
+    """One signed-gradient step of size `eps` (Goodfellow et al. 2015).
+
+    Args:
+        x: inputs [N, ...] in `input_range`; y: int64 labels [N].
+    Returns:
+        adversarial inputs [N, ...], within `eps` (L-inf) of `x` and inside `input_range`.
+    """
+    with eval_mode(model):
+        step = eps * _input_gradient(model, x, y).sign()
+    return _project(x + step, x, eps, input_range).detach()
+
+
+def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float, steps: int,
+        generator: torch.Generator, input_range: tuple[float, float] | None = (0.0, 1.0),
+        random_start: bool = True) -> torch.Tensor:
+    """Projected gradient descent on the loss (Madry et al. 2018): a uniform random start in the
+    eps-ball, then `steps` signed steps of size `alpha`, each projected back into the ball and the range.
+    """
+    with eval_mode(model):
+        x_adv = x
+        if random_start:
+            noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            x_adv = _project(x + (2 * noise - 1) * eps, x, eps, input_range)
+        for _ in range(steps):
+            x_adv = _project(x_adv + alpha * _input_gradient(model, x_adv, y).sign(), x, eps, input_range)
+    return x_adv.detach()
+
+
+def fgsm_random_start(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float,
+                      generator: torch.Generator, input_range: tuple[float, float] | None = (0.0, 1.0)) -> torch.Tensor:
+    """FGSM from a uniform random start with step `alpha` (Wong et al. 2020, "Fast is better than free")."""
+    return pgd(model, x, y, eps, alpha, 1, generator, input_range, random_start=True)
+
+
+def default_pgd_alpha(eps: float, steps: int) -> float:
+    """Madry et al.'s rule of thumb: steps of 2.5 * eps / steps let PGD cross the ball and come back."""
+    return 2.5 * eps / steps
+
+
+def validate_attack(eps: float, steps: int, where: str) -> None:
+    """ValueError naming the bad value (`where` prefixes it, e.g. "adversarial.") when an epsilon is
+    negative or a step count below one."""
+    if not eps >= 0:
+        raise ValueError(f"{where}eps={eps} is invalid: it must be >= 0")
+    if steps < 1:
+        raise ValueError(f"{where}steps={steps} is invalid: it must be >= 1")

@@ -1,0 +1,91 @@
+"""FGSM and PGD: inside the epsilon ball and the valid range, and ordered PGD <= FGSM <= clean."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bench.attacks import fgsm, fgsm_random_start, pgd
+from bench.evaluate import accuracy
+from bench.profiles import TrainConfig
+from bench.trainer import train
+from methods.none import NoAugmentation
+from tasks import TASKS
+from tasks.base import Split
+
+EPS = 0.3
+
+
+@pytest.fixture(scope="module")
+def mnist_model(sources):
+    """A smoke-trained MNIST CNN and 500 real test examples (inputs in [0, 1])."""
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=500)
+    data = task.load(sources["mnist"], 1.0, 0, config, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = task.classifier(config)
+    train(model, task, data.train, NoAugmentation(NoAugmentation.Params(), task, 0), config, seed=0, progress=False)
+    model.eval()
+    return task, model, task.prepare(data.test.x), data.test.y
+
+
+def acc(model, x, y) -> float:
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+@pytest.mark.parametrize("attack", ["fgsm", "pgd", "fgsm_rs"])
+def test_adversarial_inputs_stay_in_the_ball_and_the_range(mnist_model, attack):
+    task, model, x, y = mnist_model
+    generator = torch.Generator().manual_seed(0)
+    if attack == "fgsm":
+        x_adv = fgsm(model, x, y, EPS)
+    elif attack == "pgd":
+        x_adv = pgd(model, x, y, EPS, 0.05, 10, generator)
+    else:
+        x_adv = fgsm_random_start(model, x, y, EPS, 1.25 * EPS, generator)
+    assert x_adv.shape == x.shape and x_adv.dtype == x.dtype
+    assert (x_adv - x).abs().max() <= EPS + 1e-6
+    assert x_adv.min() >= 0 and x_adv.max() <= 1
+    assert (x_adv - x).abs().max() > EPS / 2, "the attack did not move the input"
+
+
+def test_pgd_is_at_most_fgsm_is_at_most_clean(mnist_model):
+    task, model, x, y = mnist_model
+    clean = acc(model, x, y)
+    fgsm_acc = acc(model, fgsm(model, x, y, EPS), y)
+    pgd_acc = acc(model, pgd(model, x, y, EPS, 2.5 * EPS / 10, 10, torch.Generator().manual_seed(0)), y)
+    assert clean > 0.8
+    assert pgd_acc <= fgsm_acc <= clean
+    assert fgsm_acc < clean - 0.1  # an undefended model loses real accuracy at eps 0.3
+
+
+def test_attacks_restore_the_model_mode_and_leave_parameter_gradients_alone(mnist_model):
+    task, model, x, y = mnist_model
+    model.train()
+    model.zero_grad(set_to_none=True)
+    pgd(model, x[:32], y[:32], EPS, 0.1, 3, torch.Generator().manual_seed(0))
+    assert model.training
+    assert all(p.grad is None for p in model.parameters())
+    model.eval()
+
+
+def test_pgd_is_seeded(mnist_model):
+    task, model, x, y = mnist_model
+    a = pgd(model, x[:64], y[:64], EPS, 0.1, 3, torch.Generator().manual_seed(1))
+    b = pgd(model, x[:64], y[:64], EPS, 0.1, 3, torch.Generator().manual_seed(1))
+    c = pgd(model, x[:64], y[:64], EPS, 0.1, 3, torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_robustness_evaluation_and_its_sanity_checks_pass_on_a_real_model(mnist_model):
+    from bench.robustness import RobustnessConfig, evaluate_robustness
+
+    task, model, x, y = mnist_model
+    test = Split((x * 255).round().to(torch.uint8), y)
+    result = evaluate_robustness(model, task, test, RobustnessConfig(samples=300, pgd_steps=5, check_samples=100))
+    assert result.problems == []
+    m = result.metrics
+    assert 0 <= m["pgd_acc"] <= m["fgsm_acc"] <= 1
+    assert 0 < m["corruption_acc"] <= 1
+    assert set(__import__("json").loads(m["corruption_json"])) == set(task.corruptions)
