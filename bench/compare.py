@@ -115,6 +115,7 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be in (0, 1), got {alpha}")
     limits = tolerances(tolerance_overrides)
+    every = {"BASE": base, "CUR": cur}
     base = base[base["status"] == "ok"]
     cur = cur[cur["status"] == "ok"]
     base_profiles, cur_profiles = sorted(set(base["profile"])), sorted(set(cur["profile"]))
@@ -126,6 +127,8 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
         identity = CROSS_PROFILE_IDENTITY
         notes.append(f"Profiles differ (BASE {', '.join(base_profiles)}, CUR {', '.join(cur_profiles)}): "
                      "cells matched ignoring profile and training config.")
+    failed = {side: set(rows.loc[rows["status"] != "ok", identity].itertuples(index=False, name=None))
+              for side, rows in every.items()}
     base_groups = dict(list(base.groupby(identity, sort=True, dropna=False)))
     cur_groups = dict(list(cur.groupby(identity, sort=True, dropna=False)))
     common = sorted(set(base_groups) & set(cur_groups), key=str)
@@ -135,7 +138,10 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
     labels = _labels(pd.concat([base, cur]), identity)
     changes, missing = [], []
     for key in sorted(set(base_groups) ^ set(cur_groups), key=str):
-        missing.append((labels[key], "only in BASE" if key in base_groups else "only in CUR"))
+        absent_from = "CUR" if key in base_groups else "BASE"
+        # A cell that ran but failed is worth telling apart from one that was not run.
+        why = f"failed in {absent_from}" if key in failed[absent_from] else f"only in {'BASE' if absent_from == 'CUR' else 'CUR'}"
+        missing.append((labels[key], why))
     for key in common:
         b_rows, c_rows = base_groups[key], cur_groups[key]
         for name, limit in limits.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from tabulate import tabulate
@@ -42,7 +42,6 @@ class Leaderboard:
     failed: Table | None = None
     cells: Table | None = None
     empty: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def leaderboard_metrics(rows: pd.DataFrame) -> list[Metric]:

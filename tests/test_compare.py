@@ -111,3 +111,12 @@ def test_one_seed_per_side_is_judged_by_tolerance_alone():
     assert {c.status for c in compare(base, small).changes if c.metric.name == "clean_acc"} == {"unchanged"}
     verdict = [c for c in compare(base, large).changes if c.metric.name == "clean_acc"][0]
     assert verdict.status == "regressed" and pd.isna(verdict.p)
+
+
+def test_a_cell_that_failed_is_told_apart_from_one_not_run():
+    base = read_rows(GOLDEN / "base.json")
+    cur = base.copy()
+    cur.loc[cur["task"] == "cifar10", "status"] = "failed"
+    result = compare(base, cur)
+    assert [(cell[0], where) for cell, where in result.missing] == [("cifar10", "failed in CUR")]
+    assert not result.regressed
