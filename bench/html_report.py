@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 from tabulate import tabulate
@@ -26,6 +27,11 @@ figure img { max-width: 36em; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
 .provenance { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em 1.5em; }
 """
+
+
+def _inline(text: str) -> str:
+    """Escaped text with the notes' markdown `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def _table(table: Table, level: int = 2) -> str:
@@ -47,7 +53,7 @@ def render_html(board: Leaderboard, images: list[Path], generated_at: str | None
     if board.empty:
         parts.append("<p>No runs in the store yet: run <code>augbench run</code> (or <code>make bench</code>) first.</p>")
     else:
-        parts.append("<ul>" + "".join(f"<li>{html.escape(note)}</li>" for note in board.notes) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{_inline(note)}</li>" for note in board.notes) + "</ul>")
         parts += [_table(t) for t in board.tables]
     plots = [p for p in images if not p.name.startswith("samples-")]
     samples = [p for p in images if p.name.startswith("samples-")]
