@@ -83,7 +83,7 @@ def _verdict(metric: Metric, base: Interval, cur: Interval, tolerance: float, al
     else:
         worse_by = 0.0 if worse == 0 else math.copysign(math.inf, worse)
     p = welch_p(base_values, cur_values)
-    if abs(worse_by) <= tolerance:
+    if abs(worse_by) <= tolerance or abs(worse) <= metric.min_change:
         return worse_by, p, "unchanged"
     if not math.isnan(p) and p >= alpha:
         return worse_by, p, "~"
@@ -168,7 +168,9 @@ def _change_text(change: Change) -> str:
 
 
 def _tolerance_text(change: Change) -> str:
-    return f"{change.tolerance:g} pts" if change.metric.tolerance_kind == "points" else f"{change.tolerance:.0%}"
+    metric = change.metric
+    text = f"{change.tolerance:g} pts" if metric.tolerance_kind == "points" else f"{change.tolerance:.0%}"
+    return text + (f" and {metric.min_change:g} {metric.unit}" if metric.min_change else "")
 
 
 def render(comparison: Comparison, base_name: str, cur_name: str) -> str:

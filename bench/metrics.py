@@ -27,6 +27,7 @@ class Metric:
     tolerance: float | None = None  # None: compare skips the metric
     tolerance_kind: ToleranceKind = "points"
     leaderboard: bool = False  # shown as a leaderboard column when any row of the table has it
+    min_change: float = 0.0  # in the metric's unit: smaller changes never count, whatever the ratio
 
     @property
     def scale(self) -> float:
@@ -39,6 +40,9 @@ class Metric:
 # CIFAR-10 (seed std 0.9 points), throughput and time cover the spread of a machine shared with other jobs.
 ACC_TOLERANCE = 2.5  # percentage points
 SPEED_TOLERANCE = 0.35  # share of the baseline value
+# A ratio of tiny times is all noise (`none` fits in microseconds); half a second is below what a
+# shared machine's scheduling moves a cell by.
+SECONDS_FLOOR = 0.5  # s
 
 METRICS: dict[str, Metric] = {
     m.name: m
@@ -60,12 +64,13 @@ METRICS: dict[str, Metric] = {
         Metric("train_throughput", "samples/s", True, "steady-state training samples/s, augmentation included",
                "train samples/s", SPEED_TOLERANCE, "ratio"),
         Metric("gen_fit_s", "s", False, "seconds spent fitting the method (a generator), 0 when it has none", "fit s",
-               SPEED_TOLERANCE, "ratio"),
+               SPEED_TOLERANCE, "ratio", min_change=SECONDS_FLOOR),
         Metric("train_s", "s", False, "seconds of classifier training, warm-up included", "train s",
-               SPEED_TOLERANCE, "ratio"),
-        Metric("eval_s", "s", False, "seconds of evaluation", "eval s", SPEED_TOLERANCE, "ratio"),
+               SPEED_TOLERANCE, "ratio", min_change=SECONDS_FLOOR),
+        Metric("eval_s", "s", False, "seconds of evaluation", "eval s", SPEED_TOLERANCE, "ratio",
+               min_change=SECONDS_FLOOR),
         Metric("total_s", "s", False, "seconds for the whole cell, generator fit and data loading included", "total s",
-               SPEED_TOLERANCE, "ratio", True),
+               SPEED_TOLERANCE, "ratio", True, SECONDS_FLOOR),
         Metric("peak_mem_mb", "MiB", False, "CUDA: peak memory allocated by torch; CPU: process peak RSS", "peak MiB",
                0.25, "ratio"),
     ]

@@ -120,3 +120,10 @@ def test_a_cell_that_failed_is_told_apart_from_one_not_run():
     result = compare(base, cur)
     assert [(cell[0], where) for cell, where in result.missing] == [("cifar10", "failed in CUR")]
     assert not result.regressed
+
+
+def test_tiny_times_never_count_whatever_their_ratio():
+    base = frame([make_record("none", s, 0.99, gen_fit_s=2e-6, total_s=7.5) for s in range(3)])
+    cur = frame([make_record("none", s, 0.99, gen_fit_s=6e-6 + 1e-7 * s, total_s=7.5) for s in range(3)])
+    verdicts = {c.metric.name: c.status for c in compare(base, cur).changes}
+    assert verdicts["gen_fit_s"] == "unchanged" and not compare(base, cur).regressed
