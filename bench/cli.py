@@ -1,4 +1,4 @@
-"""The `augbench` command line: list, run, report. Bad input is one line on stderr and exit status 2."""
+"""The `augbench` command line: list, run, report, export, compare. Bad input is one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="augbench",
         description="Benchmark data-augmentation methods: accuracy, robustness and cost, one stored row per cell.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples("augbench list", "augbench run --tasks mnist --methods all --profile quick", "augbench report"),
+        epilog=_examples("augbench list", "augbench run --tasks mnist --methods all --profile quick",
+                         "augbench compare results/baselines/quick-cpu.json results/latest.json"),
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report}", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
         "list", help="methods, tasks and profiles with one-line descriptions",
@@ -63,12 +64,54 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--no-progress", action="store_true", help="no progress bars (they show only on a terminal anyway)")
 
     p_report = sub.add_parser(
-        "report", help="write the leaderboard (markdown) from the store",
+        "report", help="write the leaderboard (markdown), the plots and the self-contained HTML report from the store",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples("augbench report", "augbench report --store /tmp/runs.sqlite --output /tmp/leaderboard.md"),
+        epilog=_examples(
+            "augbench report",
+            "augbench report --store /tmp/runs.sqlite --output /tmp/leaderboard.md --html /tmp/report.html",
+            "augbench report --no-plots",
+        ),
     )
     p_report.add_argument("--store", default=None, help="SQLite results store (default: results/runs.sqlite)")
     p_report.add_argument("--output", default="results/leaderboard.md", help="markdown file to write (default: results/leaderboard.md)")
+    p_report.add_argument("--html", default=None,
+                          help="HTML report to write (default: report.html beside --output)")
+    p_report.add_argument("--plots-dir", default=None,
+                          help="folder for the PNG and SVG plots, also read for sample grids (default: plots/ beside --output)")
+    p_report.add_argument("--no-plots", action="store_true", help="write the markdown and HTML without drawing plots")
+
+    p_export = sub.add_parser(
+        "export", help="export the store as csv or json: one row per cell, every field of the run record",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "augbench export",
+            "augbench export --format csv --output results/latest.csv",
+            "augbench export --store /tmp/runs.sqlite --output results/baselines/quick-cpu.json",
+        ),
+    )
+    p_export.add_argument("--store", default=None, help="SQLite results store (default: results/runs.sqlite)")
+    p_export.add_argument("--format", default=None, metavar="{csv,json}",
+                          help="file format (default: from --output's suffix, else json)")
+    p_export.add_argument("--output", default=None, help="file to write (default: results/latest.<format>)")
+
+    p_compare = sub.add_parser(
+        "compare", help="compare CUR against BASE (exports or stores); exit 1 when a metric regressed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "augbench compare results/baselines/quick-cpu.json results/latest.json",
+            "augbench compare base.json results/runs.sqlite --output compare.md --tolerance clean_acc=0.5",
+            "augbench compare base.csv cur.csv --alpha 0.01 --tolerance total_s=0.5 --allow-profile-mismatch",
+        ),
+    )
+    p_compare.add_argument("base", help="baseline: a json or csv export, or a SQLite store")
+    p_compare.add_argument("cur", help="current results: a json or csv export, or a SQLite store")
+    p_compare.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
+                           help="override a metric's tolerance: percentage points for accuracies, a share of the "
+                                "baseline (0.2 = 20%%) for throughput, time and FID; repeatable")
+    p_compare.add_argument("--alpha", type=float, default=None, help="significance level of Welch's t-test (default: 0.05)")
+    p_compare.add_argument("--allow-profile-mismatch", action="store_true",
+                           help="compare results of different profiles (matching cells ignore profile and training config)")
+    p_compare.add_argument("--output", default=None, help="also write the markdown table to this file (for a PR comment)")
     return parser
 
 
@@ -118,26 +161,90 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from bench.report import leaderboard_markdown
-    from bench.store import DEFAULT_STORE, Store
+def _existing_store(path: str | None) -> Path:
+    from bench.store import DEFAULT_STORE
 
-    store_path = Path(args.store or DEFAULT_STORE)
+    store_path = Path(path or DEFAULT_STORE)
     if not store_path.is_file():
         raise UsageError(f"no store at {store_path}: run `augbench run` first, or pass --store PATH")
-    with Store(store_path) as store:
+    return store_path
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.html_report import write_html
+    from bench.plots import write_plots
+    from bench.report import build, render_markdown
+    from bench.store import Store
+
+    with Store(_existing_store(args.store)) as store:
         rows = store.frame()
     output = Path(args.output)
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(leaderboard_markdown(rows))
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-    print(f"wrote {output} ({(rows['status'] == 'ok').sum()} ok rows, {(rows['status'] != 'ok').sum()} failed)")
+    board = build(rows)
+    _write(output, render_markdown(board))
+    plots_dir = Path(args.plots_dir) if args.plots_dir else output.parent / "plots"
+    html = Path(args.html) if args.html else output.parent / "report.html"
+    written = [] if args.no_plots else write_plots(rows, plots_dir)
+    write_html(board, plots_dir, html)
+    print(f"wrote {output}, {html} and {len(written)} plots in {plots_dir} "
+          f"({(rows['status'] == 'ok').sum()} ok rows, {(rows['status'] != 'ok').sum()} failed)")
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report}
+def cmd_export(args: argparse.Namespace) -> int:
+    from bench.export import FORMATS, write_export
+    from bench.store import Store
+
+    fmt = args.format
+    if fmt is None:
+        suffix = Path(args.output).suffix.lstrip(".").lower() if args.output else ""
+        fmt = suffix if suffix in FORMATS else "json"
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    output = Path(args.output or f"results/latest.{fmt}")
+    with Store(_existing_store(args.store)) as store:
+        rows = store.frame()
+    write_export(rows, output, fmt)
+    print(f"wrote {output} ({len(rows)} rows, {fmt})")
+    return 0
+
+
+def _tolerance_overrides(items: list[str]) -> dict[str, float]:
+    overrides = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            overrides[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--tolerance expects METRIC=NUMBER, got {item!r}") from None
+    return overrides
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bench.compare import compare, render
+    from bench.export import read_rows
+    from bench.stats import ALPHA
+
+    overrides = _tolerance_overrides(args.tolerance)
+    base, cur = read_rows(args.base), read_rows(args.cur)
+    result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch)
+    text = render(result, args.base, args.cur)
+    if args.output:
+        _write(Path(args.output), text)
+    print(text, end="")
+    return 1 if result.regressed else 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

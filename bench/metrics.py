@@ -1,33 +1,77 @@
-"""Every metric of the run record, declared once with its unit and direction; report and compare read this."""
+"""Every metric of the run record, declared once with its unit, direction and compare tolerance.
+
+Report, plots and compare read metric metadata only from this table, so a new metric is one line here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+ToleranceKind = Literal["points", "ratio"]
 
 
 @dataclass(frozen=True)
 class Metric:
+    """One column of the run record that measures something.
+
+    `tolerance` is the change `augbench compare` accepts as noise: in percentage points for
+    kind "points" (accuracies), as a share of the baseline value for kind "ratio" (throughput, time).
+    """
+
     name: str
-    unit: str
+    unit: str  # "fraction" metrics are shown in percent
     higher_is_better: bool
     description: str
+    label: str  # column header in tables and plot axes
+    tolerance: float | None = None  # None: compare skips the metric
+    tolerance_kind: ToleranceKind = "points"
+    leaderboard: bool = False  # shown as a leaderboard column when any row of the table has it
+    min_change: float = 0.0  # in the metric's unit: smaller changes never count, whatever the ratio
 
+    @property
+    def scale(self) -> float:
+        """Factor from stored value to displayed value (fractions are displayed in percent)."""
+        return 100.0 if self.unit == "fraction" else 1.0
+
+
+# Tolerances are sized to the seed-to-seed noise measured on a shared 2-core CPU, quick profile
+# (README, "Regression tracking"): the accuracy tolerance covers ~2 sigma of a one-seed difference on
+# CIFAR-10 (seed std 0.9 points), throughput and time cover the spread of a machine shared with other jobs.
+ACC_TOLERANCE = 2.5  # percentage points
+SPEED_TOLERANCE = 0.35  # share of the baseline value
+# A ratio of tiny times is all noise (`none` fits in microseconds); half a second is below what a
+# shared machine's scheduling moves a cell by.
+SECONDS_FLOOR = 0.5  # s
 
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("clean_acc", "fraction", True, "top-1 accuracy on the task's official test split"),
-        Metric("fgsm_acc", "fraction", True, "accuracy under L-inf FGSM at the task's epsilon"),
-        Metric("pgd_acc", "fraction", True, "accuracy under L-inf PGD (random start) at the task's epsilon"),
-        Metric("corruption_acc", "fraction", True, "mean accuracy over the task's fixed corruption set"),
-        Metric("fid", "distance", False, "Frechet distance of synthetic vs real test features of the task's reference classifier"),
-        Metric("cas", "fraction", True, "real-test accuracy of a classifier trained on synthetic data only"),
-        Metric("aug_throughput", "samples/s", True, "steady-state samples/s of method.augment on the run's device"),
-        Metric("train_throughput", "samples/s", True, "steady-state training samples/s, augmentation included"),
-        Metric("gen_fit_s", "s", False, "seconds spent fitting the method (a generator), 0 when it has none"),
-        Metric("train_s", "s", False, "seconds of classifier training, warm-up included"),
-        Metric("eval_s", "s", False, "seconds of evaluation"),
-        Metric("total_s", "s", False, "seconds for the whole cell, data loading included"),
-        Metric("peak_mem_mb", "MiB", False, "CUDA: peak memory allocated by torch; CPU: process peak RSS"),
+        Metric("clean_acc", "fraction", True, "top-1 accuracy on the task's official test split", "clean acc %",
+               ACC_TOLERANCE, "points", True),
+        Metric("fgsm_acc", "fraction", True, "accuracy under L-inf FGSM at the task's epsilon", "FGSM acc %",
+               ACC_TOLERANCE, "points", True),
+        Metric("pgd_acc", "fraction", True, "accuracy under L-inf PGD (random start) at the task's epsilon", "PGD acc %",
+               ACC_TOLERANCE, "points", True),
+        Metric("corruption_acc", "fraction", True, "mean accuracy over the task's fixed corruption set", "corruption acc %",
+               ACC_TOLERANCE, "points", True),
+        Metric("fid", "distance", False, "Frechet distance of synthetic vs real test features of the task's reference classifier",
+               "FID", 0.15, "ratio", True),
+        Metric("cas", "fraction", True, "real-test accuracy of a classifier trained on synthetic data only", "CAS %",
+               ACC_TOLERANCE, "points", True),
+        Metric("aug_throughput", "samples/s", True, "steady-state samples/s of method.augment on the run's device",
+               "aug samples/s", SPEED_TOLERANCE, "ratio", True),
+        Metric("train_throughput", "samples/s", True, "steady-state training samples/s, augmentation included",
+               "train samples/s", SPEED_TOLERANCE, "ratio"),
+        Metric("gen_fit_s", "s", False, "seconds spent fitting the method (a generator), 0 when it has none", "fit s",
+               SPEED_TOLERANCE, "ratio", min_change=SECONDS_FLOOR),
+        Metric("train_s", "s", False, "seconds of classifier training, warm-up included", "train s",
+               SPEED_TOLERANCE, "ratio", min_change=SECONDS_FLOOR),
+        Metric("eval_s", "s", False, "seconds of evaluation", "eval s", SPEED_TOLERANCE, "ratio",
+               min_change=SECONDS_FLOOR),
+        Metric("total_s", "s", False, "seconds for the whole cell, generator fit and data loading included", "total s",
+               SPEED_TOLERANCE, "ratio", True, SECONDS_FLOOR),
+        Metric("peak_mem_mb", "MiB", False, "CUDA: peak memory allocated by torch; CPU: process peak RSS", "peak MiB",
+               0.25, "ratio"),
     ]
 }

@@ -1,20 +1,64 @@
-"""The leaderboard: a pure function of stored rows (rows -> DataFrame -> markdown), no per-method cases."""
+"""The leaderboard: a pure function of stored rows (rows -> summary DataFrame -> tables -> markdown).
+
+The tables are built once as plain data (`Leaderboard`), so the markdown and the HTML report show the
+same numbers. Columns come from bench/metrics.py; no method gets special treatment except the `none`
+baseline that gains are measured against.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+from dataclasses import dataclass
 
 import pandas as pd
 from tabulate import tabulate
 
-GROUP = ["profile", "task", "data_variant", "fraction"]
-# Accuracy metrics shown as columns wherever a table has them (robustness; generative metrics add more).
-OPTIONAL_ACCURACIES = {"fgsm_acc": "FGSM %", "pgd_acc": "PGD %", "corruption_acc": "corrupt %"}
+from bench.metrics import METRICS, Metric
+from bench.stats import ALPHA, mean_interval, paired_test
+
+BASELINE = "none"
+TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
+SETTING = ["task_params", "train_config", "data_checksum"]  # what else makes two cells incomparable
 
 
-def method_labels(rows: pd.DataFrame) -> pd.Series:
-    """The method name, plus its parameters where one table holds several settings of that method."""
-    settings = rows.groupby(GROUP + ["method"])["method_params"].transform("nunique")
+@dataclass
+class Table:
+    """One rendered table: a title, column headers and rows of display strings."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Leaderboard:
+    """Everything the markdown and HTML reports show, already formatted."""
+
+    notes: list[str]
+    tables: list[Table]
+    provenance: list[str]
+    failed: Table | None = None
+    cells: Table | None = None
+    empty: bool = False
+
+
+def leaderboard_metrics(rows: pd.DataFrame) -> list[Metric]:
+    """The leaderboard metrics (clean accuracy first) with at least one value in `rows`."""
+    names = ["clean_acc"] + [m for m, metric in METRICS.items() if metric.leaderboard and m != "clean_acc"]
+    return [METRICS[m] for m in names if m in rows and rows[m].notna().any()]
+
+
+def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` plus `setting` (task params, train config, data checksum) and `label` (method, with its
+    parameters where one table holds several settings of that method)."""
+    rows = rows.copy()
+    rows["setting"] = rows[SETTING].astype(str).agg("|".join, axis=1) if len(rows) else pd.Series(dtype=str)
+    if rows.empty:
+        rows["label"] = pd.Series(dtype=str)
+        return rows
+    settings = rows.groupby(TABLE + ["method"])["method_params"].transform("nunique")
 
     def label(row: pd.Series) -> str:
         if settings[row.name] <= 1:
@@ -22,97 +66,179 @@ def method_labels(rows: pd.DataFrame) -> pd.Series:
         params = json.loads(row["method_params"])
         return f"{row['method']}({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
 
-    return rows.apply(label, axis=1) if len(rows) else pd.Series(dtype=str)
+    rows["label"] = rows.apply(label, axis=1)
+    return rows
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """One line per (profile, task, variant, fraction, method setting) over seeds: means, std and seed count."""
-    ok = rows[rows["status"] == "ok"].copy()
+    """One line per table and method label over seeds (ok rows only).
+
+    Columns: TABLE keys, label, method, seeds, n_train; `<metric>_mean/_low/_high` (95% t-interval) per
+    leaderboard metric present; `gain_mean/_low/_high/_p/_n`: clean accuracy minus the `none` baseline's
+    on the same seeds, with the paired t-test's p (NaN with fewer than 2 pairs).
+    """
+    ok = rows[rows["status"] == "ok"] if "status" in rows else rows
     if ok.empty:
         return pd.DataFrame()
-    ok["label"] = method_labels(ok)
-    grouped = ok.groupby(GROUP + ["label"], sort=True)
-    optional = {f"{m}_mean": (m, "mean") for m in OPTIONAL_ACCURACIES if m in ok and ok[m].notna().any()}
-    summary = grouped.agg(
-        **optional,
-        clean_mean=("clean_acc", "mean"),
-        clean_std=("clean_acc", "std"),  # sample std (ddof=1): NaN for one seed
-        seeds=("seed", "nunique"),
-        aug_throughput=("aug_throughput", "mean"),
-        train_s=("train_s", "mean"),
-        total_s=("total_s", "mean"),
-        n_train=("n_train", "first"),
-    ).reset_index()
-    return summary
+    ok = with_labels(ok)
+    metrics = leaderboard_metrics(ok)
+    lines = []
+    for key, table in ok.groupby(TABLE, sort=True):
+        baseline = table[table["method"] == BASELINE]
+        # Gains need one unambiguous baseline per seed.
+        base_by_seed = baseline.set_index("seed")["clean_acc"] if baseline["label"].nunique() == 1 else None
+        for label, cells in table.groupby("label", sort=True):
+            line = dict(zip(TABLE, key))
+            line.update(label=label, method=cells["method"].iloc[0], seeds=cells["seed"].nunique(),
+                        n_train=cells["n_train"].iloc[0])
+            for metric in metrics:
+                interval = mean_interval(cells[metric.name].astype(float))
+                line.update({f"{metric.name}_mean": interval.mean, f"{metric.name}_low": interval.low,
+                             f"{metric.name}_high": interval.high})
+            gain = math.nan, math.nan, math.nan, math.nan, 0
+            if base_by_seed is not None:
+                by_seed = cells.set_index("seed")["clean_acc"]
+                common = sorted(set(by_seed.index) & set(base_by_seed.index))
+                if common:
+                    test = paired_test(by_seed[common].astype(float), base_by_seed[common].astype(float))
+                    gain = test.diff.mean, test.diff.low, test.diff.high, test.p, test.diff.n
+            line.update(zip(["gain_mean", "gain_low", "gain_high", "gain_p", "gain_n"], gain))
+            lines.append(line)
+    return pd.DataFrame(lines)
 
 
-def _acc(mean: float, std: float) -> str:
-    text = f"{100 * mean:.2f}"
-    return text if pd.isna(std) else f"{text} ± {100 * std:.2f}"
-
-
-def _throughput(value: float) -> str:
-    if pd.isna(value):
+def format_value(metric: Metric, value: float) -> str:
+    """A metric value in its display unit (percent for fractions, k/M for throughput)."""
+    if value is None or pd.isna(value):
         return "–"
-    if value >= 1e6:
-        return f"{value / 1e6:.1f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:.0f}"
+    value = value * metric.scale
+    if metric.unit == "samples/s":
+        if value >= 1e6:
+            return f"{value / 1e6:.1f}M"
+        return f"{value / 1e3:.1f}k" if value >= 1e3 else f"{value:.0f}"
+    if metric.unit == "s":
+        return f"{value:.1f}"
+    if metric.unit == "MiB":
+        return f"{value:.0f}"
+    return f"{value:.2f}"
 
 
-def leaderboard_markdown(rows: pd.DataFrame) -> str:
-    """The leaderboard as markdown: one table per (profile, task, data variant, fraction), best first."""
-    lines = ["# augbench leaderboard", ""]
+def _with_interval(metric: Metric, mean: float, low: float, high: float) -> str:
+    text = format_value(metric, mean)
+    # Costs are shown as means: their spread is machine load, not a property of the method.
+    if pd.isna(low) or metric.unit in ("samples/s", "s", "MiB"):
+        return text
+    return f"{text} ± {(high - low) / 2 * metric.scale:.2f}"
+
+
+def _gain(line: pd.Series) -> tuple[str, str]:
+    if line["method"] == BASELINE:
+        return "baseline", ""
+    if pd.isna(line["gain_mean"]):
+        return "–", ""
+    gain = f"{100 * line['gain_mean']:+.2f}"
+    if line["gain_n"] < 2:
+        return gain, "n=1, no test"
+    gain += f" ± {100 * (line['gain_high'] - line['gain_low']) / 2:.2f}"
+    mark = " *" if line["gain_p"] < ALPHA else ""
+    return gain, f"{line['gain_p']:.3f}{mark}"
+
+
+def _table_title(key: tuple, n_train: object, several_settings: bool) -> str:
+    profile, task, variant, fraction, setting = key
+    n = f" ({int(n_train)} train examples)" if not pd.isna(n_train) else ""
+    title = f"{task} ({variant}), fraction {fraction:g}{n}, profile {profile}"
+    if several_settings:
+        title += f", setting {hashlib.sha256(setting.encode()).hexdigest()[:8]}"
+    return title
+
+
+def build(rows: pd.DataFrame) -> Leaderboard:
+    """The leaderboard's tables, ranked by mean clean accuracy, plus provenance, failed and all cells."""
     if rows.empty:
-        return "\n".join(lines + ["No runs in the store yet: run `augbench run` (or `make bench`) first.", ""])
-    lines += [
-        "Clean accuracy on the task's official test split: mean ± sample std over seeds (std shown for 2+ seeds).",
-        "FGSM / PGD: accuracy under L-inf attacks at the task's epsilon; corrupt: mean accuracy over the task's corruptions.",
-        "Aug throughput: samples/s of the method's augment on the run's device; train and total: seconds per run (mean).",
-        "",
+        return Leaderboard([], [], [], empty=True)
+    notes = [
+        "Each table: one task, data variant, train fraction and profile; methods ranked by mean clean accuracy.",
+        "`a ± h`: mean over seeds ± half-width of the 95% t-interval (no interval with one seed).",
+        f"Gain: clean accuracy minus `{BASELINE}` on the same seeds, in points; p: paired t-test, "
+        f"`*` when p < {ALPHA}. Costs (samples/s, seconds) are means over seeds.",
     ]
     summary = summarize(rows)
-    for key, table in (summary.groupby(GROUP, sort=True) if not summary.empty else []):
-        profile, task, variant, fraction = key
-        table = table.sort_values("clean_mean", ascending=False)
-        n_train = int(table["n_train"].iloc[0])
-        lines.append(f"## {task} ({variant}), fraction {fraction:g} ({n_train} train examples), profile {profile}")
-        lines.append("")
-        extra = [m for m in OPTIONAL_ACCURACIES if f"{m}_mean" in table and table[f"{m}_mean"].notna().any()]
-        body = [
-            [r["label"], _acc(r["clean_mean"], r["clean_std"])]
-            + ["–" if pd.isna(r[f"{m}_mean"]) else f"{100 * r[f'{m}_mean']:.2f}" for m in extra]
-            + [r["seeds"], _throughput(r["aug_throughput"]), f"{r['train_s']:.1f}", f"{r['total_s']:.1f}"]
-            for _, r in table.iterrows()
-        ]
-        headers = ["method", "clean acc %"] + [OPTIONAL_ACCURACIES[m] for m in extra] + ["seeds", "aug samples/s", "train s", "total s"]
-        lines.append(tabulate(body, headers=headers, tablefmt="github", disable_numparse=True))
-        lines.append("")
-    lines += _provenance(rows)
+    tables = []
+    if not summary.empty:
+        metrics = [METRICS[m] for m in METRICS if f"{m}_mean" in summary]
+        metrics.sort(key=lambda m: m.name != "clean_acc")
+        per_run = summary.groupby(["profile", "task", "data_variant", "fraction"])["setting"].transform("nunique")
+        summary = summary.assign(several=per_run > 1)
+        for key, table in summary.groupby(TABLE, sort=True):
+            shown = [m for m in metrics if table[f"{m.name}_mean"].notna().any()]
+            table = table.sort_values(["clean_acc_mean", "label"], ascending=[False, True])
+            headers = ["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p"] + [m.label for m in shown[1:]]
+            body = []
+            for _, line in table.iterrows():
+                values = [_with_interval(m, line[f"{m.name}_mean"], line[f"{m.name}_low"], line[f"{m.name}_high"]) for m in shown]
+                body.append([line["label"], values[0], str(line["seeds"]), *_gain(line), *values[1:]])
+            tables.append(Table(_table_title(key, table["n_train"].iloc[0], bool(table["several"].iloc[0])), headers, body))
+    return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows))
+
+
+def _failed(rows: pd.DataFrame) -> Table | None:
     failed = rows[rows["status"] != "ok"]
-    if not failed.empty:
-        lines += ["## Failed cells", ""]
-        body = [[r.task, r.method, r.seed, f"{r.fraction:g}", r.profile, r.error] for r in failed.itertuples()]
-        lines += [tabulate(body, headers=["task", "method", "seed", "fraction", "profile", "error"], tablefmt="github"), ""]
-    return "\n".join(lines)
+    if failed.empty:
+        return None
+    body = [[r.task, r.method, str(r.seed), f"{r.fraction:g}", r.profile, str(r.error)] for r in failed.itertuples()]
+    return Table("Failed cells", ["task", "method", "seed", "fraction", "profile", "error"], body)
 
 
-def _provenance(rows: pd.DataFrame) -> list[str]:
+def _cells(rows: pd.DataFrame) -> Table:
+    metric = METRICS["clean_acc"]
+    ordered = with_labels(rows).sort_values(["profile", "task", "fraction", "label", "seed"])
+    body = [[r.run_id[:12], r.task, r.label, f"{r.fraction:g}", str(r.seed), r.profile, r.status,
+             format_value(metric, r.clean_acc)] for r in ordered.itertuples()]
+    return Table("All cells", ["run_id", "task", "method", "fraction", "seed", "profile", "status", metric.label], body)
+
+
+def provenance(rows: pd.DataFrame) -> list[str]:
+    """Lines naming the devices, library versions, commits, profiles and dates behind `rows`."""
     ok = rows[rows["status"] == "ok"]
     if ok.empty:
         return []
 
     def distinct(column: str) -> str:
-        return ", ".join(sorted({str(v) for v in ok[column].dropna()})) or "unknown"
+        return ", ".join(sorted({str(v) for v in ok[column].dropna()})) if column in ok else "unknown"
 
-    commits = sorted({(c[:10] if isinstance(c, str) else "unknown") + ("+dirty" if d else "") for c, d in zip(ok["git_commit"], ok["git_dirty"])})
+    commits = sorted({(c[:10] if isinstance(c, str) else "unknown") + ("+dirty" if d is True or d == 1 else "")
+                      for c, d in zip(ok["git_commit"], ok["git_dirty"])})
     return [
-        "## Provenance",
-        "",
-        f"- devices: {distinct('device_name')}",
-        f"- torch {distinct('torch_version')}, torchvision {distinct('torchvision_version')}, python {distinct('python_version')}",
-        f"- commits: {', '.join(commits)}",
-        f"- runs finished between {ok['finished_at'].min()} and {ok['finished_at'].max()} (UTC)",
-        "",
+        f"profiles: {distinct('profile')}",
+        f"devices: {distinct('device_name') or 'unknown'}",
+        f"torch {distinct('torch_version')}, torchvision {distinct('torchvision_version')}, "
+        f"python {distinct('python_version')}, numpy {distinct('numpy_version')}",
+        f"commits: {', '.join(commits)}",
+        f"runs finished between {ok['finished_at'].min()} and {ok['finished_at'].max()} (UTC)",
     ]
+
+
+def _markdown_table(table: Table) -> list[str]:
+    return [f"## {table.title}", "", tabulate(table.rows, headers=table.headers, tablefmt="github", disable_numparse=True), ""]
+
+
+def render_markdown(board: Leaderboard) -> str:
+    """The leaderboard as markdown."""
+    lines = ["# augbench leaderboard", ""]
+    if board.empty:
+        return "\n".join(lines + ["No runs in the store yet: run `augbench run` (or `make bench`) first.", ""])
+    lines += board.notes + [""]
+    for table in board.tables:
+        lines += _markdown_table(table)
+    if board.provenance:
+        lines += ["## Provenance", ""] + [f"- {line}" for line in board.provenance] + [""]
+    for table in (board.failed, board.cells):
+        if table is not None:
+            lines += _markdown_table(table)
+    return "\n".join(lines)
+
+
+def leaderboard_markdown(rows: pd.DataFrame) -> str:
+    """The leaderboard as markdown: one table per (profile, task, data variant, fraction), best first."""
+    return render_markdown(build(rows))

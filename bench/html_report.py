@@ -1,0 +1,86 @@
+"""The HTML report: one self-contained file (tables, plots as base64 data, provenance) readable from disk.
+
+It embeds every PNG in the plots folder, so images written there by other parts of augbench (the
+generator sample grids, `samples-*.png`) appear without this module knowing about them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+from tabulate import tabulate
+
+from bench.errors import UsageError
+from bench.report import Leaderboard, Table
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+th { background: #f0f0f0; }
+figure { display: inline-block; margin: 0.5em; vertical-align: top; }
+figure img { max-width: 36em; border: 1px solid #ddd; }
+figcaption { font-size: 0.85em; color: #555; }
+.provenance { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em 1.5em; }
+"""
+
+
+def _inline(text: str) -> str:
+    """Escaped text with the notes' markdown `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _table(table: Table, level: int = 2) -> str:
+    return f"<h{level}>{html.escape(table.title)}</h{level}>\n" + tabulate(table.rows, headers=table.headers,
+                                                                        tablefmt="html", disable_numparse=True)
+
+
+def _figure(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    name = html.escape(path.stem)
+    return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"><figcaption>{name}</figcaption></figure>'
+
+
+def render_html(board: Leaderboard, images: list[Path], generated_at: str | None = None) -> str:
+    """The report page. `images` are PNG files to embed; `samples-*` ones get their own section."""
+    generated_at = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>augbench report</title>", f"<style>{_STYLE}</style></head><body>", "<h1>augbench report</h1>"]
+    if board.empty:
+        parts.append("<p>No runs in the store yet: run <code>augbench run</code> (or <code>make bench</code>) first.</p>")
+    else:
+        parts.append("<ul>" + "".join(f"<li>{_inline(note)}</li>" for note in board.notes) + "</ul>")
+        parts += [_table(t) for t in board.tables]
+    plots = [p for p in images if not p.name.startswith("samples-")]
+    samples = [p for p in images if p.name.startswith("samples-")]
+    for title, group in (("Plots", plots), ("Generator samples", samples)):
+        if group:
+            parts.append(f"<h2>{title}</h2>\n<div>" + "\n".join(_figure(p) for p in group) + "</div>")
+    parts.append('<h2>Provenance</h2>\n<div class="provenance"><ul>'
+                 + "".join(f"<li>{html.escape(line)}</li>" for line in board.provenance)
+                 + f"<li>report generated {html.escape(generated_at)} (UTC)</li></ul></div>")
+    for table in (board.failed, board.cells):
+        if table is not None:
+            parts.append(_table(table))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def write_html(board: Leaderboard, plots_dir: str | Path, path: str | Path) -> Path:
+    """Write the report to `path`, embedding every PNG in `plots_dir` (sorted by name).
+
+    Raises:
+        UsageError: `path` cannot be written.
+    """
+    plots_dir, path = Path(plots_dir), Path(path)
+    images = sorted(plots_dir.glob("*.png")) if plots_dir.is_dir() else []
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_html(board, images), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    return path

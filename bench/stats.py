@@ -1,0 +1,105 @@
+"""Statistics over seeds: t-intervals for means, a paired t-test for gains, Welch's t-test for compare.
+
+Why t-based rather than bootstrap or rank tests: benchmarks here have 1-5 seeds. A bootstrap over three
+values has only ten distinct resamples and understates the spread; a Wilcoxon signed-rank test on three
+pairs cannot reach p < 0.25. The t-distribution is the honest small-sample choice (assuming roughly normal
+seed-to-seed noise), and its interval widens as it should when seeds are few.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over `n` seeds with its two-sided t-interval; `low`/`high` are NaN when n < 2."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """Mean of per-seed differences (a - b) with its t-interval and the paired t-test's two-sided p."""
+
+    diff: Interval
+    p: float  # NaN when fewer than 2 pairs: no test is possible
+
+    def significant(self, alpha: float = ALPHA) -> bool:
+        return not math.isnan(self.p) and self.p < alpha
+
+
+def _clean(values: Sequence[float]) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return array[~np.isnan(array)]
+
+
+def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
+    """Mean and t-interval of `values` (NaNs dropped). One value: the mean, no interval."""
+    x = _clean(values)
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0)
+    mean = float(x.mean())
+    if n < 2:
+        return Interval(mean, math.nan, math.nan, n)
+    sem = float(x.std(ddof=1)) / math.sqrt(n)
+    if sem == 0.0:
+        return Interval(mean, mean, mean, n)
+    low, high = stats.t.interval(confidence, df=n - 1, loc=mean, scale=sem)
+    return Interval(mean, float(low), float(high), n)
+
+
+def _degenerate_p(difference: float) -> float:
+    # Zero spread: any difference is certain and no difference is certainly none (scipy returns NaN here).
+    return 1.0 if difference == 0.0 else 0.0
+
+
+def paired_test(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> PairedTest:
+    """Paired t-test of a vs b, where a[i] and b[i] come from the same seed.
+
+    Raises:
+        ValueError: a and b differ in length.
+    """
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a_arr.shape != b_arr.shape:
+        raise ValueError(f"paired samples differ in length: {len(a_arr)} vs {len(b_arr)}")
+    keep = ~(np.isnan(a_arr) | np.isnan(b_arr))
+    diffs = a_arr[keep] - b_arr[keep]
+    interval = mean_interval(diffs, confidence)
+    if interval.n < 2:
+        return PairedTest(interval, math.nan)
+    if np.all(diffs == diffs[0]):
+        return PairedTest(interval, _degenerate_p(float(diffs[0])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nearly equal differences: see welch_p
+        return PairedTest(interval, float(stats.ttest_rel(a_arr[keep], b_arr[keep]).pvalue))
+
+
+def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided p of Welch's t-test (unequal variances); NaN when either side has fewer than 2 values."""
+    x, y = _clean(a), _clean(b)
+    if len(x) < 2 or len(y) < 2:
+        return math.nan
+    if x.std(ddof=1) == 0.0 and y.std(ddof=1) == 0.0:
+        return _degenerate_p(float(x.mean() - y.mean()))
+    with warnings.catch_warnings():
+        # One constant side (a deterministic metric) is legitimate; scipy's precision warning is noise here.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_ind(x, y, equal_var=False).pvalue)

@@ -1,0 +1,61 @@
+"""Intervals, paired tests and Welch's test on synthetic numbers with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.stats import mean_interval, paired_test, welch_p
+
+
+def test_t_interval_matches_the_textbook_value():
+    interval = mean_interval([1.0, 2.0, 3.0])
+    # mean 2, sem 1/sqrt(3), t(0.975, df=2) = 4.3027
+    assert interval.mean == pytest.approx(2.0)
+    assert interval.half_width == pytest.approx(4.302653 / math.sqrt(3), rel=1e-5)
+    assert interval.n == 3
+
+
+def test_intervals_shrink_as_seeds_grow():
+    # The same spread at every size (one pattern repeated), so only the seed count changes.
+    pattern = [0.88, 0.90, 0.92]
+    widths = [mean_interval(np.tile(pattern, k)).half_width for k in (1, 2, 3, 5, 10)]
+    assert all(a > b for a, b in zip(widths, widths[1:]))
+
+
+def test_one_seed_has_a_mean_and_no_interval():
+    interval = mean_interval([0.97])
+    assert interval.mean == 0.97 and interval.n == 1
+    assert math.isnan(interval.low) and math.isnan(interval.high)
+    assert mean_interval([]).n == 0 and math.isnan(mean_interval([]).mean)
+
+
+def test_missing_values_are_dropped():
+    assert mean_interval([0.5, float("nan"), 0.7]).n == 2
+
+
+def test_paired_test_detects_a_consistent_gain_that_an_unpaired_view_would_miss():
+    seeds = np.array([0.90, 0.95, 0.99, 0.93])  # large seed-to-seed spread
+    gained = seeds + np.array([0.010, 0.012, 0.009, 0.011])
+    test = paired_test(gained, seeds)
+    assert test.significant() and test.diff.mean == pytest.approx(0.0105)
+    assert not welch_p(gained, seeds) < 0.05
+
+
+def test_paired_test_degenerate_cases():
+    assert math.isnan(paired_test([0.9], [0.8]).p)  # one pair: no test
+    assert paired_test([0.9, 0.8], [0.9, 0.8]).p == 1.0  # identical
+    assert paired_test([0.91, 0.81], [0.9, 0.8]).p == 0.0  # the same difference every seed
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_test([0.9, 0.8], [0.9])
+
+
+def test_welch():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.99, 0.001, 5), rng.normal(0.95, 0.001, 5)
+    assert welch_p(a, b) < 1e-6
+    assert welch_p(a, a) == pytest.approx(1.0)
+    assert math.isnan(welch_p([0.9], [0.8, 0.7]))
+    assert welch_p([0.9, 0.9], [0.8, 0.8]) == 0.0
