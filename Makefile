@@ -12,7 +12,10 @@ export AUGBENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: bench test venv clean-results
+.PHONY: bench test regress baseline microbench venv clean-results
+
+QUICK_GRID := --profile quick --device cpu --tasks all --methods all --seeds 1
+REGRESS    := results/regress
 
 venv: $(STAMP)
 
@@ -28,7 +31,29 @@ bench: $(STAMP)
 	$(PY) -m bench report && exit $$status
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" --benchmark-disable-gc --benchmark-columns=mean,ops
+	$(PY) -m pytest -q -m "not slow"
+
+# A fresh quick run (its own store, nothing reused) compared with the committed baseline:
+# exit 1 when something regressed. The comparison and the report land in results/regress/.
+regress: $(STAMP)
+	rm -rf $(REGRESS) && mkdir -p $(REGRESS)
+	@status=0; $(PY) -m bench run $(QUICK_GRID) --store $(REGRESS)/runs.sqlite --no-progress || status=$$?; \
+	$(PY) -m bench report --store $(REGRESS)/runs.sqlite --output $(REGRESS)/leaderboard.md && \
+	$(PY) -m bench export --store $(REGRESS)/runs.sqlite --output $(REGRESS)/latest.json && \
+	$(PY) -m bench compare results/baselines/quick-cpu.json $(REGRESS)/latest.json --output $(REGRESS)/compare.md \
+	&& exit $$status
+
+# Refresh the committed baseline from a fresh quick run (commit the JSON afterwards).
+baseline: $(STAMP)
+	rm -rf $(REGRESS) && mkdir -p $(REGRESS)
+	$(PY) -m bench run $(QUICK_GRID) --store $(REGRESS)/runs.sqlite --no-progress
+	$(PY) -m bench export --store $(REGRESS)/runs.sqlite --output results/baselines/quick-cpu.json
+
+# Throughput of every method's augment (or sampling) on a fixed batch per task; each run is saved
+# under results/microbench/ so `pytest-benchmark --storage file://results/microbench compare` diffs commits.
+microbench: $(STAMP)
+	$(PY) -m pytest -q benchmarks --benchmark-only --benchmark-autosave --benchmark-storage=file://results/microbench \
+		--benchmark-columns=mean,ops,rounds
 
 clean-results:
-	rm -f results/runs.sqlite results/leaderboard.md
+	rm -rf results/runs.sqlite results/leaderboard.md results/report.html results/plots $(REGRESS)

@@ -106,9 +106,11 @@ def _browser() -> str | None:
 def test_report_renders_in_a_headless_browser(smoke_report, tmp_path):
     """The page renders its tables and images in a real browser (DOM dump and a screenshot)."""
     browser, page = _browser(), (smoke_report / "report.html").resolve().as_uri()
-    common = [browser, "--headless", "--no-sandbox", "--disable-gpu"]
+    # No network here: background networking would only produce refused connections.
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(common + ["--dump-dom", page], capture_output=True, text=True, timeout=120).stdout
-    assert dom.count("<table>") == 3 and dom.count("<img") == 3
+    assert dom.count("<table>") == 3 and dom.count("<img") == 5
     shot = tmp_path / "report.png"
     subprocess.run(common + [f"--screenshot={shot}", "--window-size=1280,2000", page], capture_output=True, timeout=120)
     assert shot.read_bytes().startswith(PNG_MAGIC)
