@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(PY) -m bench report && exit $$status
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not microbench"
 
 # A fresh quick run (its own store, nothing reused) compared with the committed baseline:
 # exit 1 when something regressed. The comparison and the report land in results/regress/.
@@ -52,7 +52,7 @@ baseline: $(STAMP)
 # Throughput of every method's augment (or sampling) on a fixed batch per task; each run is saved
 # under results/microbench/ so `pytest-benchmark --storage file://results/microbench compare` diffs commits.
 microbench: $(STAMP)
-	$(PY) -m pytest -q benchmarks --benchmark-only --benchmark-autosave --benchmark-storage=file://results/microbench \
+	$(PY) -m pytest -q -m microbench --benchmark-only --benchmark-autosave --benchmark-storage=file://results/microbench \
 		--benchmark-columns=mean,ops,rounds
 
 clean-results:
