@@ -1,4 +1,8 @@
-"""Contract checks for every registered method on every registered task (new entries are covered for free)."""
+"""Contract checks for every registered method on every registered task (new entries are covered for free).
+
+Methods are fitted first, as the sweep does: on a small real training subset with the smoke profile and
+a temporary cache (methods without a generator ignore `fit`).
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,50 @@ import torch
 from torch import nn
 
 from bench.params import NoParams
+from bench.profiles import TrainConfig
 from methods import METHODS
+from methods.base import FitContext
 from tasks import TASKS
 
 PAIRS = [(m, t) for m in METHODS.list() for t in TASKS.list()]
+FIT_CONFIG = TrainConfig(train_pool=200, test_limit=10)
 
 
-def build(method_name: str, task_name: str, seed: int = 0):
-    cls = METHODS.get(method_name)
-    task = TASKS.get(task_name)()
-    return cls(cls.Params(), task, seed)
+@pytest.fixture(scope="module")
+def fit_splits(sources):
+    """A real 200-example training split per task, as `fit` receives it."""
+    splits = {}
+    for name, source in sources.items():
+        task = TASKS.get(name)()
+        splits[name] = task.load(source, 1.0, 0, FIT_CONFIG, torch.device("cpu")).train
+    return splits
+
+
+@pytest.fixture(scope="module")
+def build(fit_splits, sources, tmp_path_factory):
+    """build(method, task, seed): a method fitted with the smoke profile (a repeat hits the module's cache)."""
+    cache_dir = tmp_path_factory.mktemp("contract-cache")
+
+    def make(method_name: str, task_name: str, seed: int = 0):
+        cls = METHODS.get(method_name)
+        task = TASKS.get(task_name)()
+        method = cls(cls.Params(), task, seed)
+        source = sources[task_name]
+        cell = {"task": task_name, "task_params": task.params_dict(), "seed": seed, "fraction": 1.0,
+                "profile": "smoke", "train_config": {"train_pool": FIT_CONFIG.train_pool},
+                "data_variant": source.variant, "data_checksum": source.checksum}
+        method.fit(fit_splits[task_name], FitContext(cell, "smoke", torch.device("cpu"), cache_dir, progress=False))
+        return method
+
+    return make
 
 
 def model_for(task_name: str) -> nn.Module:
-    from bench.profiles import TrainConfig
-
     return TASKS.get(task_name)().classifier(TrainConfig(width=4))
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small_batches):
+def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small_batches, build):
     x, y = small_batches[task_name]
     method = build(method_name, task_name)
     x_before, y_before = x.clone(), y.clone()
@@ -39,7 +67,7 @@ def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_same_seed_same_output(method_name, task_name, small_batches):
+def test_same_seed_same_output(method_name, task_name, small_batches, build):
     x, y = small_batches[task_name]
     model = model_for(task_name)
     a = build(method_name, task_name, seed=5).augment(x, y, model)[0]
@@ -48,7 +76,7 @@ def test_same_seed_same_output(method_name, task_name, small_batches):
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_batch_of_one_and_empty_batch(method_name, task_name, small_batches):
+def test_batch_of_one_and_empty_batch(method_name, task_name, small_batches, build):
     x, y = small_batches[task_name]
     method, model = build(method_name, task_name), model_for(task_name)
     one_x, one_y = method.augment(x[:1], y[:1], model)
