@@ -119,7 +119,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from bench.cache import cache_root
     from bench.report import leaderboard_markdown
+    from bench.sample_grids import write_sample_grids
     from bench.store import DEFAULT_STORE, Store
 
     store_path = Path(args.store or DEFAULT_STORE)
@@ -131,6 +133,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(leaderboard_markdown(rows))
+        write_sample_grids(rows, output.parent / "plots", cache_root())
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     print(f"wrote {output} ({(rows['status'] == 'ok').sum()} ok rows, {(rows['status'] != 'ok').sum()} failed)")
