@@ -47,8 +47,11 @@ def write_sample_grids(rows: pd.DataFrame, plots_dir: Path, cache_dir: Path) -> 
             continue
         for _, row in group.iterrows():
             task_cls = TASKS.get(task_name)
-            task = task_cls(task_cls.Params(**json.loads(row["task_params"])))
-            method = method_cls(method_cls.Params(**json.loads(row["method_params"])), task, int(row["seed"]))
+            try:
+                task = task_cls(task_cls.Params(**json.loads(row["task_params"])))
+                method = method_cls(method_cls.Params(**json.loads(row["method_params"])), task, int(row["seed"]))
+            except (TypeError, ValueError):  # a row stored by code with other parameters: its generator cannot be rebuilt
+                continue
             if method.load_cached(row.to_dict(), cache_dir, torch.device("cpu")):
                 written.append(_draw(method, task, row, plots_dir / f"samples-{task_name}-{method_name}.png"))
                 break

@@ -36,8 +36,8 @@ MIXING_FIELDS = ("ratio", "labels")
 SAMPLE_CHUNK = 1000
 # Losses are checked for NaN/inf every this many steps (each check is a host-device sync).
 CHECK_EVERY = 10
-# A fitted generator whose per-dimension sample std, averaged, is below this share of the input
-# range (or of 1 for unbounded features) has collapsed: all samples are (nearly) the same.
+# A class whose samples' per-dimension std, averaged, is below this share of the input range (or of 1
+# for unbounded features) has collapsed: all its samples are (nearly) the same.
 COLLAPSE_STD = 1e-3
 
 
@@ -246,17 +246,23 @@ class GenerativeMethod(Method):
             m.momentum = momentum
 
     def _check_samples(self, device: torch.device) -> None:
-        """Raise GeneratorDiverged when samples are not finite or have collapsed to (nearly) one point."""
+        """Raise GeneratorDiverged when samples are not finite or a class's samples have collapsed.
+
+        Collapse is judged within each class (10 samples per class): a generator that maps every z of a
+        class to one image still varies across classes, so a pooled spread would miss it.
+        """
         generator = make_generator(self.seed, f"{self.name}:check", device)
-        labels = torch.arange(10 * self.task.num_classes, device=device) % self.task.num_classes
-        samples = self.sample(labels, generator).flatten(1)
+        classes = self.task.num_classes
+        labels = torch.arange(classes, device=device).repeat_interleave(10)
+        samples = self.sample(labels, generator).reshape(classes, 10, -1)
         if not torch.isfinite(samples).all():
             raise GeneratorDiverged(f"{self.name} produced non-finite samples")
         scale = 1.0 if self.task.input_range is None else self.task.input_range[1] - self.task.input_range[0]
-        spread = samples.std(dim=0).mean().item()
-        if spread < COLLAPSE_STD * scale:
-            raise GeneratorDiverged(f"{self.name} samples collapsed: mean per-dimension std {spread:.2e} "
-                                    f"< {COLLAPSE_STD * scale:.0e}")
+        spread = samples.std(dim=1).mean(dim=1)  # [classes]: mean per-dimension std within each class
+        collapsed = (spread < COLLAPSE_STD * scale).nonzero().flatten().tolist()
+        if collapsed:
+            raise GeneratorDiverged(f"{self.name} samples collapsed for classes {collapsed}: mean per-dimension "
+                                    f"std {spread.min().item():.2e} < {COLLAPSE_STD * scale:.0e}")
 
     # --- sampling and mixing ----------------------------------------------------------------------
     @torch.no_grad()

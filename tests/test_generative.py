@@ -19,6 +19,7 @@ from methods.base import FitContext
 from methods.gen_nets import Decoder
 from methods.generative import GeneratorDiverged
 from tasks import TASKS
+from tasks.base import Split, Task
 
 GENERATIVE = ["gan", "wgan_gp", "vae"]
 CPU = torch.device("cpu")
@@ -29,6 +30,12 @@ POOL = TrainConfig(train_pool=300, test_limit=300)
 def mnist(sources):
     task = TASKS.get("mnist")()
     return task, task.load(sources["mnist"], 1.0, 0, POOL, CPU)
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    """One cache for tests that only read their generator, so each method is fitted once for them."""
+    return tmp_path_factory.mktemp("generators")
 
 
 def context(task, source, cache_dir, seed: int = 0) -> FitContext:
@@ -46,9 +53,9 @@ def fitted(name, task, data, cache_dir, seed: int = 0, **params):
 
 
 @pytest.mark.parametrize("name", GENERATIVE)
-def test_samples_have_the_task_shape_range_and_requested_labels(name, mnist, tmp_path):
+def test_samples_have_the_task_shape_range_and_requested_labels(name, mnist, shared_cache):
     task, data = mnist
-    method = fitted(name, task, data, tmp_path, labels="uniform", ratio=1.0)
+    method = fitted(name, task, data, shared_cache, labels="uniform", ratio=1.0)
     labels = torch.tensor([3, 1, 4, 1, 5, 9, 2, 6])
     samples = method.sample(labels, make_generator(0, "t"))
     assert samples.shape == (8, 1, 28, 28) and samples.dtype == torch.float32
@@ -64,9 +71,9 @@ def test_samples_have_the_task_shape_range_and_requested_labels(name, mnist, tmp
     assert not torch.isclose(out_x, x).flatten(1).all(dim=1).any()
 
 
-def test_ratio_sets_the_synthetic_share_and_frequency_keeps_labels(mnist, tmp_path):
+def test_ratio_sets_the_synthetic_share_and_frequency_keeps_labels(mnist, shared_cache):
     task, data = mnist
-    method = fitted("vae", task, data, tmp_path, ratio=0.25)
+    method = fitted("vae", task, data, shared_cache, ratio=0.25)
     x, y = task.prepare(data.train.x[:64]), data.train.y[:64]
     out_x, out_y = method.augment(x, y, torch.nn.Identity())
     replaced = ~(out_x == x).flatten(1).all(dim=1)
@@ -171,3 +178,31 @@ def test_a_nan_loss_becomes_a_failed_row(tmp_path, monkeypatch):
     assert rows["none"]["status"] == "ok"  # the sweep went on
     assert rows["gan"]["status"] == "failed" and "GeneratorDiverged" in rows["gan"]["error"]
     assert "nan" in rows["gan"]["error"] and not (tmp_path / "cache" / "generators").exists()
+
+
+class Blobs(Task):
+    """A stand-in feature task (what issue 5's text/audio tasks look like): 3 classes of 12-d Gaussians."""
+
+    name = "blobs"
+    modality = "features"
+    num_classes = 3
+    input_shape = (12,)
+    input_range = None
+
+
+@pytest.mark.parametrize("name", GENERATIVE)
+def test_feature_tasks_get_mlp_networks(name, tmp_path):
+    task = Blobs()
+    generator = make_generator(0, "blobs")
+    y = torch.arange(300) % 3
+    x = torch.randn(300, 12, generator=generator) * 0.5 + y[:, None].float()
+    cell = {"task": "blobs", "task_params": {}, "seed": 0, "fraction": 1.0, "profile": "smoke",
+            "train_config": {"train_pool": None}, "data_variant": "synthetic", "data_checksum": "0" * 64}
+    cls = METHODS.get(name)
+    method = cls(cls.Params(), task, 0)
+    method.fit(Split(x, y), FitContext(cell, "smoke", CPU, tmp_path, progress=False))
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in method.decoder.modules())
+    samples = method.sample(torch.tensor([0, 1, 2, 2]), make_generator(1, "s"))
+    assert samples.shape == (4, 12) and samples.dtype == torch.float32 and torch.isfinite(samples).all()
+    out_x, out_y = method.augment(x[:10], y[:10], torch.nn.Identity())
+    assert out_x.shape == (10, 12) and torch.equal(out_y, y[:10])
