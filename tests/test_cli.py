@@ -50,7 +50,7 @@ BAD_RUNS = {
     "unknown profile": (["--profile", "fast"], ["unknown profile 'fast'", "smoke, quick, full"]),
     "malformed param": (["--param", "classic.padding"], ["malformed --param 'classic.padding'", "OWNER.KEY=VALUE"]),
     "unknown param key": (["--param", "classic.pad=2"], ["unknown --param classic.pad", "padding, flip"]),
-    "unknown param owner": (["--param", "gan.ratio=0.5"], ["unknown --param owner 'gan'", "train, cifar10, mnist"]),
+    "unknown param owner": (["--param", "dcgan.ratio=0.5"], ["unknown --param owner 'dcgan'", "train, cifar10, mnist"]),
     "badly typed param": (["--param", "classic.padding=wide"], ["bad value 'wide' for --param classic.padding", "int"]),
     "invalid param value": (["--methods", "classic", "--param", "classic.flip=true", "--tasks", "mnist"],
                             ["classic.flip=true is invalid for task 'mnist'"]),
