@@ -76,7 +76,7 @@ class EvalBudget:
 
 EVAL_BUDGETS = {
     "smoke": EvalBudget(fid_samples=500, cas_samples=1000),
-    "quick": EvalBudget(fid_samples=2000, cas_samples=2500),
+    "quick": EvalBudget(fid_samples=2000, cas_samples=5000),
     "full": EvalBudget(fid_samples=10000, cas_samples=50000),
 }
 
