@@ -1,13 +1,71 @@
-"""Where on-disk artifacts that are expensive to make (fitted generators, reference classifiers) live."""
+"""Where on-disk artifacts that are expensive to make (fitted generators, reference classifiers) live,
+and how they are written and read so that a crash or a corrupt file can never be trusted.
+
+File format: one ASCII header line `augbench-cache v1 <sha256 of the body>\n`, then the body written by
+`torch.save`. The header is checked before `torch.load(weights_only=True)` sees a byte, so a truncated,
+partial or edited file is reported as missing (and refitted), not loaded.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
+
+import torch
 
 DEFAULT_CACHE = Path("results/cache")
+MAGIC = b"augbench-cache v1 "
 
 
 def cache_root() -> Path:
     """AUGBENCH_CACHE when set, else results/cache (git-ignored)."""
     return Path(os.environ.get("AUGBENCH_CACHE") or DEFAULT_CACHE)
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """Write `obj` (tensors, dicts, lists, numbers, strings) to `path` atomically.
+
+    The bytes go to a temporary file in the same directory, are flushed to disk, then renamed over
+    `path` (os.replace is atomic on POSIX), so a reader sees the old file or the whole new one.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    body = buffer.getvalue()
+    header = MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header + body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_verified(path: Path) -> Any | None:
+    """The object stored at `path`, or None when it is missing, truncated or corrupt.
+
+    Only files whose body matches the header's sha256 are unpickled, and only with
+    `torch.load(weights_only=True)` (no arbitrary code runs on load).
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    newline = raw.find(b"\n")
+    if not raw.startswith(MAGIC) or newline < 0:
+        return None
+    digest, body = raw[len(MAGIC):newline].decode("ascii", "replace"), raw[newline + 1:]
+    if hashlib.sha256(body).hexdigest() != digest:
+        return None
+    try:
+        return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
+    except Exception:  # a body with a valid digest but an unreadable format (e.g. an older torch): refit
+        return None

@@ -179,7 +179,9 @@ def _write(path: Path, text: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from bench.cache import cache_root
     from bench.html_report import write_html
+    from bench.sample_grids import write_sample_grids
     from bench.plots import write_plots
     from bench.report import build, render_markdown
     from bench.store import Store
@@ -192,6 +194,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     plots_dir = Path(args.plots_dir) if args.plots_dir else output.parent / "plots"
     html = Path(args.html) if args.html else output.parent / "report.html"
     written = [] if args.no_plots else write_plots(rows, plots_dir)
+    if not args.no_plots:  # generator sample grids, drawn from the cached generators (no refit)
+        try:
+            written += write_sample_grids(rows, plots_dir, cache_root())
+        except OSError as exc:
+            raise UsageError(f"cannot write sample grids into {plots_dir}: {exc.strerror}") from None
     write_html(board, plots_dir, html)
     print(f"wrote {output}, {html} and {len(written)} plots in {plots_dir} "
           f"({(rows['status'] == 'ok').sum()} ok rows, {(rows['status'] != 'ok').sum()} failed)")

@@ -65,3 +65,32 @@ def small_batches(sources):
         data = task.load(source, 1.0, 0, TrainConfig(train_pool=160, test_limit=10), torch.device("cpu"))
         batches[name] = (task.prepare(data.train.x[:16]), data.train.y[:16].clone())
     return batches
+
+
+@pytest.fixture(scope="session")
+def fitted_method(sources, tmp_path_factory):
+    """fitted_method(method, task, seed=0): a method fitted as the sweep fits it, on a real 200-example
+    training split with the smoke profile and a session-wide temporary cache (a repeat loads it)."""
+    from bench.profiles import TrainConfig
+    from methods import METHODS
+    from methods.base import FitContext
+    from tasks import TASKS
+
+    config = TrainConfig(train_pool=200, test_limit=10)
+    cache_dir = tmp_path_factory.mktemp("fitted-methods")
+    splits = {}
+
+    def make(method_name: str, task_name: str, seed: int = 0):
+        task = TASKS.get(task_name)()
+        source = sources[task_name]
+        if task_name not in splits:
+            splits[task_name] = task.load(source, 1.0, 0, config, torch.device("cpu")).train
+        cls = METHODS.get(method_name)
+        method = cls(cls.Params(), task, seed)
+        cell = {"task": task_name, "task_params": task.params_dict(), "seed": seed, "fraction": 1.0,
+                "profile": "smoke", "train_config": {"train_pool": config.train_pool},
+                "data_variant": source.variant, "data_checksum": source.checksum}
+        method.fit(splits[task_name], FitContext(cell, "smoke", torch.device("cpu"), cache_dir, progress=False))
+        return method
+
+    return make

@@ -1,21 +1,31 @@
-"""Speed of the per-batch hot paths, measured by pytest-benchmark (never asserted on)."""
+"""Microbenchmarks (`make microbench`, not part of `make test`): the throughput of every method's
+augment on a fixed batch of 256 real examples per task, measured by pytest-benchmark, never asserted on.
+
+Generative methods are timed with their smoke-profile generator (fitted first, as in a sweep);
+`make microbench` saves each run so `pytest-benchmark compare` can diff commits.
+"""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 from bench.profiles import TrainConfig
 from methods import METHODS
 from tasks import TASKS
 
+pytestmark = pytest.mark.microbench
 
+BATCH = 256
+
+
+@pytest.mark.parametrize("task_name", TASKS.list())
 @pytest.mark.parametrize("method_name", METHODS.list())
-def test_augment_throughput_cifar10_batch_256(benchmark, method_name, small_batches):
-    x, y = small_batches["cifar10"]
-    x, y = x.repeat(16, 1, 1, 1), y.repeat(16)
-    cls = METHODS.get(method_name)
-    method = cls(cls.Params(), TASKS.get("cifar10")(), 0)
-    model = TASKS.get("cifar10")().classifier(TrainConfig(width=8))
+def test_augment_throughput(benchmark, method_name, task_name, small_batches, fitted_method):
+    x, y = small_batches[task_name]
+    repeats = BATCH // len(y)
+    x, y = x.repeat(repeats, *([1] * (x.dim() - 1))), y.repeat(repeats)
+    method = fitted_method(method_name, task_name)
+    model = TASKS.get(task_name)().classifier(TrainConfig(width=8))
+    benchmark.extra_info.update(batch=BATCH, task=task_name, method=method_name)
     out_x, _ = benchmark(method.augment, x, y, model)
     assert out_x.shape == x.shape

@@ -1,4 +1,8 @@
-"""Contract checks for every registered method on every registered task (new entries are covered for free)."""
+"""Contract checks for every registered method on every registered task (new entries are covered for free).
+
+Methods are fitted first, as the sweep does (the `fitted_method` fixture: a small real training subset,
+the smoke profile, a temporary cache; methods without a generator ignore `fit`).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,21 @@ import torch
 from torch import nn
 
 from bench.params import NoParams
+from bench.profiles import TrainConfig
 from methods import METHODS
 from tasks import TASKS
 
 PAIRS = [(m, t) for m in METHODS.list() for t in TASKS.list()]
 
 
-def build(method_name: str, task_name: str, seed: int = 0):
-    cls = METHODS.get(method_name)
-    task = TASKS.get(task_name)()
-    return cls(cls.Params(), task, seed)
-
-
 def model_for(task_name: str) -> nn.Module:
-    from bench.profiles import TrainConfig
-
     return TASKS.get(task_name)().classifier(TrainConfig(width=4))
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small_batches):
+def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small_batches, fitted_method):
     x, y = small_batches[task_name]
-    method = build(method_name, task_name)
+    method = fitted_method(method_name, task_name)
     x_before, y_before = x.clone(), y.clone()
     out_x, out_y = method.augment(x, y, model_for(task_name))
     assert out_x.shape == x.shape and out_x.dtype == x.dtype and out_x.device == x.device
@@ -39,18 +36,18 @@ def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_same_seed_same_output(method_name, task_name, small_batches):
+def test_same_seed_same_output(method_name, task_name, small_batches, fitted_method):
     x, y = small_batches[task_name]
     model = model_for(task_name)
-    a = build(method_name, task_name, seed=5).augment(x, y, model)[0]
-    b = build(method_name, task_name, seed=5).augment(x, y, model)[0]
+    a = fitted_method(method_name, task_name, seed=5).augment(x, y, model)[0]
+    b = fitted_method(method_name, task_name, seed=5).augment(x, y, model)[0]
     assert torch.equal(a, b)
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_batch_of_one_and_empty_batch(method_name, task_name, small_batches):
+def test_batch_of_one_and_empty_batch(method_name, task_name, small_batches, fitted_method):
     x, y = small_batches[task_name]
-    method, model = build(method_name, task_name), model_for(task_name)
+    method, model = fitted_method(method_name, task_name), model_for(task_name)
     one_x, one_y = method.augment(x[:1], y[:1], model)
     assert one_x.shape == x[:1].shape and torch.equal(one_y, y[:1])
     empty_x, empty_y = method.augment(x[:0], y[:0], model)

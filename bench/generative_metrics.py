@@ -1,0 +1,127 @@
+"""FID(task) and CAS: how close a generator's samples are to the real data, judged in the task's own terms.
+
+- The reference classifier of a task is the task's classifier trained with the task's profile
+  hyperparameters on the profile's whole real training pool (fraction 1, seed 0, no augmentation),
+  cached on disk like the generators (bench/cache.py).
+- Features are its penultimate activations: the input of its last nn.Linear layer, read with a forward
+  pre-hook, so task files need no feature API (MNIST CNN: 128-d; CIFAR-10 ResNet-9: 8 x width).
+- FID(task) is the Frechet distance between Gaussians fitted to real-test and synthetic features.
+- CAS (Ravuri and Vinyals 2019) is the real-test accuracy of a fresh task classifier trained only on
+  synthetic samples, with the task's profile hyperparameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.cache import atomic_save, load_verified
+from bench.cell import canonical_json
+from bench.device import place_model
+from bench.evaluate import accuracy
+from bench.params import NoParams, params_to_dict
+from bench.seeding import derive_seed
+from bench.trainer import train
+from tasks.base import DataSource, Split, Task
+
+# Bump when the reference classifier's training changes, so old cached references are not reused.
+REFERENCE_VERSION = 1
+# The reference's own seed: one reference per (task, profile, data), shared by every cell and seed.
+REFERENCE_SEED = 0
+
+
+def reference_classifier(task: Task, source: DataSource, profile: str, device: torch.device, cache_dir: Path,
+                         progress: bool | None = None) -> nn.Module:
+    """The task's reference classifier (eval mode), loaded from the cache or trained and cached now."""
+    from methods.none import NoAugmentation
+
+    config = task.train_config(profile)
+    identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
+                "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
+                "train_config": params_to_dict(config), "seed": REFERENCE_SEED}
+    key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
+    path = cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt"
+    with torch.random.fork_rng(devices=[]):  # the cell's global RNG stream is left as it was
+        torch.manual_seed(derive_seed(REFERENCE_SEED, f"reference:{task.name}"))
+        model = place_model(task.classifier(config), device, image_input=task.modality == "image")
+    payload = load_verified(path)
+    if isinstance(payload, dict) and payload.get("key") == key:
+        model.load_state_dict(payload["state"])
+        return model.eval()
+    data = task.load(source, 1.0, REFERENCE_SEED, config, device)
+    train(model, task, data.train, NoAugmentation(NoParams(), task, REFERENCE_SEED), config, REFERENCE_SEED, progress)
+    atomic_save({"key": key, "identity": canonical_json(identity),
+                 "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
+    return model.eval()
+
+
+@torch.inference_mode()
+def penultimate_features(model: nn.Module, task: Task, x: torch.Tensor, batch_size: int = 1000) -> np.ndarray:
+    """Inputs of the model's last nn.Linear layer, float64 [N, D], for inputs x [N, *input_shape].
+
+    `x` may be stored data (uint8 images) or samples (float in the input range): both go through
+    `task.prepare`, as in training. The model is run in eval mode and its mode is restored.
+    """
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not last:
+        raise ValueError(f"the {task.name} classifier has no nn.Linear layer to take penultimate features from")
+    captured: list[torch.Tensor] = []
+    hook = last[-1].register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0].detach().float().cpu()))
+    was_training = model.training
+    model.eval()
+    try:
+        for i in range(0, x.shape[0], batch_size):
+            model(task.prepare(x[i:i + batch_size]))
+    finally:
+        hook.remove()
+        model.train(was_training)
+    if not captured:
+        return np.zeros((0, last[-1].in_features))
+    return torch.cat(captured).flatten(1).double().numpy()
+
+
+def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets [N, D] and [M, D].
+
+    d^2 = |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)). The last trace is computed without
+    scipy's sqrtm of the non-symmetric S1 S2 (whose round-off gives complex parts): with R = S1^(1/2)
+    (symmetric eigendecomposition, negative round-off eigenvalues clipped to 0), S1 S2 is similar to
+    the symmetric PSD matrix R S2 R, so tr((S1 S2)^(1/2)) = sum of sqrt(eigenvalues of R S2 R).
+    Everything runs in float64.
+    """
+    if real.shape[0] < 2 or fake.shape[0] < 2:
+        raise ValueError(f"FID needs at least 2 samples per set, got {real.shape[0]} and {fake.shape[0]}")
+    mu1, mu2 = real.mean(axis=0), fake.mean(axis=0)
+    s1, s2 = np.cov(real, rowvar=False), np.cov(fake, rowvar=False)
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    middle = root1 @ s2 @ root1
+    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)
+    trace_sqrt = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
+    diff = mu1 - mu2
+    return float(max(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt, 0.0))
+
+
+def fid_task(reference: nn.Module, task: Task, real_x: torch.Tensor, fake_x: torch.Tensor) -> float:
+    """FID(task) of samples `fake_x` against real examples `real_x` (both [N, *input_shape])."""
+    return frechet_distance(penultimate_features(reference, task, real_x), penultimate_features(reference, task, fake_x))
+
+
+def classification_accuracy_score(task: Task, synthetic: Split, test: Split, profile: str, seed: int,
+                                  device: torch.device, progress: bool | None = None) -> float:
+    """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters), accuracy on `test`."""
+    from methods.none import NoAugmentation
+
+    config = task.train_config(profile)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, "cas:init"))
+        model = place_model(task.classifier(config), device, image_input=task.modality == "image")
+    train(model, task, synthetic, NoAugmentation(NoParams(), task, seed), config, derive_seed(seed, "cas:order"),
+          progress)
+    return accuracy(model, task, test, config.eval_batch_size, config.amp)
+
+

@@ -1,0 +1,333 @@
+"""What the generative methods (gan, wgan_gp, vae) share: parameters, the fit loop with divergence
+checks, the on-disk cache, sampling, batch mixing, and their metrics (FID(task) and CAS).
+
+A subclass only says how to build its networks and how to take one optimisation step; its decoder
+(`nets["decoder"]`, a `gen_nets.Decoder`) is what is cached and sampled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Literal
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from bench.cache import atomic_save, load_verified
+from bench.cell import canonical_json
+from bench.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
+from bench.seeding import derive_seed, make_generator
+from methods.base import FitContext, Method
+from methods.gen_nets import Decoder, RangeOutput, check_shape
+from tasks.base import POOL_SEED, Split, Task, TaskData
+from tasks.splits import stratified_indices
+
+# Fields of the parameters that only change how samples are mixed into batches, not the generator:
+# they are left out of the cache key, so changing them reuses the fitted generator.
+MIXING_FIELDS = ("ratio", "labels")
+# Samples drawn per forward pass when many are needed (FID, CAS, grids): bounds peak memory.
+SAMPLE_CHUNK = 1000
+# Losses are checked for NaN/inf every this many steps (each check is a host-device sync).
+CHECK_EVERY = 10
+# A class whose samples' per-dimension std, averaged, is below this share of the input range (or of 1
+# for unbounded features) has collapsed: all its samples are (nearly) the same.
+COLLAPSE_STD = 1e-3
+
+
+class GeneratorDiverged(RuntimeError):
+    """The generator's training failed (a NaN/inf loss or collapsed samples); the cell becomes a failed row."""
+
+
+@dataclass(frozen=True)
+class GenerativeParams:
+    """Parameters every generative method has; `None` budgets are picked from the profile by the method."""
+
+    ratio: float = 0.5  # share of each training batch replaced by fresh synthetic samples, in [0, 1]
+    labels: Literal["frequency", "uniform"] = "frequency"  # synthetic labels: those of the replaced examples (class frequency) or uniform
+    steps: int | None = None  # generator optimizer steps; none: the profile's budget
+    width: int | None = None  # base channels (conv) / hidden units / 4 (MLP) of the networks; none: the profile's
+    batch_size: int | None = None  # real examples per generator step; none: the profile's
+    z_dim: int = 64  # latent dimensions
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A generator's training budget for one profile (each method sets its own per profile)."""
+
+    steps: int  # generator optimizer steps
+    width: int  # network width, as in GenerativeParams.width
+    batch_size: int  # real examples per step
+
+
+@dataclass(frozen=True)
+class EvalBudget:
+    """Sample counts of the generative metrics for one profile."""
+
+    fid_samples: int  # real test examples and synthetic samples compared by FID(task) (each)
+    cas_samples: int  # synthetic training samples of the CAS classifier (class-balanced)
+
+
+EVAL_BUDGETS = {
+    "smoke": EvalBudget(fid_samples=500, cas_samples=1000),
+    "quick": EvalBudget(fid_samples=2000, cas_samples=5000),
+    "full": EvalBudget(fid_samples=10000, cas_samples=50000),
+}
+
+
+def generator_identity(cell: dict[str, Any], method: str, version: int, params: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    """Everything that determines a fitted generator, from a cell identity (`Cell.identity()` or a stored row).
+
+    The training data are fixed by task, task parameters, data checksum, profile pool, fraction and
+    seed; the classifier's other training settings are left out, so they share one generator.
+    """
+    train_config = cell["train_config"]
+    if isinstance(train_config, str):
+        train_config = json.loads(train_config)
+    task_params = cell["task_params"]
+    if isinstance(task_params, str):
+        task_params = json.loads(task_params)
+    return {
+        "method": method, "version": version,
+        "params": {k: v for k, v in params.items() if k not in MIXING_FIELDS},
+        "budget": dataclasses.asdict(budget),
+        "task": cell["task"], "task_params": task_params, "data_variant": cell["data_variant"],
+        "data_checksum": cell["data_checksum"], "profile": cell["profile"],
+        "train_pool": train_config.get("train_pool"), "fraction": float(cell["fraction"]), "seed": int(cell["seed"]),
+    }
+
+
+class GenerativeMethod(Method):
+    """Base of gan, wgan_gp and vae: fit (or load) a class-conditional generator, then mix its samples in.
+
+    Subclasses set `name`, `VERSION` (bump when the training code changes: old cache entries then miss),
+    `BUDGETS` ({profile: Budget}), `Params`, and implement `build`, `optimizers` and `step`.
+    """
+
+    name: ClassVar[str]
+    VERSION: ClassVar[int]
+    BUDGETS: ClassVar[dict[str, Budget]]
+    Params: ClassVar[type] = GenerativeParams
+
+    def __init__(self, params: GenerativeParams, task: Task, seed: int) -> None:
+        super().__init__(params, task, seed)
+        if not 0.0 <= params.ratio <= 1.0:
+            raise ValueError(f"{self.name}.ratio={params.ratio} is invalid: it must be in [0, 1]")
+        if params.labels not in ("frequency", "uniform"):
+            raise ValueError(f"{self.name}.labels={params.labels!r} is invalid: use frequency or uniform")
+        for field in ("steps", "width", "batch_size", "z_dim"):
+            value = getattr(params, field)
+            if value is not None and value < 1:
+                raise ValueError(f"{self.name}.{field}={value} is invalid: it must be >= 1")
+        for field in dataclasses.fields(params):
+            value = getattr(params, field.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{self.name}.{field.name}={value} is invalid: it must be finite")
+        check_shape(task)
+        self.decoder: Decoder | None = None
+        self.output = RangeOutput(task.input_range)
+        self.fit_source: str | None = None  # "cache" or "fit", once fitted
+
+    # --- what subclasses provide ------------------------------------------------------------------
+    def build(self, budget: Budget) -> nn.ModuleDict:
+        """Fresh networks; must contain "decoder" (a gen_nets.Decoder)."""
+        raise NotImplementedError
+
+    def optimizers(self, nets: nn.ModuleDict) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def step(self, nets: nn.ModuleDict, optimizers: dict[str, torch.optim.Optimizer],
+             next_batch: Callable[[], tuple[torch.Tensor, torch.Tensor]], generator: torch.Generator) -> torch.Tensor:
+        """One generator optimisation step (plus its critic steps); returns the detached losses [K]."""
+        raise NotImplementedError
+
+    # --- budget and cache -------------------------------------------------------------------------
+    def budget(self, profile: str) -> Budget:
+        """The profile's budget with the parameters' overrides applied."""
+        base = self.BUDGETS[profile]
+        p = self.params
+        return Budget(steps=p.steps or base.steps, width=p.width or base.width, batch_size=p.batch_size or base.batch_size)
+
+    def cache_path(self, cell: dict[str, Any], cache_dir: Path) -> tuple[Path, str]:
+        """Where this cell's generator is cached, and the key the file must carry."""
+        identity = generator_identity(cell, self.name, self.VERSION, self.resolved_params(), self.budget(cell["profile"]))
+        key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
+        return cache_dir / "generators" / f"{cell['task']}-{self.name}-{key}.pt", key
+
+    def load_cached(self, cell: dict[str, Any], cache_dir: Path, device: torch.device) -> bool:
+        """Load the cached generator for `cell`; False when there is none or it fails any check."""
+        path, key = self.cache_path(cell, cache_dir)
+        payload = load_verified(path)
+        if not isinstance(payload, dict) or payload.get("key") != key:
+            return False
+        decoder = Decoder(self.task, self.params.z_dim, self.budget(cell["profile"]).width)
+        try:
+            decoder.load_state_dict(payload["state"])
+        except (KeyError, RuntimeError):
+            return False
+        self.decoder = decoder.to(device).eval()
+        return True
+
+    # --- fitting ----------------------------------------------------------------------------------
+    def fit(self, train: Split, context: FitContext) -> None:
+        """Load this cell's generator from the cache, or train it on `train` and cache it.
+
+        Raises:
+            GeneratorDiverged: a NaN/inf loss, or samples with (nearly) no variance.
+        """
+        if self.load_cached(context.cell, context.cache_dir, context.device):
+            self.fit_source = "cache"
+            return
+        if len(train) == 0:
+            raise ValueError(f"{self.name} cannot fit a generator on an empty training split")
+        budget = self.budget(context.profile)
+        with torch.random.fork_rng(devices=[]):  # initialise from the cell's seed without moving the global stream
+            torch.manual_seed(derive_seed(self.seed, f"{self.name}:init"))
+            nets = self.build(budget).to(context.device)
+        optimizers = self.optimizers(nets)
+        noise = make_generator(self.seed, f"{self.name}:fit", context.device)
+        order = make_generator(self.seed, f"{self.name}:batches")
+
+        def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
+            index = torch.randint(0, len(train), (budget.batch_size,), generator=order).to(train.y.device)
+            return self.task.prepare(train.x[index]), train.y[index]
+
+        nets.train()
+        start = time.perf_counter()
+        bar = tqdm(range(budget.steps), desc=f"fit {self.name}", unit="step", leave=False,
+                   disable=None if context.progress is None else not context.progress)
+        recent: list[torch.Tensor] = []
+        for i in bar:
+            recent.append(self.step(nets, optimizers, next_batch, noise))
+            if len(recent) == CHECK_EVERY or i == budget.steps - 1:
+                losses = torch.stack(recent)
+                if not torch.isfinite(losses).all():
+                    bar.close()
+                    raise GeneratorDiverged(f"{self.name} training loss became {losses[~torch.isfinite(losses)][0].item()} "
+                                            f"by step {i + 1} of {budget.steps}")
+                recent = []
+        bar.close()
+        self.decoder = nets["decoder"]
+        self._recalibrate_batchnorm(context.device)
+        self.decoder.eval()
+        self._check_samples(context.device)
+        path, key = self.cache_path(context.cell, context.cache_dir)
+        atomic_save({"key": key, "fit_s": time.perf_counter() - start, "steps": budget.steps,
+                     "state": {k: v.detach().cpu() for k, v in self.decoder.state_dict().items()}}, path)
+        self.fit_source = "fit"
+
+    @torch.no_grad()
+    def _recalibrate_batchnorm(self, device: torch.device, batches: int = 10, batch_size: int = 128) -> None:
+        """Replace the decoder's BatchNorm running statistics with exact averages over prior samples.
+
+        Sampling runs in eval mode (so a sample does not depend on the rest of its batch); the running
+        averages from training lag behind the last steps, so they are recomputed here ("precise BN").
+        """
+        norms = [m for m in self.decoder.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return
+        saved = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration batches
+        generator = make_generator(self.seed, f"{self.name}:calibrate", device)
+        self.decoder.train()
+        for _ in range(batches):
+            y = torch.randint(0, self.task.num_classes, (batch_size,), generator=generator, device=device)
+            z = torch.randn(batch_size, self.params.z_dim, generator=generator, device=device)
+            self.decoder(z, y)
+        for m, momentum in zip(norms, saved):
+            m.momentum = momentum
+
+    def _check_samples(self, device: torch.device) -> None:
+        """Raise GeneratorDiverged when samples are not finite or a class's samples have collapsed.
+
+        Collapse is judged within each class (10 samples per class): a generator that maps every z of a
+        class to one image still varies across classes, so a pooled spread would miss it.
+        """
+        generator = make_generator(self.seed, f"{self.name}:check", device)
+        classes = self.task.num_classes
+        labels = torch.arange(classes, device=device).repeat_interleave(10)
+        samples = self.sample(labels, generator).reshape(classes, 10, -1)
+        if not torch.isfinite(samples).all():
+            raise GeneratorDiverged(f"{self.name} produced non-finite samples")
+        scale = 1.0 if self.task.input_range is None else self.task.input_range[1] - self.task.input_range[0]
+        spread = samples.std(dim=1).mean(dim=1)  # [classes]: mean per-dimension std within each class
+        collapsed = (spread < COLLAPSE_STD * scale).nonzero().flatten().tolist()
+        if collapsed:
+            raise GeneratorDiverged(f"{self.name} samples collapsed for classes {collapsed}: mean per-dimension "
+                                    f"std {spread.min().item():.2e} < {COLLAPSE_STD * scale:.0e}")
+
+    # --- sampling and mixing ----------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Class-conditional samples [N, *input_shape] (float32, in the task's input range) for labels [N].
+
+        Raises:
+            RuntimeError: the method was not fitted (nothing to sample from).
+        """
+        if self.decoder is None:
+            raise RuntimeError(f"{self.name} has no generator: call fit() before sampling")
+        shape = (labels.shape[0], *self.task.input_shape)
+        if labels.shape[0] == 0:
+            return torch.empty(shape, device=labels.device)
+        chunks = []
+        for i in range(0, labels.shape[0], SAMPLE_CHUNK):
+            y = labels[i:i + SAMPLE_CHUNK]
+            z = torch.randn(y.shape[0], self.params.z_dim, generator=generator, device=labels.device)
+            chunks.append(self.output(self.decoder(z, y)))
+        return torch.cat(chunks).view(shape)
+
+    def draw_mix(self, y: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Which positions of a batch become synthetic, and their labels.
+
+        Returns positions [K] (K = round(ratio * N), distinct, random) and labels [K]: with
+        labels=frequency the replaced examples' own labels (so synthetic labels follow the training
+        split's class frequencies and the batch's labels are unchanged), with labels=uniform uniform ones.
+        """
+        n = y.shape[0]
+        k = int(math.floor(self.params.ratio * n + 0.5))
+        positions = torch.randperm(n, generator=generator, device=y.device)[:k]
+        if self.params.labels == "uniform":
+            labels = torch.randint(0, self.task.num_classes, (k,), generator=generator, device=y.device)
+        else:
+            labels = y[positions]
+        return positions, labels
+
+    def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """Replace a `ratio` share of the batch with fresh samples (new tensors; the inputs are untouched)."""
+        generator = self.generator(x.device)
+        positions, labels = self.draw_mix(y, generator)
+        out_x, out_y = x.clone(), y.clone()
+        if positions.numel():
+            out_x[positions] = self.sample(labels, generator).to(x.dtype)
+            out_y[positions] = labels
+        return out_x, out_y
+
+    # --- metrics ----------------------------------------------------------------------------------
+    def evaluate(self, model: nn.Module, data: TaskData, context: FitContext) -> dict[str, Any]:
+        """FID(task) against the real test split and CAS, with the profile's sample counts (EVAL_BUDGETS)."""
+        counts = EVAL_BUDGETS[context.profile]
+        reference = reference_classifier(self.task, data.source, context.profile, context.device,
+                                         context.cache_dir, context.progress)
+        test = data.test
+        if counts.fid_samples < len(test):
+            keep = torch.from_numpy(stratified_indices(test.y.cpu().numpy(), counts.fid_samples, POOL_SEED)).to(test.y.device)
+            real_x, real_y = test.x[keep], test.y[keep]
+        else:
+            real_x, real_y = test.x, test.y
+        # Synthetic samples get the real subset's labels, so FID compares like class mixes.
+        fake_x = self.sample(real_y, make_generator(self.seed, f"{self.name}:fid", context.device))
+        fid = fid_task(reference, self.task, real_x, fake_x)
+        del fake_x
+        labels = torch.arange(counts.cas_samples, device=context.device) % self.task.num_classes
+        synthetic = Split(self.sample(labels, make_generator(self.seed, f"{self.name}:cas", context.device)), labels)
+        cas = classification_accuracy_score(self.task, synthetic, test, context.profile, self.seed, context.device,
+                                            context.progress)
+        return {"fid": fid, "cas": cas}
