@@ -201,7 +201,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     # Timed after training, on a real batch, so the measurement cannot change what the model learned.
     batch = min(config.batch_size, len(data.train))
     x, y = task.prepare(data.train.x[:batch]), data.train.y[:batch]
-    timing = measure_throughput(lambda: method.augment(x, y, model), batch, device)
+    timing = measure_throughput(method.timed_call(x, y, model), batch, device)
     record.aug_throughput, record.aug_timing_iters = timing.samples_per_s, timing.timed_calls
     record.peak_mem_mb = peak_memory_mb(device)
     if robustness.problems:  # the metrics stay in the row, for diagnosis

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import torch
 from torch import nn
@@ -83,6 +83,14 @@ class Method:
             (x', y'): new tensors (the inputs are never modified in place), same device and dtype.
         """
         raise NotImplementedError
+
+    def timed_call(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> Callable[[], object]:
+        """The operation `aug_throughput` times on a training batch (samples/s = len(y) per call).
+
+        By default the whole `augment`; a method whose cost lives elsewhere (a generator's sampling)
+        times that instead, so the number means the same for every generative method.
+        """
+        return lambda: self.augment(x, y, model)
 
     def generator(self, device: torch.device) -> torch.Generator:
         """This method's random stream on `device`, seeded from the cell's seed (one per device)."""

@@ -148,6 +148,12 @@ class GenerativeMethod(Method):
         raise NotImplementedError
 
     # --- budget and cache -------------------------------------------------------------------------
+    @classmethod
+    def default_params(cls, profile: str, task: Task) -> GenerativeParams:
+        """The profile's budget written into the parameters, so the run record shows the values used."""
+        base = cls.BUDGETS[profile]
+        return dataclasses.replace(cls.Params(), steps=base.steps, width=base.width, batch_size=base.batch_size)
+
     def budget(self, profile: str) -> Budget:
         """The profile's budget with the parameters' overrides applied."""
         base = self.BUDGETS[profile]
@@ -309,6 +315,11 @@ class GenerativeMethod(Method):
             out_x[positions] = self.sample(labels, generator).to(x.dtype)
             out_y[positions] = labels
         return out_x, out_y
+
+    def timed_call(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> Callable[[], object]:
+        """aug_throughput of a generative method: class-conditional samples per second of its generator."""
+        generator = self.generator(y.device)
+        return lambda: self.sample(y, generator)
 
     # --- metrics ----------------------------------------------------------------------------------
     def evaluate(self, model: nn.Module, data: TaskData, context: FitContext) -> dict[str, Any]:
