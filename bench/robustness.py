@@ -31,7 +31,7 @@ class RobustnessConfig:
     pgd_steps: int = 10  # PGD iterations at the task's epsilon
     pgd_alpha: float | None = None  # PGD step in input units (None: 2.5 * eps / steps, Madry et al.)
     eps: float | None = None  # L-inf radius in input units (None: the task's standard epsilon)
-    check_samples: int = 200  # examples used by the large-epsilon and double-steps checks
+    check_samples: int = 100  # examples used by the large-epsilon and double-steps checks
     tolerance: float = 0.03  # slack of the ordering check PGD <= FGSM <= clean, in accuracy
     batch_size: int = 500  # examples per attack batch
 
@@ -52,7 +52,7 @@ class RobustnessConfig:
 
 PROFILE_CONFIGS = {
     "smoke": RobustnessConfig(samples=200, pgd_steps=5, check_samples=100),
-    "quick": RobustnessConfig(samples=1000, pgd_steps=10, check_samples=200),
+    "quick": RobustnessConfig(samples=1000, pgd_steps=10, check_samples=100),
     "full": RobustnessConfig(samples=None, pgd_steps=20, check_samples=1000),
 }
 
