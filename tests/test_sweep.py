@@ -11,8 +11,8 @@ from bench.cli import main
 from bench.record import record_fields
 from bench.store import Store
 
-# Fields this backbone fills for every ok row; the robustness and generative metrics arrive with their issues.
-LATER_FIELDS = {"error", "fgsm_acc", "pgd_acc", "corruption_acc", "corruption_json", "fid", "cas"}
+# Every ok row fills every field but the error and the generative metrics (FID and CAS: generators only).
+LATER_FIELDS = {"error", "fid", "cas"}
 
 
 def rows(store_path) -> list[dict]:
