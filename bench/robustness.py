@@ -107,19 +107,24 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     clean = float(clean_ok.float().mean())
     problems = ordering_problems(clean, metrics["fgsm_acc"], metrics["pgd_acc"], config.tolerance)
 
-    n_check = min(config.check_samples, len(y))
-    check_x, check_y = x[:n_check], y[:n_check]
-    wide = float(run(lambda xb, yb: pgd(model, xb, yb, task.sanity_eps, default_pgd_alpha(task.sanity_eps, config.pgd_steps),
-                                         config.pgd_steps, make_generator(POOL_SEED, "pgd-wide", device), bounds),
+    # The checks use a stratified share of the subset: test files may be sorted by class, so a
+    # prefix could hold a single class.
+    check = torch.arange(len(y), device=y.device)
+    if config.check_samples < len(y):
+        check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
+    check_x, check_y = x[check], y[check]
+    wide_eps, steps = task.sanity_eps, config.pgd_steps
+    wide_gen = make_generator(POOL_SEED, "pgd-wide", device)
+    wide = float(run(lambda xb, yb: pgd(model, xb, yb, wide_eps, default_pgd_alpha(wide_eps, steps), steps, wide_gen, bounds),
                      check_x, check_y).float().mean())
     if wide > SANITY_MAX_ACC:
-        problems.append(f"PGD at eps={task.sanity_eps:g} leaves accuracy {wide:.3f} > {SANITY_MAX_ACC} (the attack is not working)")
-    double = float(run(lambda xb, yb: pgd(model, xb, yb, eps, default_pgd_alpha(eps, 2 * config.pgd_steps) if config.pgd_alpha is None
-                                           else config.pgd_alpha / 2, 2 * config.pgd_steps,
-                                           make_generator(POOL_SEED, "pgd-double", device), bounds),
+        problems.append(f"PGD at eps={wide_eps:g} leaves accuracy {wide:.3f} > {SANITY_MAX_ACC} (the attack is not working)")
+    double_alpha = default_pgd_alpha(eps, 2 * steps) if config.pgd_alpha is None else config.pgd_alpha / 2
+    double_gen = make_generator(POOL_SEED, "pgd-double", device)
+    double = float(run(lambda xb, yb: pgd(model, xb, yb, eps, double_alpha, 2 * steps, double_gen, bounds),
                        check_x, check_y).float().mean())
-    single = float(pgd_ok[:n_check].float().mean())
-    problems += masking_problems(single, double, n_check, config.tolerance)
+    single = float(pgd_ok[check].float().mean())
+    problems += masking_problems(single, double, len(check), config.tolerance)
     return RobustnessResult(metrics, problems)
 
 
