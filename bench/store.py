@@ -1,7 +1,8 @@
 """The results store: a SQLite file with one row per cell, keyed by the config hash.
 
-The driver is the only writer; each row is written in one transaction, so an interrupted sweep leaves
-either a whole row or none.
+The driver is the only writer of a sweep; each row is written in one transaction, so an interrupted
+(even SIGKILLed) sweep leaves either a whole row or none. Several sweeps may share one store: the
+file is in WAL mode and writers wait for each other (see `Store`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from bench.record import SCHEMA_VERSION, RunRecord, record_fields
 
 DEFAULT_STORE = Path("results/runs.sqlite")
 
+# How long a writer waits for another sweep's transaction before giving up. A transaction is one
+# INSERT (milliseconds), so a minute only runs out when another process holds the store open in a
+# write transaction for good, e.g. a `sqlite3` shell left inside BEGIN.
+BUSY_TIMEOUT_S = 60.0
+
 _SQL_TYPES = {int: "INTEGER", float: "REAL", str: "TEXT", bool: "INTEGER"}
 
 
@@ -31,6 +37,16 @@ def _sql_type(annotation: Any) -> str:
 class Store:
     """Open (creating if needed) the store at `path`.
 
+    Concurrency: two sweeps (processes) on one machine may write the same store at once and lose no
+    row. The file is switched to WAL journaling, so readers (a report, another sweep's `done_ids`)
+    never block the writer nor see a half-written row; every write starts with `BEGIN IMMEDIATE`,
+    which takes the write lock up front, and the connection's busy timeout makes a second writer
+    wait for it instead of failing (a deferred transaction that upgrades to a write lock can fail
+    at once with "database is locked" whatever the timeout). WAL needs shared memory between the
+    processes, so the store must sit on a local disk of the machine that runs the drivers, which
+    is where the driver-only-writer design puts it (workers on other machines return records,
+    they never open the store).
+
     Raises:
         UsageError: the path cannot be created or written, is not a store, or has another schema version.
     """
@@ -39,7 +55,8 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)  # transactions are explicit
+            self._use_wal()
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "runs" not in tables:
@@ -50,6 +67,13 @@ class Store:
                 raise UsageError(f"store {self.path} has schema version {version}; this augbench writes version {SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
             raise UsageError(f"cannot use store {self.path}: {exc}") from None
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (persistent: once per file); a read-only file keeps its mode and stays readable."""
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # read-only file or directory: reads still work, and writes fail in check_writable
 
     def _create(self) -> None:
         columns = []
@@ -86,6 +110,10 @@ class Store:
     def done_ids(self) -> set[str]:
         """Config hashes of cells that finished with status ok (failed cells are retried)."""
         return {r[0] for r in self._conn.execute("SELECT run_id FROM runs WHERE status = 'ok'")}
+
+    def is_done(self, run_id: str) -> bool:
+        """Whether the cell finished with status ok (maybe by another sweep since this one started)."""
+        return self._conn.execute("SELECT 1 FROM runs WHERE run_id = ? AND status = 'ok'", (run_id,)).fetchone() is not None
 
     def put(self, record: RunRecord) -> None:
         """Insert or replace the row of `record.run_id`, in one transaction."""
