@@ -21,7 +21,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,slurm]'
 	@touch $(STAMP)
 
 # The leaderboard is written even when a cell failed (failed cells are listed in it); the run's

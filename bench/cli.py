@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
             "augbench run --tasks mnist,cifar10 --methods all --profile quick",
             "augbench run --tasks mnist --methods classic --seeds 3 --fractions 0.1,1 --param classic.padding=2",
             "augbench run --tasks 'c*' --methods none --profile full --device cuda --force",
+            "augbench run --profile full --device cuda --executor submitit --slurm-partition gpu --slurm-time 60",
         ),
     )
     p_run.add_argument("--tasks", default="all", help="comma-separated task names, wildcards or 'all' (default: all)")
@@ -62,6 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--force", action="store_true", help="rerun cells already in the store")
     p_run.add_argument("--download", action="store_true", help="fetch missing official datasets through torchvision (needs a network)")
     p_run.add_argument("--no-progress", action="store_true", help="no progress bars (they show only on a terminal anyway)")
+    p_exec = p_run.add_argument_group(
+        "executors", "where cells run; workers return rows and this process alone writes the store (README: Scale)")
+    p_exec.add_argument("--executor", default="local",
+                        help="local (default), submitit (Slurm job array; extra augbench[slurm]) or ray (extra augbench[ray])")
+    p_exec.add_argument("--workers", type=int, default=None,
+                        help="local: worker processes (default: one per visible GPU when there are several, else "
+                             "in-process); submitit without Slurm: jobs at a time (default 1)")
+    p_exec.add_argument("--cells-per-job", type=int, default=1, help="submitit/ray: cells run one after another per job (default 1)")
+    p_exec.add_argument("--executor-folder", default=None, help="submitit: job scripts, pickles and logs (default: results/executor)")
+    p_exec.add_argument("--slurm-partition", default=None, help="submitit: Slurm partition(s), comma-separated")
+    p_exec.add_argument("--slurm-time", type=int, default=120, metavar="MINUTES",
+                        help="submitit: time limit of one job in minutes (default 120)")
+    p_exec.add_argument("--slurm-gpus", type=int, default=None, help="submitit: GPUs per job (default: 1 with --device cuda, else 0)")
+    p_exec.add_argument("--slurm-cpus", type=int, default=None, help="submitit: CPU cores per job")
+    p_exec.add_argument("--slurm-mem-gb", type=int, default=None, help="submitit: memory per job in GB")
+    p_exec.add_argument("--slurm-array-parallelism", type=int, default=None,
+                        help="submitit: array tasks running at once (default: submitit's, 256)")
+    p_exec.add_argument("--ray-address", default=None, help="ray: cluster address (default: start a local Ray)")
 
     p_report = sub.add_parser(
         "report", help="write the leaderboard (markdown), the plots and the self-contained HTML report from the store",
@@ -134,8 +153,37 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _executor_config(args: argparse.Namespace):
+    from bench.executors import ExecutorConfig, check_executor
+
+    config = ExecutorConfig(
+        name=args.executor, workers=args.workers, cells_per_job=args.cells_per_job, folder=args.executor_folder,
+        slurm_partition=args.slurm_partition, slurm_time_min=args.slurm_time, slurm_gpus=args.slurm_gpus,
+        slurm_cpus=args.slurm_cpus, slurm_mem_gb=args.slurm_mem_gb, slurm_array_parallelism=args.slurm_array_parallelism,
+        ray_address=args.ray_address,
+    )
+    check_executor(config)
+    return config
+
+
+def _format_wall(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{seconds:.1f} s"
+
+
+def _run_device(choice: str, remote: bool):
+    """The cells' device. On a cluster they run where the GPUs are: the driver (a login node) may have
+    none, so `cuda` is taken on trust there; `auto` still means what this machine has."""
+    import torch
+
     from bench.device import resolve_device
+
+    if remote and choice == "cuda":
+        return torch.device("cuda")
+    return resolve_device(choice)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from bench.params import parse_param_overrides
     from bench.profiles import get_profile
     from bench.store import DEFAULT_STORE, Store
@@ -144,20 +192,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tasks import TASKS
 
     profile = get_profile(args.profile)
+    executor = _executor_config(args)
     spec = SweepSpec(
         tasks=TASKS.resolve(args.tasks),
         methods=METHODS.resolve(args.methods),
         seeds=parse_seeds(args.seeds) if args.seeds is not None else list(range(profile.default_seeds)),
         fractions=parse_fractions(args.fractions) if args.fractions is not None else list(profile.default_fractions),
         profile=profile.name,
-        device=resolve_device(args.device),
+        device=_run_device(args.device, executor.remote),
         data_dir=args.data_dir,
         overrides=parse_param_overrides(args.param),
         download=args.download,
     )
     with Store(args.store or DEFAULT_STORE) as store:
-        result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None)
-    print(f"done: {result.ran} ran, {result.skipped} skipped (already stored), {len(result.failed)} failed")
+        result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None, executor=executor)
+    print(f"done: {result.ran} ran, {result.skipped} skipped (already stored), {len(result.failed)} failed "
+          f"in {_format_wall(result.wall_s)}")
     return 1 if result.failed else 0
 
 

@@ -1,13 +1,17 @@
-"""Plan a sweep (validate everything, hash every cell) and execute it locally, one cell after another.
+"""Plan a sweep (validate everything, hash every cell) and execute it through an executor.
 
 Planning does all checks that can fail on bad input before any cell runs, so a typo costs nothing and
 touches nothing. Executing a cell never raises for a failure of the cell itself: it returns a row
-with status `failed`, and the sweep goes on. The driver is the only writer to the store.
+with status `failed`, and the sweep goes on. Cells run where the executor puts them (this process by
+default, see bench/executors.py) and come back as records; the driver is the only writer to the store.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures as futures
 import json
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -20,11 +24,12 @@ from tqdm.auto import tqdm
 from bench.cache import cache_root
 from bench.cell import Cell, canonical_json
 from bench.device import peak_memory_mb, place_model, reset_peak_memory
-from bench.errors import UsageError
+from bench.errors import DataError, UsageError
 from bench.evaluate import accuracy
+from bench.executors import ExecutorConfig, InProcessExecutor, make_executor
 from bench.params import apply_overrides, params_to_dict
 from bench.profiles import TrainConfig, get_profile
-from bench.provenance import provenance, utc_now
+from bench.provenance import REPO_ROOT, provenance, utc_now
 from bench.record import RunRecord
 from bench.robustness import PROFILE_CONFIGS, RobustnessConfig, evaluate_robustness
 from bench.seeding import seed_everything
@@ -208,6 +213,66 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
         raise RobustnessCheckFailed("; ".join(robustness.problems))
 
 
+def failure_record(planned: PlannedCell, device: torch.device, error: str) -> RunRecord:
+    """The `failed` row of a cell that never returned its own (its worker or job died); the driver writes it.
+
+    Provenance is the driver's, without touching the device (a cluster's login node may have no GPU).
+    """
+    cell = planned.cell
+    fields = provenance(torch.device("cpu"))
+    fields.update(device=device.type, device_name=None if device.type != "cpu" else fields["device_name"])
+    return RunRecord(
+        run_id=cell.run_id, task=cell.task, method=cell.method, seed=cell.seed, fraction=cell.fraction,
+        profile=cell.profile, method_params=canonical_json(cell.method_params),
+        task_params=canonical_json(cell.task_params), train_config=canonical_json(cell.train_config),
+        eval_config=canonical_json(cell.eval_config), data_variant=cell.data_variant,
+        data_checksum=cell.data_checksum, status="failed", error=error, started_at=utc_now(),
+        finished_at=utc_now(), **fields,
+    )
+
+
+@dataclass
+class CellJob:
+    """What a worker needs to run some cells: everything is plain data, picklable to another machine."""
+
+    cells: list[PlannedCell]
+    device: torch.device
+    progress: bool | None = None
+    remote: bool = False  # in another process: re-verify the data there and use the driver's cache folder
+    cache_dir: str | None = None  # the driver's cache root, absolute (generators fitted once, shared)
+    threads: int | None = None  # CPU threads for torch in the worker (None: torch's default)
+
+
+def run_job(job: CellJob) -> list[RunRecord]:
+    """Run the job's cells one after another and return their rows (the worker side of every executor)."""
+    if job.remote and job.cache_dir:
+        os.environ["AUGBENCH_CACHE"] = job.cache_dir
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    records = []
+    for planned in job.cells:
+        if job.remote:
+            problem = _check_worker_data(planned)
+            if problem:
+                records.append(failure_record(planned, job.device, problem))
+                continue
+        records.append(run_cell(planned, job.device, job.progress))
+    return records
+
+
+def _check_worker_data(planned: PlannedCell) -> str | None:
+    """A worker on another machine reads its own copy of the data: it must be the one the driver verified."""
+    root = planned.source.files.root
+    try:
+        source = planned.task.source(root)
+    except DataError as exc:
+        return f"DataError on the worker: {exc}"
+    if source.checksum != planned.source.checksum:
+        return (f"DataError on the worker: the data under {root} has checksum {source.checksum[:12]}, "
+                f"the driver planned with {planned.source.checksum[:12]}")
+    return None
+
+
 def set_metrics(record: RunRecord, metrics: dict[str, Any], source: str) -> None:
     """Copy metrics into the record; a name that is not a record field is a bug in `source`."""
     for name, value in metrics.items():
@@ -219,9 +284,10 @@ def set_metrics(record: RunRecord, metrics: dict[str, Any], source: str) -> None
 @dataclass
 class SweepResult:
     planned: int
-    skipped: int
+    skipped: int  # already stored when the sweep started, or stored by another sweep while it ran
     ran: int
     failed: list[RunRecord]
+    wall_s: float = 0.0  # wall-clock seconds of the whole sweep, planning included
 
 
 def run_sweep(
@@ -230,8 +296,12 @@ def run_sweep(
     force: bool = False,
     progress: bool | None = None,
     echo: Callable[[str], None] = tqdm.write,
+    executor: ExecutorConfig | None = None,
 ) -> SweepResult:
-    """Plan, print the plan, then run each cell not already in the store (all of them with `force`)."""
+    """Plan, print the plan, then run each cell not already in the store (all of them with `force`)
+    through `executor` (default: in this process, one cell after another), storing each row as it returns."""
+    start = time.perf_counter()
+    config = executor or ExecutorConfig()
     cells = plan(spec)
     store.check_writable()
     done = set() if force else store.done_ids()
@@ -240,19 +310,82 @@ def run_sweep(
     echo(f"plan: {len(cells)} cells ({spec.profile} profile, device {spec.device.type}), "
          f"{len(cells) - len(todo)} already in {store.path}, {len(todo)} to run")
     echo("data: " + "; ".join(variants))
-    for planned in {id(p.task): p for p in todo}.values():
-        planned.task.preload(planned.source)
+    pool = make_executor(config, spec.device, REPO_ROOT) if todo else InProcessExecutor()
+    if todo and (config.name != "local" or not isinstance(pool, InProcessExecutor)):
+        echo(f"executor: {_describe(config, pool)}")
+    if isinstance(pool, InProcessExecutor):
+        for planned in {id(p.task): p for p in todo}.values():
+            planned.task.preload(planned.source)
     failed: list[RunRecord] = []
-    bar = tqdm(todo, desc="cells", unit="cell", disable=None if progress is None else not progress)
-    for planned in bar:
-        bar.set_postfix_str(planned.cell.label())
-        record = run_cell(planned, spec.device, progress)
-        store.put(record)
-        if record.status == "ok":
-            echo(f"  ok      {planned.cell.label()}: clean_acc={record.clean_acc:.4f} "
-                 f"train {record.train_s:.1f}s total {record.total_s:.1f}s")
-        else:
-            failed.append(record)
-            echo(f"  FAILED  {planned.cell.label()}: {record.error}")
-    bar.close()
-    return SweepResult(len(cells), len(cells) - len(todo), len(todo), failed)
+    ran = 0
+    bar = tqdm(total=len(todo), desc="cells", unit="cell", disable=None if progress is None else not progress)
+    interrupted = True
+    try:
+        for planned, record in _execute_cells(todo, pool, spec, store, force, progress):
+            store.put(record)
+            ran += 1
+            bar.update()
+            if record.status == "ok":
+                echo(f"  ok      {planned.cell.label()}: clean_acc={record.clean_acc:.4f} "
+                     f"train {record.train_s:.1f}s total {record.total_s:.1f}s")
+            else:
+                failed.append(record)
+                echo(f"  FAILED  {planned.cell.label()}: {record.error}")
+        interrupted = False
+    finally:
+        bar.close()
+        pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
+    return SweepResult(len(cells), len(cells) - ran, ran, failed, time.perf_counter() - start)
+
+
+def _describe(config: ExecutorConfig, pool: futures.Executor) -> str:
+    if config.name == "submitit":
+        where = "Slurm job array" if pool.cluster == "slurm" else f"local subprocesses, {pool.window} at a time (no Slurm found)"
+        return f"submitit ({where}), {pool.cells_per_job} cell(s) per job"
+    if config.name == "ray":
+        return f"ray, {pool.cells_per_job} cell(s) per task"
+    return f"local, {pool.window // 2} worker processes"
+
+
+def _execute_cells(todo: list[PlannedCell], pool: futures.Executor, spec: SweepSpec, store: Store, force: bool,
+                   progress: bool | None):
+    """Yield (planned cell, record) as the executor returns them.
+
+    With a window, at most `pool.window` jobs are in flight and each cell is checked against the store
+    just before it is submitted, so a cell another sweep has stored meanwhile is not run twice.
+    Without one, every job is submitted at once (a cluster's job array). A job that dies without
+    returning its records (a killed worker, a cluster failure) yields `failed` rows for its cells.
+    """
+    remote = not isinstance(pool, InProcessExecutor)
+    cache_dir = str(cache_root().resolve())
+
+    threads = getattr(pool, "threads", None)
+
+    def job(cells: list[PlannedCell]) -> CellJob:
+        return CellJob(cells, spec.device, None if remote else progress, remote, cache_dir if remote else None, threads)
+
+    size = max(1, pool.cells_per_job)
+    queue = collections.deque(todo[i:i + size] for i in range(0, len(todo), size))
+    pending: dict[futures.Future, list[PlannedCell]] = {}
+    if pool.window is None and queue:
+        chunks = list(queue)
+        queue.clear()
+        pending.update(zip(pool.submit_batch(run_job, [job(c) for c in chunks]), chunks))
+    while queue or pending:
+        while queue and len(pending) < (pool.window or 1):
+            chunk = queue.popleft()
+            if not force:
+                chunk = [p for p in chunk if not store.is_done(p.cell.run_id)]
+            if chunk:
+                pending[pool.submit(run_job, job(chunk))] = chunk
+        if not pending:
+            break
+        finished, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
+        for future in finished:
+            chunk = pending.pop(future)
+            try:
+                records = future.result()
+            except Exception as exc:  # the job died: its cells get failed rows and are retried by the next run
+                error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:2000]}"
+                records = [failure_record(p, spec.device, f"job failed: {error}") for p in chunk]
+            yield from zip(chunk, records)

@@ -1,0 +1,162 @@
+"""Executors: cells run elsewhere (worker processes, submitit jobs, Ray tasks) and the driver stores their rows."""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import hashlib
+import importlib.util
+
+import pytest
+
+from bench.cli import main
+from bench.executors import ExecutorConfig, InProcessExecutor, check_executor
+from bench.errors import UsageError
+from bench.record import RunRecord
+from bench.store import Store
+
+SMOKE = ["run", "--profile", "smoke", "--no-progress", "--tasks", "mnist", "--methods", "none,classic"]
+
+
+def rows(path) -> list[dict]:
+    with Store(path) as store:
+        return store.records()
+
+
+@pytest.fixture
+def existing_store(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        store.put(RunRecord(run_id="feedface00000000", task="mnist", method="none", seed=0, fraction=1.0, profile="smoke",
+                            method_params="{}", task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx",
+                            data_checksum="0" * 64, status="ok", clean_acc=0.9))
+    return path
+
+
+BAD_EXECUTOR_RUNS = {
+    "unknown executor": (["--executor", "slurmit"], ["unknown executor 'slurmit'", "local, submitit, ray", "did you mean 'submitit'?"]),
+    "partition without submitit": (["--slurm-partition", "gpu"], ["--slurm-partition needs --executor submitit"]),
+    "bad partition": (["--executor", "submitit", "--slurm-partition", "gpu;rm -rf"], ["bad --slurm-partition 'gpu;rm -rf'", "letters, digits"]),
+    "empty partition": (["--executor", "submitit", "--slurm-partition", ""], ["bad --slurm-partition ''"]),
+    "zero workers": (["--workers", "0"], ["--workers 0 is invalid", ">= 1"]),
+    "zero time": (["--executor", "submitit", "--slurm-time", "0"], ["--slurm-time 0 is invalid"]),
+    "negative gpus": (["--executor", "submitit", "--slurm-gpus", "-1"], ["--slurm-gpus -1 is invalid"]),
+    "time not a number": (["--executor", "submitit", "--slurm-time", "1h"], ["--slurm-time", "invalid int value: '1h'"]),
+    "ray address without ray": (["--ray-address", "auto"], ["--ray-address needs --executor ray"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_EXECUTOR_RUNS))
+def test_bad_executor_input_is_one_line_exit_2_and_leaves_the_store_alone(case, existing_store, capsys):
+    args, expected = BAD_EXECUTOR_RUNS[case]
+    before = hashlib.sha256(existing_store.read_bytes()).hexdigest()
+    status = main([*SMOKE, "--store", str(existing_store), *args])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("augbench: error: "), err
+    for text in expected:
+        assert text in err, err
+    assert hashlib.sha256(existing_store.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("name,extra", [("submitit", "slurm"), ("ray", "ray")])
+def test_a_missing_optional_backend_names_its_extra(name, extra, monkeypatch, tmp_path, capsys):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda module, *a: None if module == name else real(module, *a))
+    store = tmp_path / "runs.sqlite"
+    assert main([*SMOKE, "--store", str(store), "--executor", name]) == 2
+    err = capsys.readouterr().err
+    assert f"executor '{name}' needs the {name} package" in err and f"augbench[{extra}]" in err
+    assert not store.exists()
+
+
+def test_check_executor_accepts_good_configs():
+    check_executor(ExecutorConfig())
+    check_executor(ExecutorConfig(workers=4))
+    with pytest.raises(UsageError, match="--cells-per-job 0 is invalid"):
+        check_executor(ExecutorConfig(cells_per_job=0))
+
+
+def test_two_local_worker_processes_return_rows_the_driver_stores(tmp_path, capsys):
+    store = tmp_path / "runs.sqlite"
+    assert main([*SMOKE, "--store", str(store), "--workers", "2"]) == 0
+    assert "local, 2 worker processes" in capsys.readouterr().out
+    stored = rows(store)
+    assert sorted(r["method"] for r in stored) == ["classic", "none"]
+    assert {r["status"] for r in stored} == {"ok"} and all(r["clean_acc"] > 0.5 for r in stored)
+
+
+def test_submitit_runs_two_smoke_cells_and_the_store_gets_both_rows(tmp_path, capsys):
+    pytest.importorskip("submitit", reason="submitit is not installed: pip install 'augbench[slurm]' (make test installs it)")
+    store = tmp_path / "runs.sqlite"
+    folder = tmp_path / "jobs"
+    assert main([*SMOKE, "--store", str(store), "--executor", "submitit", "--executor-folder", str(folder),
+                 "--workers", "2", "--slurm-time", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "submitit (local subprocesses, 2 at a time (no Slurm found))" in out and "2 ran" in out
+    stored = rows(store)
+    assert sorted(r["method"] for r in stored) == ["classic", "none"]
+    assert {r["status"] for r in stored} == {"ok"} and all(r["clean_acc"] > 0.5 for r in stored)
+    assert any(folder.rglob("*_log.err"))  # the jobs ran in submitit's own processes, logging there
+    # A rerun finds both cells stored and submits nothing.
+    assert main([*SMOKE, "--store", str(store), "--executor", "submitit", "--executor-folder", str(folder)]) == 0
+    assert "0 ran, 2 skipped" in capsys.readouterr().out
+
+
+def test_ray_runs_two_smoke_cells(tmp_path, capsys):
+    pytest.importorskip("ray", reason="ray is not installed: pip install 'augbench[ray]'")
+    store = tmp_path / "runs.sqlite"
+    assert main([*SMOKE, "--store", str(store), "--executor", "ray"]) == 0
+    stored = rows(store)
+    assert sorted(r["method"] for r in stored) == ["classic", "none"] and {r["status"] for r in stored} == {"ok"}
+
+
+class DyingExecutor(InProcessExecutor):
+    """Every job dies before returning its rows, as when a worker is killed or a cluster job fails."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = futures.Future()
+        future.set_exception(RuntimeError("worker killed by signal 9"))
+        return future
+
+
+def test_a_job_that_dies_becomes_failed_rows_that_the_next_run_retries(tmp_path, monkeypatch, capsys):
+    import bench.sweep as sweep
+
+    monkeypatch.setattr(sweep, "make_executor", lambda *args: DyingExecutor())
+    store = tmp_path / "runs.sqlite"
+    assert main([*SMOKE, "--store", str(store)]) == 1
+    stored = rows(store)
+    assert len(stored) == 2 and {r["status"] for r in stored} == {"failed"}
+    assert all(r["error"] == "job failed: RuntimeError: worker killed by signal 9" for r in stored)
+    assert all(r["clean_acc"] is None and r["device"] == "cpu" for r in stored)
+    monkeypatch.undo()
+    assert main([*SMOKE, "--store", str(store)]) == 0
+    assert {r["status"] for r in rows(store)} == {"ok"} and len(rows(store)) == 2
+
+
+def test_a_cell_another_sweep_stored_meanwhile_is_not_run_again(tmp_path, monkeypatch, capsys):
+    """Two sweeps over overlapping grids: each checks the store just before it submits a cell."""
+    import bench.sweep as sweep
+
+    real_plan, real_run = sweep.plan, sweep.run_cell
+    planned_cells, ran = [], []
+    store = tmp_path / "runs.sqlite"
+
+    def capture_plan(spec):
+        planned_cells[:] = real_plan(spec)
+        return planned_cells
+
+    def run_while_another_sweep_stores_the_other_cell(planned, device, progress=None):
+        ran.append(planned.cell.method)
+        if len(ran) == 1:
+            other = next(p for p in planned_cells if p is not planned)
+            with Store(store) as another:
+                another.put(real_run(other, device, progress))
+        return real_run(planned, device, progress)
+
+    monkeypatch.setattr(sweep, "plan", capture_plan)
+    monkeypatch.setattr(sweep, "run_cell", run_while_another_sweep_stores_the_other_cell)
+    assert main([*SMOKE, "--store", str(store)]) == 0
+    assert ran == ["none"]
+    assert "1 ran, 1 skipped" in capsys.readouterr().out
+    assert {r["status"] for r in rows(store)} == {"ok"} and len(rows(store)) == 2
