@@ -1,5 +1,6 @@
 # Two entry points: `make bench` and `make test`. Both create .venv on first use and reinstall
 # only when pyproject.toml changes (the stamp file records the last install).
+SHELL  := /bin/bash
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
@@ -12,10 +13,14 @@ export AUGBENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: bench test regress baseline microbench venv clean-results
+.PHONY: bench test regress baseline microbench perf bench-full venv clean-results
 
 QUICK_GRID := --profile quick --device cpu --tasks all --methods all --seeds 1
 REGRESS    := results/regress
+
+# On a machine whose packages are preinstalled and that has no package index (a GPU box), skip the venv:
+#   make bench-full NOVENV=1 PY=python3        make perf NOVENV=1 PY=python3
+SETUP := $(if $(NOVENV),,$(STAMP))
 
 venv: $(STAMP)
 
@@ -55,6 +60,29 @@ baseline: $(STAMP)
 microbench: $(STAMP)
 	$(PY) -m pytest -q -m microbench --benchmark-only --benchmark-autosave --benchmark-storage=file://results/microbench \
 		--benchmark-columns=mean,ops,rounds
+
+# Augmentation throughput of augbench vs the torchvision DataLoader pipeline (and Kornia when installed),
+# the trainer eager vs torch.compile, and time-to-accuracy on a GPU; the table lands in results/perf-<device>.md.
+PERF_DEVICE ?= auto
+perf: $(SETUP)
+	$(PY) -m bench perf --device $(PERF_DEVICE) --output results/perf-$$($(PY) -c "import torch; print('cuda' if '$(PERF_DEVICE)' != 'cpu' and torch.cuda.is_available() else 'cpu')").md
+
+# The full leaderboard, meant for a GPU: every method x every task x 3 seeds x fractions 0.01/0.1/1 in the
+# full profile. Writes results/leaderboard-full.md, results/report-full.html, results/full.json and
+# results/costs-full.md (the wall time and where it went, per method: generator fit, training, evaluation).
+# Rerunning resumes: cells already in results/full/runs.sqlite are skipped. EXECUTOR_ARGS spreads the
+# cells, e.g. EXECUTOR_ARGS='--workers 4' (several cells share one GPU) or a Slurm array.
+FULL          := results/full
+FULL_GRID     ?= --profile full --tasks all --methods all --seeds 3 --fractions 0.01,0.1,1
+EXECUTOR_ARGS ?=
+bench-full: $(SETUP)
+	@mkdir -p $(FULL); start=$$(date +%s); status=0; \
+	$(PY) -m bench run $(FULL_GRID) --store $(FULL)/runs.sqlite --no-progress $(EXECUTOR_ARGS) 2>&1 | tee $(FULL)/run.log; status=$${PIPESTATUS[0]}; \
+	wall=$$(( $$(date +%s) - start )); echo "bench-full: wall time $$wall s"; \
+	$(PY) -m bench report --store $(FULL)/runs.sqlite --output results/leaderboard-full.md \
+		--html results/report-full.html --plots-dir $(FULL)/plots && \
+	$(PY) -m bench export --store $(FULL)/runs.sqlite --output results/full.json && \
+	$(PY) -m bench costs --store $(FULL)/runs.sqlite --wall-s $$wall --output results/costs-full.md && exit $$status
 
 clean-results:
 	rm -rf results/runs.sqlite results/leaderboard.md results/report.html results/plots $(REGRESS)

@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("augbench list", "augbench run --tasks mnist --methods all --profile quick",
                          "augbench compare results/baselines/quick-cpu.json results/latest.json"),
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare}", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
         "list", help="methods, tasks and profiles with one-line descriptions",
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--force", action="store_true", help="rerun cells already in the store")
     p_run.add_argument("--download", action="store_true", help="fetch missing official datasets through torchvision (needs a network)")
     p_run.add_argument("--no-progress", action="store_true", help="no progress bars (they show only on a terminal anyway)")
+    p_run.add_argument("--compile", default="auto", metavar="{auto,on,off}",
+                       help="torch.compile the training forward; auto: the measured faster choice for the device "
+                            "(eager on CPU and, until measured, on CUDA). Not part of the config hash")
     p_exec = p_run.add_argument_group(
         "executors", "where cells run; workers return rows and this process alone writes the store (README: Scale)")
     p_exec.add_argument("--executor", default="local",
@@ -131,6 +134,45 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--allow-profile-mismatch", action="store_true",
                            help="compare results of different profiles (matching cells ignore profile and training config)")
     p_compare.add_argument("--output", default=None, help="also write the markdown table to this file (for a PR comment)")
+
+    p_perf = sub.add_parser(
+        "perf", help="classic augmentation throughput vs the usual torchvision DataLoader pipeline (and Kornia), "
+                     "trainer eager vs torch.compile, time-to-accuracy on a GPU",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "augbench perf --output results/perf.md",
+            "augbench perf --tasks cifar10 --device cuda --no-tta",
+            "augbench perf --tasks mnist --images 4096 --no-train --no-tta",
+        ),
+    )
+    p_perf.add_argument("--tasks", default="all", help="image tasks, comma-separated, wildcards or 'all' (default: all image tasks)")
+    p_perf.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    p_perf.add_argument("--data-dir", default=None, help="data root (default: $AUGBENCH_DATA)")
+    p_perf.add_argument("--batch-size", type=int, default=None,
+                        help="images per batch, the same for every pipeline (default: the task's training batch: "
+                             "full profile on CUDA, quick on CPU)")
+    p_perf.add_argument("--images", type=int, default=None, help="images timed per pipeline and task (default: one pass over the training split)")
+    p_perf.add_argument("--repeats", type=int, default=3, help="timed segments per pipeline; the median is reported (default 3)")
+    p_perf.add_argument("--workers", type=int, default=None, help="DataLoader workers of the torchvision pipeline (default: CPU cores)")
+    p_perf.add_argument("--train-steps", type=int, default=30, help="timed trainer steps per setting (default 30)")
+    p_perf.add_argument("--no-kornia", action="store_true", help="leave out Kornia's pipeline even when installed")
+    p_perf.add_argument("--no-train", action="store_true", help="skip the trainer's eager vs torch.compile measurement")
+    p_perf.add_argument("--no-tta", action="store_true", help="skip time-to-accuracy (it runs only on CUDA anyway)")
+    p_perf.add_argument("--peak-bandwidth", type=float, default=None, metavar="GB/S",
+                        help="the GPU's peak memory bandwidth to compare with (default: from its name)")
+    p_perf.add_argument("--output", default=None, help="also write the markdown report to this file")
+
+    p_costs = sub.add_parser(
+        "costs", help="where a store's time went: generator fit, training and evaluation seconds per method",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "augbench costs",
+            "augbench costs --store results/full/runs.sqlite --wall-s 5400 --output results/costs-full.md",
+        ),
+    )
+    p_costs.add_argument("--store", default=None, help="SQLite results store (default: results/runs.sqlite)")
+    p_costs.add_argument("--wall-s", type=float, default=None, help="the sweep's measured wall-clock seconds, to set against the cells' sum")
+    p_costs.add_argument("--output", default=None, help="also write the markdown to this file")
     return parser
 
 
@@ -203,6 +245,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         overrides=parse_param_overrides(args.param),
         download=args.download,
+        compile=args.compile,
     )
     with Store(args.store or DEFAULT_STORE) as store:
         result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None, executor=executor)
@@ -301,7 +344,46 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if result.regressed else 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare}
+def cmd_perf(args: argparse.Namespace) -> int:
+    import os
+
+    from bench.device import resolve_device
+    from bench.perf import PerfConfig, image_tasks, render, run_perf
+    from tasks import TASKS
+
+    names = TASKS.resolve(args.tasks)
+    if args.tasks == "all":
+        names = image_tasks()
+    config = PerfConfig(
+        tasks=names, device=resolve_device(args.device), data_dir=args.data_dir, batch_size=args.batch_size,
+        images=args.images, repeats=args.repeats, workers=(os.cpu_count() or 1) if args.workers is None else args.workers,
+        kornia=not args.no_kornia, train=not args.no_train, train_steps=args.train_steps, tta=not args.no_tta,
+        peak_bandwidth_gbps=args.peak_bandwidth,
+    )
+    text = render(run_perf(config))
+    print(text, end="")
+    if args.output:
+        _write(Path(args.output), text)
+    return 0
+
+
+def cmd_costs(args: argparse.Namespace) -> int:
+    from bench.costs import render_costs
+    from bench.store import Store
+
+    if args.wall_s is not None and not args.wall_s > 0:
+        raise UsageError(f"--wall-s {args.wall_s} is invalid: it must be > 0 (seconds)")
+    with Store(_existing_store(args.store)) as store:
+        rows = store.frame()
+    text = render_costs(rows, args.wall_s)
+    print(text, end="")
+    if args.output:
+        _write(Path(args.output), text)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare,
+            "perf": cmd_perf, "costs": cmd_costs}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

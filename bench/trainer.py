@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -58,11 +59,21 @@ def train(
     config: TrainConfig,
     seed: int,
     progress: bool | None = None,
+    compile_model: bool = False,
+    on_epoch_end: Callable[[int], bool] | None = None,
 ) -> TrainStats:
     """Train `model` in place on `train_split`, each batch augmented by `method`.
 
+    The step loop never waits for the device: data is already there, the loss is summed on the device
+    and read once per epoch, so CUDA runs ahead of Python.
+
     Args:
         progress: show a tqdm bar (None: only on a terminal).
+        compile_model: run the training forward (and so backward) through `torch.compile`; the
+            parameters are shared, so `model` is trained all the same. Methods and evaluation see
+            the eager `model`. See `bench.sweep.COMPILE_DEFAULT` for when it pays.
+        on_epoch_end: called with the number of finished epochs after each epoch, once the device is
+            synchronised (time-to-accuracy evaluates there); returning True ends training early.
 
     Raises:
         TrainingDiverged: the loss became NaN or infinite.
@@ -75,6 +86,7 @@ def train(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_at(step, total_steps, config))
     order = make_generator(seed, "order")  # on the CPU: index draws are tiny and identical on every device
     warmup = min(WARMUP_STEPS, total_steps - 1) if total_steps > 1 else 0
+    forward = torch.compile(model) if compile_model else model
     model.train()
 
     start = time.perf_counter()
@@ -91,7 +103,7 @@ def train(
             index = permutation[i:i + config.batch_size]
             x, y = method.augment(task.prepare(train_split.x[index]), train_split.y[index], model)
             with autocast(device, config.amp):
-                loss = F.cross_entropy(model(x), y, label_smoothing=config.label_smoothing)
+                loss = F.cross_entropy(forward(x), y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -106,6 +118,10 @@ def train(
             bar.close()
             raise TrainingDiverged(f"training loss became {final_loss} in epoch {epoch + 1}")
         bar.set_postfix(epoch=epoch + 1, loss=f"{final_loss:.3f}")
+        if on_epoch_end is not None:
+            synchronize(device)
+            if on_epoch_end(epoch + 1):
+                break
     synchronize(device)
     end = time.perf_counter()
     bar.close()

@@ -1,0 +1,74 @@
+"""What keeps the trainer fast: no host synchronisation inside the step loop, compile as a run option."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bench.device import place_model
+from bench.profiles import TrainConfig
+from bench.trainer import train
+from methods import METHODS
+from tasks import TASKS
+
+
+@pytest.fixture
+def mnist_run(sources):
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=3, batch_size=64, width=8, train_pool=256, test_limit=10)
+    data = task.load(sources["mnist"], 1.0, 0, config, torch.device("cpu"))
+    method = METHODS.get("classic")(METHODS.get("classic").Params(), task, 0)
+    model = place_model(task.classifier(config), torch.device("cpu"), image_input=True)
+    return task, config, data, method, model
+
+
+def test_the_step_loop_reads_nothing_back_from_the_device(mnist_run, monkeypatch):
+    """Every read of a tensor's value on the host (item, cpu, tolist, numpy, bool) waits for the device;
+    the loop may do one per epoch (the divergence check), none per step."""
+    task, config, data, method, model = mnist_run
+    reads = []
+    for name in ("item", "cpu", "tolist", "numpy", "__bool__"):
+        real = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _real=real, _name=name, **kwargs):
+            reads.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    stats = train(model, task, data.train, method, config, seed=0, progress=False)
+    monkeypatch.undo()
+    assert stats.steps == 3 * 4
+    assert reads == ["item"] * config.epochs
+
+
+def test_on_epoch_end_sees_each_epoch_and_can_stop_training(mnist_run):
+    task, config, data, method, model = mnist_run
+    seen = []
+    stats = train(model, task, data.train, method, config, seed=0, progress=False,
+                  on_epoch_end=lambda epoch: seen.append(epoch) or epoch == 2)
+    assert seen == [1, 2] and stats.steps == 2 * 4
+
+
+def test_compile_is_a_run_option_outside_the_config_hash(data_root):
+    from bench.sweep import SweepSpec, plan
+
+    def ids(compile_choice):
+        spec = SweepSpec(tasks=["mnist"], methods=["none", "classic"], seeds=[0], fractions=[1.0], profile="smoke",
+                         device=torch.device("cpu"), data_dir=str(data_root), compile=compile_choice)
+        return [(p.cell.run_id, p.compile) for p in plan(spec)]
+
+    assert [i for i, _ in ids("on")] == [i for i, _ in ids("off")] == [i for i, _ in ids("auto")]
+    assert {c for _, c in ids("on")} == {True} and {c for _, c in ids("auto")} == {False}  # auto: eager on CPU
+
+
+@pytest.mark.slow
+def test_a_compiled_forward_trains_the_same_model(mnist_run):
+    """torch.compile (inductor needs a C compiler on CPU) changes the kernels, not what is learned."""
+    task, config, data, method, model = mnist_run
+    eager = place_model(task.classifier(config), torch.device("cpu"), image_input=True)
+    eager.load_state_dict(model.state_dict())
+    train(eager, task, data.train, method, config, seed=0, progress=False)
+    method_again = METHODS.get("classic")(METHODS.get("classic").Params(), task, 0)
+    train(model, task, data.train, method_again, config, seed=0, progress=False, compile_model=True)
+    for a, b in zip(eager.parameters(), model.parameters()):
+        assert torch.allclose(a, b, atol=1e-3, rtol=1e-3)
