@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -87,6 +88,9 @@ def train(
     order = make_generator(seed, "order")  # on the CPU: index draws are tiny and identical on every device
     warmup = min(WARMUP_STEPS, total_steps - 1) if total_steps > 1 else 0
     forward = torch.compile(model) if compile_model else model
+    # Enter autocast only where it does something: a disabled autocast context around a compiled
+    # forward made CPU training steps 8x slower (measured, torch 2.11: 287 vs 2,233 samples/s on MNIST).
+    use_amp = config.amp and device.type == "cuda"
     model.train()
 
     start = time.perf_counter()
@@ -102,7 +106,7 @@ def train(
                 timed_start, timed_samples = time.perf_counter(), 0
             index = permutation[i:i + config.batch_size]
             x, y = method.augment(task.prepare(train_split.x[index]), train_split.y[index], model)
-            with autocast(device, config.amp):
+            with autocast(device, config.amp) if use_amp else contextlib.nullcontext():
                 loss = F.cross_entropy(forward(x), y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
