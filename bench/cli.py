@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_perf.add_argument("--images", type=int, default=None, help="images timed per pipeline and task (default: one pass over the training split)")
     p_perf.add_argument("--repeats", type=int, default=3, help="timed segments per pipeline; the median is reported (default 3)")
     p_perf.add_argument("--workers", type=int, default=None, help="DataLoader workers of the torchvision pipeline (default: CPU cores)")
+    p_perf.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads of this process: pipelines (a), (c), the main process of (b) and the "
+                             "trainer (default: torch's, one per core)")
     p_perf.add_argument("--train-steps", type=int, default=30, help="timed trainer steps per setting (default 30)")
     p_perf.add_argument("--no-kornia", action="store_true", help="leave out Kornia's pipeline even when installed")
     p_perf.add_argument("--no-train", action="store_true", help="skip the trainer's eager vs torch.compile measurement")
@@ -358,7 +361,7 @@ def cmd_perf(args: argparse.Namespace) -> int:
         tasks=names, device=resolve_device(args.device), data_dir=args.data_dir, batch_size=args.batch_size,
         images=args.images, repeats=args.repeats, workers=(os.cpu_count() or 1) if args.workers is None else args.workers,
         kornia=not args.no_kornia, train=not args.no_train, train_steps=args.train_steps, tta=not args.no_tta,
-        peak_bandwidth_gbps=args.peak_bandwidth,
+        peak_bandwidth_gbps=args.peak_bandwidth, threads=args.threads,
     )
     text = render(run_perf(config))
     print(text, end="")

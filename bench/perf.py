@@ -61,6 +61,7 @@ class PerfConfig:
     train_steps: int = 30  # timed training steps per setting (after the trainer's 5 warm-up steps)
     tta: bool = True  # time-to-accuracy (CUDA only)
     peak_bandwidth_gbps: float | None = None  # override the assumed peak (None: from the GPU's name)
+    threads: int | None = None  # torch CPU threads of this process (None: torch's default, one per core)
 
     @property
     def profile(self) -> str:
@@ -100,7 +101,7 @@ def check_config(config: PerfConfig) -> None:
     for name in config.tasks:
         if name not in valid:
             raise UsageError(f"perf measures image tasks with a classic policy; {name!r} is not one (valid: {', '.join(valid)})")
-    for name in ("batch_size", "images", "repeats", "train_steps"):
+    for name in ("batch_size", "images", "repeats", "train_steps", "threads"):
         value = getattr(config, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} {value} is invalid: it must be >= 1")
@@ -320,6 +321,16 @@ def time_to_accuracy(task: Task, root: Path, device: torch.device, compile_model
 def run_perf(config: PerfConfig, echo: Callable[[str], None] = print) -> PerfReport:
     """Measure everything `config` asks for, printing progress through `echo`; returns the report."""
     check_config(config)
+    threads = torch.get_num_threads()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    try:
+        return _run_perf(config, echo)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_perf(config: PerfConfig, echo: Callable[[str], None]) -> PerfReport:
     root = resolve_data_root(config.data_dir)
     device = config.device
     from bench.sweep import resolve_compile
@@ -329,7 +340,8 @@ def run_perf(config: PerfConfig, echo: Callable[[str], None] = print) -> PerfRep
         f"device: {device.type} ({device_name(device)}), {os.cpu_count()} CPU cores, torch {torch.__version__}, "
         f"torchvision {_version('torchvision')}, kornia {_version('kornia') or 'not installed'}, python {platform.python_version()}",
         f"settings: profile {config.profile} (batch sizes, training), median of {config.repeats} timed segments, "
-        f"DataLoader workers {config.workers}",
+        f"DataLoader workers {config.workers}, torch threads in this process {torch.get_num_threads()}",
+        "load average at start (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()),
     ]
     results: list[PipelineResult] = []
     bytes_per_image: dict[str, int] = {}
