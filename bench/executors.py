@@ -30,6 +30,8 @@ EXECUTORS = {
 }
 EXTRAS = {"submitit": ("submitit", "slurm"), "ray": ("ray", "ray")}  # executor -> (module, pip extra)
 DEFAULT_FOLDER = Path("results/executor")  # submitit's job scripts, pickles and logs (git-ignored)
+# Jobs per Slurm array: Slurm's default MaxArraySize is 1001 (indices 0-1000); a bigger grid goes in several arrays.
+SLURM_MAX_ARRAY = 1000
 
 # Slurm partition names: letters, digits, '_', '-', '.'; several partitions are comma-separated.
 _PARTITION = re.compile(r"[A-Za-z0-9_.\-]+(,[A-Za-z0-9_.\-]+)*")
@@ -242,9 +244,12 @@ class SubmititExecutor(futures.Executor):
         return self._poller.watch(job, lambda j: j.result())
 
     def submit_batch(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[futures.Future]:
-        """One job array of `fn(item)` for every item (Slurm's `--array`)."""
-        with self._executor.batch():
-            jobs = [self._executor.submit(fn, item) for item in items]
+        """A job array of `fn(item)` for every item (Slurm's `--array`), split at SLURM_MAX_ARRAY jobs."""
+        items = list(items)
+        jobs = []
+        for start in range(0, len(items), SLURM_MAX_ARRAY):
+            with self._executor.batch():
+                jobs += [self._executor.submit(fn, item) for item in items[start:start + SLURM_MAX_ARRAY]]
         return [self._poller.watch(job, lambda j: j.result()) for job in jobs]
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

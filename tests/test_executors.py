@@ -160,3 +160,27 @@ def test_a_cell_another_sweep_stored_meanwhile_is_not_run_again(tmp_path, monkey
     assert ran == ["none"]
     assert "1 ran, 1 skipped" in capsys.readouterr().out
     assert {r["status"] for r in rows(store)} == {"ok"} and len(rows(store)) == 2
+
+
+def test_a_big_grid_goes_in_several_job_arrays(tmp_path, monkeypatch):
+    pytest.importorskip("submitit", reason="submitit is not installed: pip install 'augbench[slurm]' (make test installs it)")
+    import torch
+
+    import bench.executors as executors
+
+    monkeypatch.setattr(executors, "SLURM_MAX_ARRAY", 2)
+    batches = []
+    pool = executors.SubmititExecutor(ExecutorConfig(name="submitit", folder=str(tmp_path), slurm_time_min=5),
+                                      torch.device("cpu"), executors.Path.cwd())
+    real_batch = pool._executor.batch
+
+    def counting_batch(*args, **kwargs):
+        batches.append(1)
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(pool._executor, "batch", counting_batch)
+    try:
+        results = [f.result(timeout=120) for f in pool.submit_batch(abs, [-1, -2, -3])]
+    finally:
+        pool.shutdown()
+    assert results == [1, 2, 3] and len(batches) == 2
