@@ -39,10 +39,18 @@ def data_root() -> Path:
 
 
 def pytest_configure(config):
-    """Point AUGBENCH_DATA at the real data for the whole session (tests that need another root override it)."""
+    """Point AUGBENCH_DATA at the real data for the whole session (tests that need another root override it),
+    and run torch on one CPU thread.
+
+    Smoke-sized tensors gain nothing from intra-op threads, and on a shared machine whose cores are busy
+    every parallel op waits for a thread that is not scheduled: on the 2-core development VM under load,
+    the suite took 8 min with torch's 2 threads. Subprocesses the tests start inherit OMP_NUM_THREADS.
+    """
     root = find_data_root()
     if root is not None:
         os.environ["AUGBENCH_DATA"] = str(root)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture(scope="session")
