@@ -92,8 +92,9 @@ class PerfReport:
 
 
 def image_tasks() -> list[str]:
-    """Tasks whose classic augmentation perf can compare (images with a classic policy)."""
-    return [name for name in TASKS.list() if TASKS.get(name).modality == "image" and TASKS.get(name).classic is not None]
+    """Tasks whose classic augmentation perf can compare: images whose classic recipe is crop and flip."""
+    return [name for name in TASKS.list() if TASKS.get(name).modality == "image"
+            and hasattr(TASKS.get(name).classic, "padding") and hasattr(TASKS.get(name).classic, "flip")]
 
 
 def check_config(config: PerfConfig) -> None:
@@ -353,7 +354,8 @@ def _run_perf(config: PerfConfig, echo: Callable[[str], None]) -> PerfReport:
         data = task.load(task.source(root), 1.0, 0, TrainConfig(), device)  # the whole training split, on the device
         images = config.images or len(data.train)
         method = classic_method(task, config.profile)
-        padding, flip = method.padding, method.flip
+        recipe = method.resolved_params()  # the crop/flip settings the sweep would run with
+        padding, flip = int(recipe["padding"]), bool(recipe["flip"])
         bytes_per_image[name] = 5 * math.prod(task.input_shape)  # uint8 read + float32 written
         echo(f"{name}: {len(data.train)} training images, batch {batch}, {images} images timed per pipeline; "
              f"classic padding {padding}, flip {flip}")
