@@ -326,7 +326,7 @@ class GenerativeMethod(Method):
         """FID(task) against the real test split and CAS, with the profile's sample counts (EVAL_BUDGETS)."""
         counts = EVAL_BUDGETS[context.profile]
         reference = reference_classifier(self.task, data.source, context.profile, context.device,
-                                         context.cache_dir, context.progress)
+                                         context.cache_dir, context.progress, data)
         test = data.test
         if counts.fid_samples < len(test):
             keep = torch.from_numpy(stratified_indices(test.y.cpu().numpy(), counts.fid_samples, POOL_SEED)).to(test.y.device)
