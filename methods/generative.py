@@ -71,7 +71,7 @@ class EvalBudget:
     """Sample counts of the generative metrics for one profile."""
 
     fid_samples: int  # real test examples and synthetic samples compared by FID(task) (each)
-    cas_samples: int  # synthetic training samples of the CAS classifier (class-balanced)
+    cas_samples: int  # synthetic training samples of the CAS classifier (class-balanced), at most the real train size
 
 
 EVAL_BUDGETS = {
@@ -337,7 +337,10 @@ class GenerativeMethod(Method):
         fake_x = self.sample(real_y, make_generator(self.seed, f"{self.name}:fid", context.device))
         fid = fid_task(reference, self.task, real_x, fake_x)
         del fake_x
-        labels = torch.arange(counts.cas_samples, device=context.device) % self.task.num_classes
+        # As many synthetic samples as the real training split has (capped by the profile): CAS then
+        # compares like with like, and small tasks do not pay for a larger classifier run than their own.
+        cas_samples = min(counts.cas_samples, max(len(data.train), self.task.num_classes))
+        labels = torch.arange(cas_samples, device=context.device) % self.task.num_classes
         synthetic = Split(self.sample(labels, make_generator(self.seed, f"{self.name}:cas", context.device)), labels)
         cas = classification_accuracy_score(self.task, synthetic, test, context.profile, self.seed, context.device,
                                             context.progress)

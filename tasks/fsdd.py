@@ -50,7 +50,7 @@ SAMPLES = (FRAMES - 1) * HOP  # 8,064 samples = 1.008 s: centred STFT frames = 1
 NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 
 _PROFILES = {
-    "smoke": TrainConfig(epochs=3, batch_size=64, lr=0.05, width=8),
+    "smoke": TrainConfig(epochs=4, batch_size=32, lr=0.05, width=8, train_pool=1000),
     "quick": TrainConfig(epochs=15, batch_size=64, lr=0.05, width=16, label_smoothing=0.1),
     "full": TrainConfig(epochs=40, batch_size=64, lr=0.05, width=32, label_smoothing=0.1),
 }

@@ -88,17 +88,17 @@ def tfidf_svd_features(fit_texts: np.ndarray, targets: dict[str, np.ndarray], di
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, lowercase=True,
                                  token_pattern=r"(?u)\b\w+\b|[^\w\s]", dtype=np.float32)
     fit_matrix = vectorizer.fit_transform(list(fit_texts))
-    components = min(dims, fit_matrix.shape[1] - 1)
+    components = min(dims, fit_matrix.shape[1] - 1, fit_matrix.shape[0] - 1)
     if components < 1:
-        raise DataError(f"the training rows have a vocabulary of {fit_matrix.shape[1]} terms: too few for {dims} dimensions")
+        raise DataError(f"{fit_matrix.shape[0]} training rows with a vocabulary of {fit_matrix.shape[1]} terms are too few to featurize")
     svd = TruncatedSVD(n_components=components, algorithm="randomized", n_iter=5, random_state=seed)
     scaler = StandardScaler()
     scaler.fit(svd.fit_transform(fit_matrix))
     out = {}
     for name, texts in targets.items():
         dense = scaler.transform(svd.transform(vectorizer.transform(list(texts))))
-        if components < dims:  # a tiny training set: pad to the task's fixed width with zeros (the mean)
-            dense = np.pad(dense, ((0, 0), (0, dims - components)))
+        if dense.shape[1] < dims:  # a tiny training set: pad to the task's fixed width with zeros (the mean)
+            dense = np.pad(dense, ((0, 0), (0, dims - dense.shape[1])))
         out[name] = dense.astype(np.float32)
     return out
 
