@@ -2,8 +2,13 @@
 
 Image corruptions take inputs in [0, 1] of any channel count and follow CIFAR-10-C's definitions at
 severity 3 (the middle of its 1-5 scale); both image tasks use the same set, defined once here.
+Feature corruptions act on standardized features (unit variance per feature on the training data), so
+additive Gaussian noise of std s has a signal-to-noise ratio of -20 log10(s) dB. Waveform corruptions
+(audio) must be applied before featurization: the task computes them when it builds its features and
+carries them beside the clean test split (`Split.views`); they are declared here so every name has one
+definition and one documented setting.
 The noise draws come from a generator seeded by the caller, so every method is judged on the very
-same corrupted images.
+same corrupted examples.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from bench.seeding import make_generator
 class Corruption:
     name: str
     setting: str  # the severity's parameter, for the docs and the report
-    apply: Callable[[torch.Tensor, torch.Generator], torch.Tensor]  # x [N, C, H, W] in [0, 1] -> same shape, in [0, 1]
+    apply: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None  # x -> same shape; None: precomputed by the task
 
 
 def _gaussian_noise(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -79,6 +84,30 @@ def _jpeg(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.stack(decoded).to(device=x.device, dtype=x.dtype) / 255
 
 
+def _feature_noise(snr_db: float) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
+    std = 10 ** (-snr_db / 20)
+
+    def apply(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return x + std * torch.randn(x.shape, generator=g, device=x.device, dtype=x.dtype)
+    return apply
+
+
+def _feature_dropout(rate: float) -> Callable[[torch.Tensor, torch.Generator], torch.Tensor]:
+    def apply(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        return x * (torch.rand(x.shape, generator=g, device=x.device) >= rate)
+    return apply
+
+
+def _time_mask(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    # Spectrogram maps [N, C, mel, time]: a quarter of the frames, one block per example, set to the mean (0).
+    frames = x.shape[-1]
+    width = frames // 4
+    start = (torch.rand(x.shape[0], 1, generator=g, device=x.device) * (frames - width + 1)).floor().long()
+    positions = torch.arange(frames, device=x.device)
+    block = (positions >= start) & (positions < start + width)
+    return x.masked_fill(block[:, None, None, :], 0.0)
+
+
 IMAGE_CORRUPTIONS: tuple[str, ...] = (
     "gaussian_noise", "shot_noise", "impulse_noise", "gaussian_blur", "contrast", "brightness", "pixelate", "jpeg",
 )
@@ -94,11 +123,34 @@ CORRUPTIONS: dict[str, Corruption] = {
         Corruption("brightness", "HSV value + 0.15", _brightness),
         Corruption("pixelate", "area-downsampled to 85% side, nearest upsampled", _pixelate),
         Corruption("jpeg", "JPEG quality 58", _jpeg),
+        Corruption("feature_noise_20db", "additive N(0, 0.1^2) on standardized features (20 dB SNR)", _feature_noise(20)),
+        Corruption("feature_noise_10db", "additive N(0, 0.316^2) on standardized features (10 dB SNR)", _feature_noise(10)),
+        Corruption("feature_noise_0db", "additive N(0, 1) on standardized features (0 dB SNR)", _feature_noise(0)),
+        Corruption("feature_dropout_10", "10% of features set to their mean (0)", _feature_dropout(0.1)),
+        Corruption("feature_dropout_30", "30% of features set to their mean (0)", _feature_dropout(0.3)),
+        Corruption("time_mask", "one block of 25% of the frames set to the mean (0)", _time_mask),
+        Corruption("waveform_noise_20db", "white noise on the waveform at 20 dB SNR, then featurized", None),
+        Corruption("waveform_noise_10db", "white noise on the waveform at 10 dB SNR, then featurized", None),
+        Corruption("waveform_noise_0db", "white noise on the waveform at 0 dB SNR, then featurized", None),
     ]
 }
 
+TEXT_CORRUPTIONS: tuple[str, ...] = (
+    "feature_noise_20db", "feature_noise_10db", "feature_noise_0db", "feature_dropout_10", "feature_dropout_30",
+)
+AUDIO_CORRUPTIONS: tuple[str, ...] = ("waveform_noise_20db", "waveform_noise_10db", "waveform_noise_0db", "time_mask")
+# SNRs of the waveform corruptions, for the audio task that computes them.
+WAVEFORM_NOISE_SNR_DB: dict[str, float] = {"waveform_noise_20db": 20.0, "waveform_noise_10db": 10.0, "waveform_noise_0db": 0.0}
+
 
 def corrupt(name: str, x: torch.Tensor, seed: int) -> torch.Tensor:
-    """`x` [N, C, H, W] in [0, 1] under corruption `name`, with noise drawn from `seed` (never in place)."""
+    """`x` (prepared inputs) under corruption `name`, with noise drawn from `seed` (never in place).
+
+    Raises:
+        ValueError: `name` is computed by its task before featurization (a waveform corruption).
+    """
+    corruption = CORRUPTIONS[name]
+    if corruption.apply is None:
+        raise ValueError(f"corruption {name!r} acts on raw data before featurization; the task provides it in Split.views")
     generator = make_generator(seed, f"corruption:{name}", x.device)
-    return CORRUPTIONS[name].apply(x, generator)
+    return corruption.apply(x, generator)

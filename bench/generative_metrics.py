@@ -26,7 +26,7 @@ from bench.evaluate import accuracy
 from bench.params import NoParams, params_to_dict
 from bench.seeding import derive_seed
 from bench.trainer import train
-from tasks.base import DataSource, Split, Task
+from tasks.base import DataSource, Split, Task, TaskData
 
 # Bump when the reference classifier's training changes, so old cached references are not reused.
 REFERENCE_VERSION = 1
@@ -35,25 +35,29 @@ REFERENCE_SEED = 0
 
 
 def reference_classifier(task: Task, source: DataSource, profile: str, device: torch.device, cache_dir: Path,
-                         progress: bool | None = None) -> nn.Module:
-    """The task's reference classifier (eval mode), loaded from the cache or trained and cached now."""
+                         progress: bool | None = None, data: TaskData | None = None) -> nn.Module:
+    """The task's reference classifier (eval mode), loaded from the cache or trained and cached now.
+
+    `data` is the cell's loaded data: a feature task's input space depends on the rows its featurizer
+    was fitted on, so the reference is trained (and cached) in that space.
+    """
     from methods.none import NoAugmentation
 
     config = task.train_config(profile)
     identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
                 "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
-                "train_config": params_to_dict(config), "seed": REFERENCE_SEED}
+                "train_config": params_to_dict(config), "seed": REFERENCE_SEED, **task.reference_identity(data)}
     key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
     path = cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt"
     with torch.random.fork_rng(devices=[]):  # the cell's global RNG stream is left as it was
         torch.manual_seed(derive_seed(REFERENCE_SEED, f"reference:{task.name}"))
-        model = place_model(task.classifier(config), device, image_input=task.modality == "image")
+        model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
     payload = load_verified(path)
     if isinstance(payload, dict) and payload.get("key") == key:
         model.load_state_dict(payload["state"])
         return model.eval()
-    data = task.load(source, 1.0, REFERENCE_SEED, config, device)
-    train(model, task, data.train, NoAugmentation(NoParams(), task, REFERENCE_SEED), config, REFERENCE_SEED, progress)
+    pool = task.reference_train(source, data, config, device)
+    train(model, task, pool, NoAugmentation(NoParams(), task, REFERENCE_SEED), config, REFERENCE_SEED, progress)
     atomic_save({"key": key, "identity": canonical_json(identity),
                  "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
     return model.eval()
@@ -119,7 +123,7 @@ def classification_accuracy_score(task: Task, synthetic: Split, test: Split, pro
     config = task.train_config(profile)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "cas:init"))
-        model = place_model(task.classifier(config), device, image_input=task.modality == "image")
+        model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
     train(model, task, synthetic, NoAugmentation(NoParams(), task, seed), config, derive_seed(seed, "cas:order"),
           progress)
     return accuracy(model, task, test, config.eval_batch_size, config.amp)

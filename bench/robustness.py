@@ -94,17 +94,20 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     clean_ok = run(lambda xb, yb: xb)
     fgsm_ok = run(lambda xb, yb: fgsm(model, xb, yb, eps, bounds))
     pgd_ok = run(lambda xb, yb: pgd(model, xb, yb, eps, alpha, config.pgd_steps, pgd_gen, bounds))
-    per_corruption = {
-        name: float(run(lambda xb, yb, name=name: corrupt(name, xb, POOL_SEED)).float().mean())
-        for name in task.corruptions
-    }
+    per_corruption = {}
+    for name in task.corruptions:
+        if name in test.views:  # computed by the task from raw data (e.g. noise on the waveform)
+            view = task.prepare(test.views[name][keep])
+            per_corruption[name] = float(run(lambda xb, yb: xb, view, y).double().mean())
+        else:
+            per_corruption[name] = float(run(lambda xb, yb, name=name: corrupt(name, xb, POOL_SEED)).double().mean())
     metrics: dict[str, object] = {
-        "fgsm_acc": float(fgsm_ok.float().mean()),
-        "pgd_acc": float(pgd_ok.float().mean()),
+        "fgsm_acc": float(fgsm_ok.double().mean()),
+        "pgd_acc": float(pgd_ok.double().mean()),
         "corruption_acc": sum(per_corruption.values()) / len(per_corruption) if per_corruption else None,
         "corruption_json": json.dumps(per_corruption, sort_keys=True) if per_corruption else None,
     }
-    clean = float(clean_ok.float().mean())
+    clean = float(clean_ok.double().mean())
     problems = ordering_problems(clean, metrics["fgsm_acc"], metrics["pgd_acc"], config.tolerance)
 
     # The checks use a stratified share of the subset: test files may be sorted by class, so a
@@ -116,14 +119,14 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     wide_eps, steps = task.sanity_eps, config.pgd_steps
     wide_gen = make_generator(POOL_SEED, "pgd-wide", device)
     wide = float(run(lambda xb, yb: pgd(model, xb, yb, wide_eps, default_pgd_alpha(wide_eps, steps), steps, wide_gen, bounds),
-                     check_x, check_y).float().mean())
+                     check_x, check_y).double().mean())
     if wide > SANITY_MAX_ACC:
         problems.append(f"PGD at eps={wide_eps:g} leaves accuracy {wide:.3f} > {SANITY_MAX_ACC} (the attack is not working)")
     double_alpha = default_pgd_alpha(eps, 2 * steps) if config.pgd_alpha is None else config.pgd_alpha / 2
     double_gen = make_generator(POOL_SEED, "pgd-double", device)
     double = float(run(lambda xb, yb: pgd(model, xb, yb, eps, double_alpha, 2 * steps, double_gen, bounds),
-                       check_x, check_y).float().mean())
-    single = float(pgd_ok[check].float().mean())
+                       check_x, check_y).double().mean())
+    single = float(pgd_ok[check].double().mean())
     problems += masking_problems(single, double, len(check), config.tolerance)
     return RobustnessResult(metrics, problems)
 

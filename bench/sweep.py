@@ -204,7 +204,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     record.n_train, record.n_test = len(data.train), len(data.test)
 
     seed_everything(cell.seed)
-    model = place_model(task.classifier(config), device, image_input=task.modality == "image")
+    model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
     method: Method = planned.method_cls(planned.method_params, task, cell.seed)
 
     context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(), progress=progress)

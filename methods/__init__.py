@@ -5,7 +5,7 @@ from bench.registry import Registry
 METHODS = Registry("method")
 
 METHODS.declare("none", "methods.none", "no augmentation: the baseline every gain is measured against")
-METHODS.declare("classic", "methods.classic", "per-sample random crop with padding, plus horizontal flip where the task allows it")
+METHODS.declare("classic", "methods.classic", "the task's classic recipe per sample: crop+flip (images), SpecAugment+shift (audio), feature dropout+noise (text)")
 METHODS.declare("gan", "methods.gan", "conditional DCGAN-style GAN (projection discriminator): a share of each batch is synthetic")
 METHODS.declare("wgan_gp", "methods.wgan_gp", "conditional WGAN with gradient penalty (Gulrajani et al. 2017): a share of each batch is synthetic")
 METHODS.declare("vae", "methods.vae", "conditional VAE (Sohn et al. 2015): a share of each batch is decoded from the prior")

@@ -71,7 +71,7 @@ class EvalBudget:
     """Sample counts of the generative metrics for one profile."""
 
     fid_samples: int  # real test examples and synthetic samples compared by FID(task) (each)
-    cas_samples: int  # synthetic training samples of the CAS classifier (class-balanced)
+    cas_samples: int  # synthetic training samples of the CAS classifier (class-balanced), at most the real train size
 
 
 EVAL_BUDGETS = {
@@ -326,7 +326,7 @@ class GenerativeMethod(Method):
         """FID(task) against the real test split and CAS, with the profile's sample counts (EVAL_BUDGETS)."""
         counts = EVAL_BUDGETS[context.profile]
         reference = reference_classifier(self.task, data.source, context.profile, context.device,
-                                         context.cache_dir, context.progress)
+                                         context.cache_dir, context.progress, data)
         test = data.test
         if counts.fid_samples < len(test):
             keep = torch.from_numpy(stratified_indices(test.y.cpu().numpy(), counts.fid_samples, POOL_SEED)).to(test.y.device)
@@ -337,7 +337,10 @@ class GenerativeMethod(Method):
         fake_x = self.sample(real_y, make_generator(self.seed, f"{self.name}:fid", context.device))
         fid = fid_task(reference, self.task, real_x, fake_x)
         del fake_x
-        labels = torch.arange(counts.cas_samples, device=context.device) % self.task.num_classes
+        # As many synthetic samples as the real training split has (capped by the profile): CAS then
+        # compares like with like, and small tasks do not pay for a larger classifier run than their own.
+        cas_samples = min(counts.cas_samples, max(len(data.train), self.task.num_classes))
+        labels = torch.arange(cas_samples, device=context.device) % self.task.num_classes
         synthetic = Split(self.sample(labels, make_generator(self.seed, f"{self.name}:cas", context.device)), labels)
         cas = classification_accuracy_score(self.task, synthetic, test, context.profile, self.seed, context.device,
                                             context.progress)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench.augmentations import ClassicRecipe
 from bench.errors import DataError, UsageError
 from bench.params import NoParams
 from bench.profiles import TrainConfig
@@ -45,6 +46,9 @@ class Split:
 
     x: torch.Tensor
     y: torch.Tensor
+    # The same examples under corruptions that act before featurization (noise on an audio waveform),
+    # aligned with x and keyed by corruption name; empty for most tasks.
+    views: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -57,14 +61,7 @@ class TaskData:
     train: Split
     test: Split
     source: DataSource
-
-
-@dataclass(frozen=True)
-class ClassicPolicy:
-    """Which classic augmentations fit the task's data (set by the task, overridable per run)."""
-
-    padding: int  # pixels of zero padding before a random crop back to the original size
-    flip: bool  # horizontal flips: only where mirroring keeps the label (never for digits)
+    fit_rows: np.ndarray | None = None  # feature tasks: the train rows their featurizer was fitted on
 
 
 class Normalize(nn.Module):
@@ -91,7 +88,7 @@ class Task:
     num_classes: ClassVar[int]
     input_shape: ClassVar[tuple[int, ...]]  # one example, as the classifier sees it
     input_range: ClassVar[tuple[float, float] | None] = (0.0, 1.0)  # valid input values; None: unbounded
-    classic: ClassVar[ClassicPolicy | None] = None
+    classic: ClassVar[ClassicRecipe | None] = None  # the classic recipe that fits the data, with its defaults
     attack_eps: ClassVar[float]  # the standard L-inf radius of FGSM/PGD, in input units (pixels in [0, 1])
     sanity_eps: ClassVar[float] = 1.0  # a radius at which PGD must break any classifier (it spans the input range)
     corruptions: ClassVar[tuple[str, ...]] = ()  # names in bench.corruptions, applied to the test split
@@ -132,18 +129,40 @@ class Task:
     def load(self, source: DataSource, fraction: float, seed: int, config: TrainConfig, device: torch.device) -> TaskData:
         """The profile's pool, then a stratified `fraction` of it drawn with `seed`, on `device`."""
         x_train, y_train, x_test, y_test = _cached_arrays(self, source)
-        if config.train_pool is not None and config.train_pool < len(y_train):
-            pool = stratified_indices(y_train, int(config.train_pool), POOL_SEED)
-            x_train, y_train = x_train[pool], y_train[pool]
-        keep = stratified_indices(y_train, float(fraction), derive_seed(seed, "fraction"))
-        if config.test_limit is not None and config.test_limit < len(y_test):
-            test_keep = stratified_indices(y_test, int(config.test_limit), POOL_SEED)
-            x_test, y_test = x_test[test_keep], y_test[test_keep]
+        train_rows, test_rows = self.select_rows(y_train, y_test, fraction, seed, config)
         return TaskData(
-            train=self._to_split(x_train[keep], y_train[keep], device),
-            test=self._to_split(x_test, y_test, device),
+            train=self._to_split(x_train[train_rows], y_train[train_rows], device),
+            test=self._to_split(x_test[test_rows], y_test[test_rows], device),
             source=source,
         )
+
+    def pool_rows(self, y_train: np.ndarray, config: TrainConfig) -> np.ndarray:
+        """Rows of the train split the profile draws from (all of them unless it sets `train_pool`)."""
+        if config.train_pool is not None and config.train_pool < len(y_train):
+            return stratified_indices(y_train, int(config.train_pool), POOL_SEED)
+        return np.arange(len(y_train))
+
+    def select_rows(self, y_train: np.ndarray, y_test: np.ndarray, fraction: float, seed: int,
+                    config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the cell's training rows (a stratified `fraction` of the pool, drawn with `seed`)
+        and of its test rows (the profile's fixed stratified `test_limit`, else all)."""
+        pool = self.pool_rows(y_train, config)
+        train_rows = pool[stratified_indices(y_train[pool], float(fraction), derive_seed(seed, "fraction"))]
+        test_rows = np.arange(len(y_test))
+        if config.test_limit is not None and config.test_limit < len(y_test):
+            test_rows = stratified_indices(y_test, int(config.test_limit), POOL_SEED)
+        return train_rows, test_rows
+
+    # --- the reference classifier of FID(task) ------------------------------------------------
+    def reference_identity(self, data: TaskData | None) -> dict[str, Any]:
+        """What, beyond task, data and profile, makes the reference classifier's input space: nothing for
+        raw inputs; a feature task adds the rows its featurizer was fitted on."""
+        return {}
+
+    def reference_train(self, source: DataSource, data: TaskData | None, config: TrainConfig,
+                        device: torch.device) -> Split:
+        """The whole training pool, in the same input space as `data`, for the reference classifier."""
+        return self.load(source, 1.0, POOL_SEED, config, device).train
 
     def _to_split(self, x: np.ndarray, y: np.ndarray, device: torch.device) -> Split:
         return Split(torch.from_numpy(np.ascontiguousarray(x)).to(device), torch.from_numpy(y.astype(np.int64)).to(device))
@@ -168,11 +187,11 @@ class Task:
 
 
 # Decoded arrays, kept per verified variant so a sweep decodes each dataset once per process.
-_array_memo: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+_array_memo: dict[tuple[str, str, str, str], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
 def _cached_arrays(task: Task, source: DataSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    key = (source.variant, source.checksum)
+    key = (task.name, source.variant, source.checksum, repr(task.params))  # parameters may pick the split
     if key not in _array_memo:
         _array_memo[key] = task.read_arrays(source)
     return _array_memo[key]

@@ -17,9 +17,10 @@ from torch import nn
 
 from bench.errors import DataError
 from bench.profiles import TrainConfig
+from bench.augmentations import CropFlip
 from bench.corruptions import IMAGE_CORRUPTIONS
 from tasks import TASKS
-from tasks.base import ClassicPolicy, DataSource, Normalize, Task
+from tasks.base import DataSource, Normalize, Task
 from tasks.verify import KnownFile, missing_files
 
 BATCHES = "cifar-10-batches-py"
@@ -112,7 +113,7 @@ class Cifar10(Task):
     modality = "image"
     num_classes = 10
     input_shape = (3, 32, 32)
-    classic = ClassicPolicy(padding=4, flip=True)
+    classic = CropFlip(padding=4, flip=True)
     attack_eps = 8 / 255  # Madry et al. 2018; RobustBench
     corruptions = IMAGE_CORRUPTIONS
     Params = Cifar10Params

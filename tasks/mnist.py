@@ -10,9 +10,10 @@ from torch import nn
 
 from bench.errors import DataError
 from bench.profiles import TrainConfig
+from bench.augmentations import CropFlip
 from bench.corruptions import IMAGE_CORRUPTIONS
 from tasks import TASKS
-from tasks.base import ClassicPolicy, DataSource, Normalize, Task
+from tasks.base import DataSource, Normalize, Task
 from tasks.verify import KnownFile, missing_files
 
 RAW = "MNIST/raw"
@@ -83,7 +84,7 @@ class Mnist(Task):
     modality = "image"
     num_classes = 10
     input_shape = (1, 28, 28)
-    classic = ClassicPolicy(padding=2, flip=False)
+    classic = CropFlip(padding=2, flip=False)
     attack_eps = 0.3  # Madry et al. 2018
     corruptions = IMAGE_CORRUPTIONS
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from methods.classic import Classic, ClassicParams, apply_crop_flip, draw_crop_flip
+from bench.augmentations import apply_crop_flip, draw_crop_flip
+from methods.classic import Classic, ClassicParams
 from tasks import TASKS
 
 

@@ -41,7 +41,7 @@ def corrupted_root(data_root: Path, tmp_path: Path) -> Path:
 
 
 BAD_RUNS = {
-    "unknown task": (["--tasks", "mnsit"], ["unknown task 'mnsit'", "did you mean 'mnist'?", "cifar10, mnist"]),
+    "unknown task": (["--tasks", "mnsit"], ["unknown task 'mnsit'", "did you mean 'mnist'?", "cifar10, fsdd, mnist, sst2, trec"]),
     "unknown method": (["--methods", "clasic"], ["unknown method 'clasic'", "did you mean 'classic'?", "none"]),
     "fraction zero": (["--fractions", "0"], ["fraction 0 is outside (0, 1]"]),
     "fraction above one": (["--fractions", "0.5,1.5"], ["fraction 1.5 is outside (0, 1]"]),
@@ -50,7 +50,7 @@ BAD_RUNS = {
     "unknown profile": (["--profile", "fast"], ["unknown profile 'fast'", "smoke, quick, full"]),
     "malformed param": (["--param", "classic.padding"], ["malformed --param 'classic.padding'", "OWNER.KEY=VALUE"]),
     "unknown param key": (["--param", "classic.pad=2"], ["unknown --param classic.pad", "padding, flip"]),
-    "unknown param owner": (["--param", "nosuch.ratio=0.5"], ["unknown --param owner 'nosuch'", "train, robust, cifar10, mnist"]),
+    "unknown param owner": (["--param", "nosuch.ratio=0.5"], ["unknown --param owner 'nosuch'", "train, robust, cifar10, fsdd, mnist, sst2, trec"]),
     "badly typed param": (["--param", "classic.padding=wide"], ["bad value 'wide' for --param classic.padding", "int"]),
     "invalid param value": (["--methods", "classic", "--param", "classic.flip=true", "--tasks", "mnist"],
                             ["classic.flip=true is invalid for task 'mnist'"]),

@@ -78,7 +78,7 @@ def test_resolve_expands_all_patterns_and_lists_without_duplicates():
 
 
 def test_real_registries_hold_the_backbone_entries():
-    assert TASKS.list() == ["cifar10", "mnist"]
+    assert TASKS.list() == ["cifar10", "fsdd", "mnist", "sst2", "trec"]
     assert {"none", "classic"} <= set(METHODS.list())
     for registry in (TASKS, METHODS):
         for name in registry.list():
