@@ -41,18 +41,20 @@ def draw_crop_flip(n: int, padding: int, flip: bool, generator: torch.Generator,
 
 
 def apply_crop_flip(x: torch.Tensor, draw: CropFlipDraw, padding: int) -> torch.Tensor:
-    """Crop each padded image at its own offset and mirror the chosen ones; `x` [N, C, H, W] is not modified."""
+    """Crop each padded image at its own offset and mirror the chosen ones; `x` [N, C, H, W] is not modified.
+
+    One `take` from the padded batch with a linear index per output element; a mirrored sample reads
+    its columns right to left, so the flip costs no second pass over the batch.
+    """
     n, c, h, w = x.shape
-    if padding > 0:
-        padded = F.pad(x, (padding, padding, padding, padding))
-        rows = (draw.top[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
-        cols = (draw.left[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-        batch = torch.arange(n, device=x.device)[:, None, None, None]
-        channel = torch.arange(c, device=x.device)[None, :, None, None]
-        out = padded[batch, channel, rows, cols]
-    else:
-        out = x.clone()
-    return torch.where(draw.flip.view(-1, 1, 1, 1), out.flip(-1), out)
+    padded = F.pad(x, (padding, padding, padding, padding)) if padding > 0 else x.contiguous()
+    height, width = h + 2 * padding, w + 2 * padding
+    steps = torch.arange(w, device=x.device)
+    cols = draw.left[:, None] + torch.where(draw.flip[:, None], w - 1 - steps, steps)  # [N, W]
+    rows = draw.top[:, None] + torch.arange(h, device=x.device)  # [N, H]
+    planes = (torch.arange(n, device=x.device)[:, None] * c + torch.arange(c, device=x.device)) * (height * width)  # [N, C]
+    index = planes[:, :, None, None] + (rows * width)[:, None, :, None] + cols[:, None, None, :]
+    return padded.reshape(-1).take(index)
 
 
 @dataclass(frozen=True)
