@@ -20,10 +20,10 @@ from bench.report import format_value
 from bench.stats import ALPHA, Interval, mean_interval, welch_p
 
 # A cell's identity without its seed: everything that makes two runs comparable.
-IDENTITY = ["task", "data_variant", "method", "fraction", "profile", "method_params", "task_params", "train_config",
+IDENTITY = ["task", "data_variant", "method", "fraction", "profile", "method_params", "task_params", "train_config", "eval_config",
             "data_checksum"]
-# The profile decides the training hyperparameters, so comparing across profiles ignores both.
-CROSS_PROFILE_IDENTITY = [k for k in IDENTITY if k not in ("profile", "train_config")]
+# The profile decides the training and evaluation settings, so comparing across profiles ignores them.
+CROSS_PROFILE_IDENTITY = [k for k in IDENTITY if k not in ("profile", "train_config", "eval_config")]
 STATUS_ORDER = ["regressed", "improved", "~", "unchanged"]
 SHOWN = ["task", "data_variant", "method", "fraction"]
 
@@ -126,7 +126,7 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
                              f"{', '.join(cur_profiles) or 'no ok rows'}; pass --allow-profile-mismatch to compare anyway")
         identity = CROSS_PROFILE_IDENTITY
         notes.append(f"Profiles differ (BASE {', '.join(base_profiles)}, CUR {', '.join(cur_profiles)}): "
-                     "cells matched ignoring profile and training config.")
+                     "cells matched ignoring profile, training config and robustness settings.")
     failed = {side: set(rows.loc[rows["status"] != "ok", identity].itertuples(index=False, name=None))
               for side, rows in every.items()}
     base_groups = dict(list(base.groupby(identity, sort=True, dropna=False)))
