@@ -33,7 +33,7 @@ class Gan(GenerativeMethod):
     Params = GanParams
     BUDGETS = {
         "smoke": Budget(steps=10, width=8, batch_size=32),
-        "quick": Budget(steps=400, width=32, batch_size=64),
+        "quick": Budget(steps=200, width=32, batch_size=64),
         "full": Budget(steps=20000, width=64, batch_size=64),
     }
 

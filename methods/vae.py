@@ -35,7 +35,7 @@ class Vae(GenerativeMethod):
     Params = VaeParams
     BUDGETS = {
         "smoke": Budget(steps=15, width=8, batch_size=32),
-        "quick": Budget(steps=600, width=32, batch_size=64),
+        "quick": Budget(steps=300, width=32, batch_size=64),
         "full": Budget(steps=20000, width=64, batch_size=128),
     }
 

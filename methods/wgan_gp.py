@@ -35,7 +35,7 @@ class WganGp(GenerativeMethod):
     Params = WganGpParams
     BUDGETS = {
         "smoke": Budget(steps=2, width=8, batch_size=32),
-        "quick": Budget(steps=60, width=32, batch_size=64),
+        "quick": Budget(steps=30, width=32, batch_size=64),
         "full": Budget(steps=20000, width=64, batch_size=64),
     }
 
