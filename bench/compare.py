@@ -105,6 +105,15 @@ def _labels(ok: pd.DataFrame, identity: list[str]) -> dict[tuple, tuple[str, str
     return labels
 
 
+def _identity_filled(rows: pd.DataFrame) -> pd.DataFrame:
+    """Identity columns present and without NaN: exports from before a column existed (eval_config) match
+    each other, and NaN keys (never equal to themselves) cannot hide a cell."""
+    rows = rows.copy()
+    for column in IDENTITY:
+        rows[column] = rows[column].fillna("") if column in rows else ""
+    return rows
+
+
 def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str, float] | None = None,
             alpha: float = ALPHA, allow_profile_mismatch: bool = False) -> Comparison:
     """Compare the ok rows of `cur` against `base`, like with like (same identity except the seed).
@@ -115,6 +124,7 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be in (0, 1), got {alpha}")
     limits = tolerances(tolerance_overrides)
+    base, cur = _identity_filled(base), _identity_filled(cur)
     every = {"BASE": base, "CUR": cur}
     base = base[base["status"] == "ok"]
     cur = cur[cur["status"] == "ok"]
