@@ -102,3 +102,17 @@ def fitted_method(sources, tmp_path_factory):
         return method
 
     return make
+
+
+@pytest.fixture
+def existing_store(tmp_path) -> Path:
+    """A store holding one ok row, for tests that check bad input leaves a store untouched."""
+    from bench.record import RunRecord
+    from bench.store import Store
+
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        store.put(RunRecord(run_id="feedface00000000", task="mnist", method="none", seed=0, fraction=1.0, profile="smoke",
+                            method_params="{}", task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx",
+                            data_checksum="0" * 64, status="ok", clean_acc=0.9))
+    return path

@@ -11,19 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.record import RunRecord
 from bench.store import Store
 from conftest import REPO
-
-
-@pytest.fixture
-def existing_store(tmp_path) -> Path:
-    path = tmp_path / "runs.sqlite"
-    with Store(path) as store:
-        store.put(RunRecord(run_id="feedface00000000", task="mnist", method="none", seed=0, fraction=1.0, profile="smoke",
-                            method_params="{}", task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx",
-                            data_checksum="0" * 64, status="ok", clean_acc=0.9))
-    return path
 
 
 def digest(path: Path) -> str:

@@ -11,7 +11,6 @@ import pytest
 from bench.cli import main
 from bench.executors import ExecutorConfig, InProcessExecutor, check_executor
 from bench.errors import UsageError
-from bench.record import RunRecord
 from bench.store import Store
 
 SMOKE = ["run", "--profile", "smoke", "--no-progress", "--tasks", "mnist", "--methods", "none,classic"]
@@ -20,16 +19,6 @@ SMOKE = ["run", "--profile", "smoke", "--no-progress", "--tasks", "mnist", "--me
 def rows(path) -> list[dict]:
     with Store(path) as store:
         return store.records()
-
-
-@pytest.fixture
-def existing_store(tmp_path):
-    path = tmp_path / "runs.sqlite"
-    with Store(path) as store:
-        store.put(RunRecord(run_id="feedface00000000", task="mnist", method="none", seed=0, fraction=1.0, profile="smoke",
-                            method_params="{}", task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx",
-                            data_checksum="0" * 64, status="ok", clean_acc=0.9))
-    return path
 
 
 BAD_EXECUTOR_RUNS = {
