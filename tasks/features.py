@@ -49,7 +49,10 @@ class FeatureTask(Task):
 
     # --- what subclasses provide --------------------------------------------------------------
     def featurize(self, fit_items: Any, targets: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Fit the featurizer on `fit_items` only; return float32 features [N, *input_shape] of each target."""
+        """Fit the featurizer on `fit_items` only; return float32 features [N, *input_shape] of each target.
+
+        A target that `is` `fit_items` may reuse the features computed while fitting.
+        """
         raise NotImplementedError
 
     def raw_views(self, test_items: Any) -> dict[str, Any]:
@@ -117,10 +120,14 @@ class FeatureTask(Task):
         x_train, _, x_test, _ = _cached_arrays(self, source)
         items = {"train": x_train, "test": x_test}
         start = time.perf_counter()
-        wanted = {name: items[split][rows] for name, (split, rows) in targets.items()}
+        fit_items = x_train[fit_rows]
+        # A target that is the fit rows gets the very same array, so a featurizer can reuse what it computed
+        # while fitting (the `is` check in `featurize`) instead of transforming those rows a second time.
+        wanted = {name: fit_items if split == "train" and np.array_equal(rows, fit_rows) else items[split][rows]
+                  for name, (split, rows) in targets.items()}
         if with_views and "test" in targets:
             wanted.update({f"view:{name}": view for name, view in self.raw_views(wanted["test"]).items()})
-        arrays = self.featurize(x_train[fit_rows], wanted)
+        arrays = self.featurize(fit_items, wanted)
         for name, array in arrays.items():
             expected = (len(wanted[name]), *self.input_shape)
             if array.shape != expected or array.dtype != np.float32:

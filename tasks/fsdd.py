@@ -194,7 +194,7 @@ class Fsdd(FeatureTask):
         fit = log_mel(list(fit_items))
         mean = fit.mean(axis=(0, 3), keepdims=True)
         std = fit.std(axis=(0, 3), keepdims=True) + 1e-6
-        return {name: ((log_mel(list(items)) - mean) / std).astype(np.float32) for name, items in targets.items()}
+        return {name: ((fit if items is fit_items else log_mel(list(items))) - mean) / std for name, items in targets.items()}
 
     def classifier(self, config: TrainConfig) -> nn.Module:
         return AudioCnn(config.width, self.num_classes)

@@ -93,10 +93,10 @@ def tfidf_svd_features(fit_texts: np.ndarray, targets: dict[str, np.ndarray], di
         raise DataError(f"{fit_matrix.shape[0]} training rows with a vocabulary of {fit_matrix.shape[1]} terms are too few to featurize")
     svd = TruncatedSVD(n_components=components, algorithm="randomized", n_iter=5, random_state=seed)
     scaler = StandardScaler()
-    scaler.fit(svd.fit_transform(fit_matrix))
+    fitted = scaler.fit_transform(svd.fit_transform(fit_matrix))
     out = {}
     for name, texts in targets.items():
-        dense = scaler.transform(svd.transform(vectorizer.transform(list(texts))))
+        dense = fitted if texts is fit_texts else scaler.transform(svd.transform(vectorizer.transform(list(texts))))
         if dense.shape[1] < dims:  # a tiny training set: pad to the task's fixed width with zeros (the mean)
             dense = np.pad(dense, ((0, 0), (0, dims - dense.shape[1])))
         out[name] = dense.astype(np.float32)
