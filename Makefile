@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) -m bench report && exit $$status
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -m "not slow and not microbench"
 
 # A fresh quick run (its own store, nothing reused) compared with the committed baseline:

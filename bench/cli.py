@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from bench.errors import UsageError
+from bench.core.errors import UsageError
 
 EXIT_USAGE = 2
 
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bench.profiles import PROFILES
+    from bench.config.profiles import PROFILES
     from methods import METHODS
     from tasks import TASKS
 
@@ -199,7 +199,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _executor_config(args: argparse.Namespace):
-    from bench.executors import ExecutorConfig, check_executor
+    from bench.run.executors import ExecutorConfig, check_executor
 
     config = ExecutorConfig(
         name=args.executor, workers=args.workers, cells_per_job=args.cells_per_job, folder=args.executor_folder,
@@ -221,7 +221,7 @@ def _run_device(choice: str, remote: bool):
     none, so `cuda` is taken on trust there; `auto` still means what this machine has."""
     import torch
 
-    from bench.device import resolve_device
+    from bench.core.device import resolve_device
 
     if remote and choice == "cuda":
         return torch.device("cuda")
@@ -229,10 +229,10 @@ def _run_device(choice: str, remote: bool):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.params import parse_param_overrides
-    from bench.profiles import get_profile
-    from bench.store import DEFAULT_STORE, Store
-    from bench.sweep import SweepSpec, parse_fractions, parse_seeds, run_sweep
+    from bench.config.params import parse_param_overrides
+    from bench.config.profiles import get_profile
+    from bench.results.store import DEFAULT_STORE, Store
+    from bench.run.sweep import SweepSpec, parse_fractions, parse_seeds, run_sweep
     from methods import METHODS
     from tasks import TASKS
 
@@ -258,7 +258,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _existing_store(path: str | None) -> Path:
-    from bench.store import DEFAULT_STORE
+    from bench.results.store import DEFAULT_STORE
 
     store_path = Path(path or DEFAULT_STORE)
     if not store_path.is_file():
@@ -275,12 +275,12 @@ def _write(path: Path, text: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bench.cache import cache_root
-    from bench.html_report import write_html
-    from bench.sample_grids import write_sample_grids
-    from bench.plots import write_plots
-    from bench.report import build, render_markdown
-    from bench.store import Store
+    from bench.core.cache import cache_root
+    from bench.reporting.html_report import write_html
+    from bench.reporting.sample_grids import write_sample_grids
+    from bench.reporting.plots import write_plots
+    from bench.reporting.leaderboard import build, render_markdown
+    from bench.results.store import Store
 
     with Store(_existing_store(args.store)) as store:
         rows = store.frame()
@@ -302,8 +302,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bench.export import FORMATS, write_export
-    from bench.store import Store
+    from bench.results.export import FORMATS, write_export
+    from bench.results.store import Store
 
     fmt = args.format
     if fmt is None:
@@ -333,9 +333,9 @@ def _tolerance_overrides(items: list[str]) -> dict[str, float]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.compare import compare, render
-    from bench.export import read_rows
-    from bench.stats import ALPHA
+    from bench.reporting.compare import compare, render
+    from bench.results.export import read_rows
+    from bench.reporting.stats import ALPHA
 
     overrides = _tolerance_overrides(args.tolerance)
     base, cur = read_rows(args.base), read_rows(args.cur)
@@ -350,7 +350,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_perf(args: argparse.Namespace) -> int:
     import os
 
-    from bench.device import resolve_device
+    from bench.core.device import resolve_device
     from bench.perf import PerfConfig, image_tasks, render, run_perf
     from tasks import TASKS
 
@@ -371,8 +371,8 @@ def cmd_perf(args: argparse.Namespace) -> int:
 
 
 def cmd_costs(args: argparse.Namespace) -> int:
-    from bench.costs import render_costs
-    from bench.store import Store
+    from bench.reporting.costs import render_costs
+    from bench.results.store import Store
 
     if args.wall_s is not None and not args.wall_s > 0:
         raise UsageError(f"--wall-s {args.wall_s} is invalid: it must be > 0 (seconds)")

@@ -21,12 +21,12 @@ import torch
 from tabulate import tabulate
 from torch.utils.data import DataLoader, Dataset
 
-from bench.device import device_name, place_model, synchronize
-from bench.errors import UsageError
-from bench.evaluate import accuracy
-from bench.profiles import TrainConfig
-from bench.seeding import make_generator, seed_everything
-from bench.trainer import train
+from bench.core.device import device_name, place_model, synchronize
+from bench.core.errors import UsageError
+from bench.evaluation.accuracy import accuracy
+from bench.config.profiles import TrainConfig
+from bench.core.seeding import make_generator, seed_everything
+from bench.training.trainer import train
 from methods import METHODS
 from methods.base import Method
 from tasks import TASKS
@@ -265,7 +265,7 @@ def measure_training(task: Task, split: Split, config: TrainConfig, steps: int, 
 
     The split is cut to a whole number of batches, so a compiled forward compiles once.
     """
-    from bench.trainer import WARMUP_STEPS
+    from bench.training.trainer import WARMUP_STEPS
 
     n = min(len(split), (steps + WARMUP_STEPS) * config.batch_size)
     n -= n % config.batch_size
@@ -334,7 +334,7 @@ def run_perf(config: PerfConfig, echo: Callable[[str], None] = print) -> PerfRep
 def _run_perf(config: PerfConfig, echo: Callable[[str], None]) -> PerfReport:
     root = resolve_data_root(config.data_dir)
     device = config.device
-    from bench.sweep import resolve_compile
+    from bench.run.sweep import resolve_compile
 
     compile_default = resolve_compile("auto", device)
     header = [

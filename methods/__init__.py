@@ -1,6 +1,6 @@
 """The method registry: one line per method here, one file per method beside it."""
 
-from bench.registry import Registry
+from bench.config.registry import Registry
 
 METHODS = Registry("method")
 

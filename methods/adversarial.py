@@ -14,7 +14,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from bench.attacks import default_pgd_alpha, fgsm_random_start, pgd, validate_attack
+from bench.evaluation.attacks import default_pgd_alpha, fgsm_random_start, pgd, validate_attack
 from methods import METHODS
 from methods.base import Method
 from tasks.base import Task

@@ -14,8 +14,8 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import nn
 
-from bench.params import NoParams
-from bench.seeding import make_generator
+from bench.config.params import NoParams
+from bench.core.seeding import make_generator
 from tasks.base import Split, Task, TaskData
 
 

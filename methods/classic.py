@@ -2,7 +2,7 @@
 
 Images get a random crop after zero padding plus a horizontal flip where mirroring keeps the label;
 spectrogram maps get SpecAugment masking plus a small time shift; dense text features get feature
-dropout plus Gaussian noise. The recipes live in `bench/augmentations.py`; a task picks one and its
+dropout plus Gaussian noise. The recipes live in `bench/transforms/augmentations.py`; a task picks one and its
 defaults (`Task.classic`), and `--param classic.KEY=VALUE` overrides a setting of that recipe.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.augmentations import recipe_fields
+from bench.transforms.augmentations import recipe_fields
 from methods import METHODS
 from methods.base import Method
 from tasks.base import Task

@@ -20,10 +20,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from bench.cache import atomic_save, load_verified
-from bench.cell import canonical_json
-from bench.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
-from bench.seeding import derive_seed, make_generator
+from bench.core.cache import atomic_save, load_verified
+from bench.config.cell import canonical_json
+from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
+from bench.core.seeding import derive_seed, make_generator
 from methods.base import FitContext, Method
 from methods.gen_nets import Decoder, RangeOutput, check_shape
 from tasks.base import POOL_SEED, Split, Task, TaskData

@@ -1,6 +1,6 @@
 """The task registry: one line per task here, one file per task beside it."""
 
-from bench.registry import Registry
+from bench.config.registry import Registry
 
 TASKS = Registry("task")
 

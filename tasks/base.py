@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.augmentations import ClassicRecipe
-from bench.errors import DataError, UsageError
-from bench.params import NoParams
-from bench.profiles import TrainConfig
-from bench.seeding import derive_seed
+from bench.transforms.augmentations import ClassicRecipe
+from bench.core.errors import DataError, UsageError
+from bench.config.params import NoParams
+from bench.config.profiles import TrainConfig
+from bench.core.seeding import derive_seed
 from tasks.splits import stratified_indices
 from tasks.verify import KnownFile, VerifiedFiles, verify_files
 
@@ -91,7 +91,7 @@ class Task:
     classic: ClassVar[ClassicRecipe | None] = None  # the classic recipe that fits the data, with its defaults
     attack_eps: ClassVar[float]  # the standard L-inf radius of FGSM/PGD, in input units (pixels in [0, 1])
     sanity_eps: ClassVar[float] = 1.0  # a radius at which PGD must break any classifier (it spans the input range)
-    corruptions: ClassVar[tuple[str, ...]] = ()  # names in bench.corruptions, applied to the test split
+    corruptions: ClassVar[tuple[str, ...]] = ()  # names in bench.transforms.corruptions, applied to the test split
     Params: ClassVar[type] = NoParams
 
     def __init__(self, params: Any = None) -> None:

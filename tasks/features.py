@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from bench.cache import atomic_save, cache_root, load_verified
-from bench.cell import canonical_json
-from bench.profiles import TrainConfig
+from bench.core.cache import atomic_save, cache_root, load_verified
+from bench.config.cell import canonical_json
+from bench.config.profiles import TrainConfig
 from tasks.base import DataSource, Split, Task, TaskData, _cached_arrays
 
 # Featurized sets kept in memory per process (a sweep runs every method on the same features).

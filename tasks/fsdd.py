@@ -30,11 +30,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.augmentations import SpecAugment
-from bench.corruptions import AUDIO_CORRUPTIONS, WAVEFORM_NOISE_SNR_DB
-from bench.errors import DataError, UsageError
-from bench.profiles import TrainConfig
-from bench.seeding import derive_seed
+from bench.transforms.augmentations import SpecAugment
+from bench.transforms.corruptions import AUDIO_CORRUPTIONS, WAVEFORM_NOISE_SNR_DB
+from bench.core.errors import DataError, UsageError
+from bench.config.profiles import TrainConfig
+from bench.core.seeding import derive_seed
 from tasks import TASKS
 from tasks.base import POOL_SEED, DataSource
 from tasks.features import FeatureTask

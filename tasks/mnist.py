@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from bench.errors import DataError
-from bench.profiles import TrainConfig
-from bench.augmentations import CropFlip
-from bench.corruptions import IMAGE_CORRUPTIONS
+from bench.core.errors import DataError
+from bench.config.profiles import TrainConfig
+from bench.transforms.augmentations import CropFlip
+from bench.transforms.corruptions import IMAGE_CORRUPTIONS
 from tasks import TASKS
 from tasks.base import DataSource, Normalize, Task
 from tasks.verify import KnownFile, missing_files

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from bench.augmentations import FeatureNoise
-from bench.corruptions import TEXT_CORRUPTIONS
-from bench.errors import DataError, UsageError
-from bench.profiles import TrainConfig
+from bench.transforms.augmentations import FeatureNoise
+from bench.transforms.corruptions import TEXT_CORRUPTIONS
+from bench.core.errors import DataError, UsageError
+from bench.config.profiles import TrainConfig
 from tasks.features import FeatureTask
 
 # Text rows are decoded once; a malformed one is reported with its file and line.

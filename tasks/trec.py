@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.profiles import TrainConfig
+from bench.config.profiles import TrainConfig
 from tasks import TASKS
 from tasks.base import DataSource
 from tasks.text import TextTask, read_trec

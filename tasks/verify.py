@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 SUMS_FILE = "SHA256SUMS"
 

@@ -64,7 +64,7 @@ def sources(data_root):
 @pytest.fixture(scope="session")
 def small_batches(sources):
     """A real float batch (16 examples) and labels per task, as methods see them."""
-    from bench.profiles import TrainConfig
+    from bench.config.profiles import TrainConfig
     from tasks import TASKS
 
     batches = {}
@@ -79,7 +79,7 @@ def small_batches(sources):
 def fitted_method(sources, tmp_path_factory):
     """fitted_method(method, task, seed=0): a method fitted as the sweep fits it, on a real 200-example
     training split with the smoke profile and a session-wide temporary cache (a repeat loads it)."""
-    from bench.profiles import TrainConfig
+    from bench.config.profiles import TrainConfig
     from methods import METHODS
     from methods.base import FitContext
     from tasks import TASKS
@@ -107,8 +107,8 @@ def fitted_method(sources, tmp_path_factory):
 @pytest.fixture
 def existing_store(tmp_path) -> Path:
     """A store holding one ok row, for tests that check bad input leaves a store untouched."""
-    from bench.record import RunRecord
-    from bench.store import Store
+    from bench.results.record import RunRecord
+    from bench.results.store import Store
 
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 
-from bench.record import RunRecord
+from bench.results.record import RunRecord
 
 TRAIN_CONFIG = {"quick": '{"epochs": 1}', "smoke": '{"epochs": 1, "train_pool": 1000}'}
 

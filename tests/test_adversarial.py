@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.store import Store
+from bench.results.store import Store
 from methods.adversarial import Adversarial, AdversarialParams
 from tasks import TASKS
 
@@ -43,7 +43,7 @@ def test_share_zero_leaves_the_batch_alone(small_batches):
 
 def test_share_replaces_only_that_part_of_the_batch(small_batches):
     x, y = small_batches["mnist"]
-    from bench.profiles import TrainConfig
+    from bench.config.profiles import TrainConfig
 
     model = TASKS.get("mnist")().classifier(TrainConfig(width=4))
     out, _ = Adversarial(AdversarialParams(share=0.5, attack="fgsm_rs"), TASKS.get("mnist")(), 0).augment(x, y, model)

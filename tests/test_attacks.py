@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.attacks import fgsm, fgsm_random_start, pgd
-from bench.evaluate import accuracy
-from bench.profiles import TrainConfig
-from bench.trainer import train
+from bench.evaluation.attacks import fgsm, fgsm_random_start, pgd
+from bench.evaluation.accuracy import accuracy
+from bench.config.profiles import TrainConfig
+from bench.training.trainer import train
 from methods.none import NoAugmentation
 from tasks import TASKS
 from tasks.base import Split
@@ -79,7 +79,7 @@ def test_pgd_is_seeded(mnist_model):
 
 
 def test_robustness_evaluation_and_its_sanity_checks_pass_on_a_real_model(mnist_model):
-    from bench.robustness import RobustnessConfig, evaluate_robustness
+    from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
 
     task, model, x, y = mnist_model
     test = Split((x * 255).round().to(torch.uint8), y)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.profiles import TrainConfig
+from bench.config.profiles import TrainConfig
 from methods import METHODS
 from tasks import TASKS
 

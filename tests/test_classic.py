@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.augmentations import apply_crop_flip, draw_crop_flip
+from bench.transforms.augmentations import apply_crop_flip, draw_crop_flip
 from methods.classic import Classic, ClassicParams
 from tasks import TASKS
 

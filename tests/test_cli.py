@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.store import Store
+from bench.results.store import Store
 from conftest import REPO
 
 

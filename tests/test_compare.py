@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.compare import compare
-from bench.export import read_rows
-from bench.record import RunRecord
-from bench.store import Store
+from bench.reporting.compare import compare
+from bench.results.export import read_rows
+from bench.results.record import RunRecord
+from bench.results.store import Store
 from fixture_records import frame, make_record
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "compare"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.corruptions import CORRUPTIONS, IMAGE_CORRUPTIONS, corrupt
+from bench.transforms.corruptions import CORRUPTIONS, IMAGE_CORRUPTIONS, corrupt
 from tasks import TASKS
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bench.cli import main
-from bench.costs import render_costs
-from bench.store import Store
+from bench.reporting.costs import render_costs
+from bench.results.store import Store
 from fixture_records import frame, make_record
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from bench.errors import DataError
-from bench.profiles import TrainConfig
+from bench.core.errors import DataError
+from bench.config.profiles import TrainConfig
 from tasks import TASKS
 from tasks.cifar10 import BATCH_FILES
 from tasks.mnist import FILES as MNIST_FILES

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.device import peak_memory_mb, resolve_device, reset_peak_memory
-from bench.errors import UsageError
+from bench.core.device import peak_memory_mb, resolve_device, reset_peak_memory
+from bench.core.errors import UsageError
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -42,7 +42,7 @@ def test_cpu_peak_memory_is_per_window():
 def test_smoke_sweep_on_cuda(tmp_path):
     path = tmp_path / "runs.sqlite"
     assert main(["run", "--profile", "smoke", "--device", "cuda", "--store", str(path), "--no-progress"]) == 0
-    from bench.store import Store
+    from bench.results.store import Store
 
     with Store(path) as store:
         rows = store.records()

@@ -9,9 +9,9 @@ import importlib.util
 import pytest
 
 from bench.cli import main
-from bench.executors import ExecutorConfig, InProcessExecutor, check_executor
-from bench.errors import UsageError
-from bench.store import Store
+from bench.run.executors import ExecutorConfig, InProcessExecutor, check_executor
+from bench.core.errors import UsageError
+from bench.results.store import Store
 
 SMOKE = ["run", "--profile", "smoke", "--no-progress", "--tasks", "mnist", "--methods", "none,classic"]
 
@@ -109,7 +109,7 @@ class DyingExecutor(InProcessExecutor):
 
 
 def test_a_job_that_dies_becomes_failed_rows_that_the_next_run_retries(tmp_path, monkeypatch, capsys):
-    import bench.sweep as sweep
+    import bench.run.sweep as sweep
 
     monkeypatch.setattr(sweep, "make_executor", lambda *args: DyingExecutor())
     store = tmp_path / "runs.sqlite"
@@ -125,7 +125,7 @@ def test_a_job_that_dies_becomes_failed_rows_that_the_next_run_retries(tmp_path,
 
 def test_a_cell_another_sweep_stored_meanwhile_is_not_run_again(tmp_path, monkeypatch, capsys):
     """Two sweeps over overlapping grids: each checks the store just before it submits a cell."""
-    import bench.sweep as sweep
+    import bench.run.sweep as sweep
 
     real_plan, real_run = sweep.plan, sweep.run_cell
     planned_cells, ran = [], []
@@ -155,7 +155,7 @@ def test_a_big_grid_goes_in_several_job_arrays(tmp_path, monkeypatch):
     pytest.importorskip("submitit", reason="submitit is not installed: pip install 'augbench[slurm]' (make test installs it)")
     import torch
 
-    import bench.executors as executors
+    import bench.run.executors as executors
 
     monkeypatch.setattr(executors, "SLURM_MAX_ARRAY", 2)
     batches = []

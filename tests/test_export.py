@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.export import columns, read_rows
-from bench.record import record_fields
-from bench.store import Store
+from bench.results.export import columns, read_rows
+from bench.results.record import record_fields
+from bench.results.store import Store
 from fixture_records import make_record
 
 

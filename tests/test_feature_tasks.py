@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.errors import DataError
-from bench.profiles import TrainConfig
-from bench.store import Store
+from bench.core.errors import DataError
+from bench.config.profiles import TrainConfig
+from bench.results.store import Store
 from methods import METHODS
 from methods.generative import GenerativeMethod
 from tasks import TASKS

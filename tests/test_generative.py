@@ -7,13 +7,13 @@ import pytest
 import scipy.linalg
 import torch
 
-from bench.cache import atomic_save, load_verified
+from bench.core.cache import atomic_save, load_verified
 from bench.cli import main
-from bench.generative_metrics import fid_task, frechet_distance, reference_classifier
-from bench.profiles import TrainConfig
-from bench.sample_grids import write_sample_grids
-from bench.seeding import make_generator
-from bench.store import Store
+from bench.evaluation.generative_metrics import fid_task, frechet_distance, reference_classifier
+from bench.config.profiles import TrainConfig
+from bench.reporting.sample_grids import write_sample_grids
+from bench.core.seeding import make_generator
+from bench.results.store import Store
 from methods import METHODS
 from methods.base import FitContext
 from methods.gen_nets import Decoder

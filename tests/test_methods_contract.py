@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench.params import NoParams
-from bench.profiles import TrainConfig
+from bench.config.params import NoParams
+from bench.config.profiles import TrainConfig
 from methods import METHODS
 from tasks import TASKS
 

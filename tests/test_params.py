@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cell import Cell
-from bench.errors import UsageError
-from bench.params import apply_overrides, parse_param_overrides
-from bench.profiles import TrainConfig
+from bench.config.cell import Cell
+from bench.core.errors import UsageError
+from bench.config.params import apply_overrides, parse_param_overrides
+from bench.config.profiles import TrainConfig
 from methods.classic import ClassicParams
 
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from bench.errors import UsageError
-from bench.registry import Registry
+from bench.core.errors import UsageError
+from bench.config.registry import Registry
 from methods import METHODS
 from tasks import TASKS
 

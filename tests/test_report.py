@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report import build, leaderboard_markdown, summarize
+from bench.reporting.leaderboard import build, leaderboard_markdown, summarize
 from fixture_records import frame, make_record
 
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.html_report import write_html
-from bench.plots import pareto_front, write_plots
-from bench.report import build
-from bench.store import Store
+from bench.reporting.html_report import write_html
+from bench.reporting.plots import pareto_front, write_plots
+from bench.reporting.leaderboard import build
+from bench.results.store import Store
 from fixture_records import frame, make_record
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

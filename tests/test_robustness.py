@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bench.cli import main
-from bench.robustness import masking_problems, ordering_problems
-from bench.store import Store
+from bench.evaluation.robustness import masking_problems, ordering_problems
+from bench.results.store import Store
 
 
 def test_ordering_check():
@@ -23,7 +23,7 @@ def test_gradient_masking_check_allows_noise_but_not_a_jump():
 
 
 def test_a_broken_attack_fails_the_row_but_keeps_its_numbers(tmp_path, monkeypatch):
-    import bench.robustness as robustness
+    import bench.evaluation.robustness as robustness
 
     monkeypatch.setattr(robustness, "pgd", lambda model, x, *args, **kwargs: x.clone())  # an attack that never attacks
     path = tmp_path / "runs.sqlite"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.stats import mean_interval, paired_test, welch_p
+from bench.reporting.stats import mean_interval, paired_test, welch_p
 
 
 def test_t_interval_matches_the_textbook_value():

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from bench.cli import main
-from bench.record import record_fields
-from bench.store import Store
+from bench.results.record import record_fields
+from bench.results.store import Store
 
 # Every ok row fills every field but the error and the generative metrics (FID and CAS: generators only).
 LATER_FIELDS = {"error", "fid", "cas"}
@@ -114,7 +114,7 @@ def test_a_diverging_loss_fails_the_cell(tmp_path):
 
 
 def test_an_interrupted_sweep_leaves_no_partial_row_and_resumes_without_duplicates(tmp_path, monkeypatch):
-    import bench.sweep as sweep
+    import bench.run.sweep as sweep
 
     real = sweep.run_cell
     calls = {"n": 0}

@@ -15,8 +15,8 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from bench.errors import UsageError
-from bench.record import SCHEMA_VERSION, RunRecord, record_fields
+from bench.core.errors import UsageError
+from bench.results.record import SCHEMA_VERSION, RunRecord, record_fields
 
 DEFAULT_STORE = Path("results/runs.sqlite")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bench.errors import UsageError
+from bench.core.errors import UsageError
 
 
 @dataclass(frozen=True)

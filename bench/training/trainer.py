@@ -6,21 +6,35 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from bench.device import autocast, synchronize
-from bench.profiles import TrainConfig
-from bench.seeding import make_generator
-from methods.base import Method
+from bench.core.device import autocast, synchronize
+from bench.config.profiles import TrainConfig
+from bench.core.seeding import make_generator
 from tasks.base import Split, Task
 
 # Steps excluded from train_throughput: the first steps pay for lazy initialisation and allocation.
 WARMUP_STEPS = 5
+
+
+class Augmenter(Protocol):
+    """What the loop needs of a method: `methods.base.Method` provides it. Declared here, below the
+    methods, so that evaluation (FID's reference classifier, CAS) can train a classifier without
+    importing a method."""
+
+    def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+class PassThrough:
+    """No augmentation: the batch as it is (the same tensors), as the `none` method does."""
+
+    def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        return x, y
 
 
 class TrainingDiverged(RuntimeError):
@@ -56,7 +70,7 @@ def train(
     model: nn.Module,
     task: Task,
     train_split: Split,
-    method: Method,
+    method: Augmenter,
     config: TrainConfig,
     seed: int,
     progress: bool | None = None,
@@ -72,7 +86,7 @@ def train(
         progress: show a tqdm bar (None: only on a terminal).
         compile_model: run the training forward (and so backward) through `torch.compile`; the
             parameters are shared, so `model` is trained all the same. Methods and evaluation see
-            the eager `model`. See `bench.sweep.COMPILE_DEFAULT` for when it pays.
+            the eager `model`. See `bench.run.sweep.COMPILE_DEFAULT` for when it pays.
         on_epoch_end: called with the number of finished epochs after each epoch, once the device is
             synchronised (time-to-accuracy evaluates there); returning True ends training early.
 

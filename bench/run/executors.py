@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import torch
 
-from bench.errors import UsageError
+from bench.core.errors import UsageError
 
 EXECUTORS = {
     "local": "this machine: in-process, or --workers processes (default: one per visible GPU when there are several)",

@@ -32,7 +32,7 @@ class RunRecord:
     # sizes
     n_train: int | None = None  # training examples after pool and fraction
     n_test: int | None = None  # test examples evaluated
-    # metrics (units and directions in bench/metrics.py)
+    # metrics (units and directions in bench/results/metrics.py)
     clean_acc: float | None = None
     fgsm_acc: float | None = None
     pgd_acc: float | None = None

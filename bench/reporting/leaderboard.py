@@ -1,7 +1,7 @@
 """The leaderboard: a pure function of stored rows (rows -> summary DataFrame -> tables -> markdown).
 
 The tables are built once as plain data (`Leaderboard`), so the markdown and the HTML report show the
-same numbers. Columns come from bench/metrics.py; no method gets special treatment except the `none`
+same numbers. Columns come from bench/results/metrics.py; no method gets special treatment except the `none`
 baseline that gains are measured against.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 from tabulate import tabulate
 
-from bench.metrics import METRICS, Metric
-from bench.stats import ALPHA, mean_interval, paired_test
+from bench.results.metrics import METRICS, Metric
+from bench.reporting.stats import ALPHA, mean_interval, paired_test
 
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]

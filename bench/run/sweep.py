@@ -3,7 +3,7 @@
 Planning does all checks that can fail on bad input before any cell runs, so a typo costs nothing and
 touches nothing. Executing a cell never raises for a failure of the cell itself: it returns a row
 with status `failed`, and the sweep goes on. Cells run where the executor puts them (this process by
-default, see bench/executors.py) and come back as records; the driver is the only writer to the store.
+default, see bench/run/executors.py) and come back as records; the driver is the only writer to the store.
 """
 
 from __future__ import annotations
@@ -21,21 +21,21 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
-from bench.cache import cache_root
-from bench.cell import Cell, canonical_json
-from bench.device import peak_memory_mb, place_model, reset_peak_memory
-from bench.errors import DataError, UsageError
-from bench.evaluate import accuracy
-from bench.executors import ExecutorConfig, InProcessExecutor, make_executor
-from bench.params import apply_overrides, params_to_dict
-from bench.profiles import TrainConfig, get_profile
-from bench.provenance import REPO_ROOT, provenance, utc_now
-from bench.record import RunRecord
-from bench.robustness import PROFILE_CONFIGS, RobustnessConfig, evaluate_robustness
-from bench.seeding import seed_everything
-from bench.store import Store
-from bench.timing import measure_throughput
-from bench.trainer import train
+from bench.core.cache import cache_root
+from bench.config.cell import Cell, canonical_json
+from bench.core.device import peak_memory_mb, place_model, reset_peak_memory
+from bench.core.errors import DataError, UsageError
+from bench.evaluation.accuracy import accuracy
+from bench.run.executors import ExecutorConfig, InProcessExecutor, make_executor
+from bench.config.params import apply_overrides, params_to_dict
+from bench.config.profiles import TrainConfig, get_profile
+from bench.core.provenance import REPO_ROOT, provenance, utc_now
+from bench.results.record import RunRecord
+from bench.evaluation.robustness import PROFILE_CONFIGS, RobustnessConfig, evaluate_robustness
+from bench.core.seeding import seed_everything
+from bench.results.store import Store
+from bench.run.timing import measure_throughput
+from bench.training.trainer import train
 from methods import METHODS
 from methods.base import FitContext, Method
 from tasks import TASKS

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torchvision
 
-from bench.device import device_name
+from bench.core.device import device_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from torchvision.utils import make_grid  # noqa: E402
 
-from bench.seeding import make_generator  # noqa: E402
+from bench.core.seeding import make_generator  # noqa: E402
 
 SAMPLES_PER_CLASS = 10
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from bench.errors import UsageError
+from bench.core.errors import UsageError
 
 T = TypeVar("T")
 

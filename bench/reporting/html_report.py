@@ -14,8 +14,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from bench.errors import UsageError
-from bench.report import Leaderboard, Table
+from bench.core.errors import UsageError
+from bench.reporting.leaderboard import Leaderboard, Table
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em; color: #222; }

@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from bench.errors import UsageError
+from bench.core.errors import UsageError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 

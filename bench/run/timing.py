@@ -8,7 +8,7 @@ from typing import Callable
 
 import torch
 
-from bench.device import synchronize
+from bench.core.device import synchronize
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 from tabulate import tabulate
 
-from bench.errors import UsageError
-from bench.metrics import METRICS, Metric
-from bench.report import format_value
-from bench.stats import ALPHA, Interval, mean_interval, welch_p
+from bench.core.errors import UsageError
+from bench.results.metrics import METRICS, Metric
+from bench.reporting.leaderboard import format_value
+from bench.reporting.stats import ALPHA, Interval, mean_interval, welch_p
 
 # A cell's identity without its seed: everything that makes two runs comparable.
 IDENTITY = ["task", "data_variant", "method", "fraction", "profile", "method_params", "task_params", "train_config", "eval_config",

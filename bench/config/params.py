@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any, Mapping
 
-from bench.errors import UsageError
+from bench.core.errors import UsageError
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}

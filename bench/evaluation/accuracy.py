@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bench.device import autocast
+from bench.core.device import autocast
 
 from tasks.base import Split, Task
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from bench.attacks import default_pgd_alpha, fgsm, pgd
-from bench.corruptions import corrupt
-from bench.errors import UsageError
-from bench.seeding import make_generator
+from bench.evaluation.attacks import default_pgd_alpha, fgsm, pgd
+from bench.transforms.corruptions import corrupt
+from bench.core.errors import UsageError
+from bench.core.seeding import make_generator
 from tasks.base import POOL_SEED, Split, Task
 from tasks.splits import stratified_indices
 

@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bench.metrics import METRICS
-from bench.report import summarize
+from bench.results.metrics import METRICS
+from bench.reporting.leaderboard import summarize
 
 KINDS = ("cost", "robustness", "efficiency", "corruptions")  # file prefixes this module owns
 PANEL = ["profile", "task", "data_variant"]

@@ -2,7 +2,7 @@
 
 - The reference classifier of a task is the task's classifier trained with the task's profile
   hyperparameters on the profile's whole real training pool (fraction 1, seed 0, no augmentation),
-  cached on disk like the generators (bench/cache.py).
+  cached on disk like the generators (bench/core/cache.py).
 - Features are its penultimate activations: the input of its last nn.Linear layer, read with a forward
   pre-hook, so task files need no feature API (MNIST CNN: 128-d; CIFAR-10 ResNet-9: 8 x width).
 - FID(task) is the Frechet distance between Gaussians fitted to real-test and synthetic features.
@@ -19,13 +19,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.cache import atomic_save, load_verified
-from bench.cell import canonical_json
-from bench.device import place_model
-from bench.evaluate import accuracy
-from bench.params import NoParams, params_to_dict
-from bench.seeding import derive_seed
-from bench.trainer import train
+from bench.core.cache import atomic_save, load_verified
+from bench.config.cell import canonical_json
+from bench.core.device import place_model
+from bench.evaluation.accuracy import accuracy
+from bench.config.params import params_to_dict
+from bench.core.seeding import derive_seed
+from bench.training.trainer import PassThrough, train
 from tasks.base import DataSource, Split, Task, TaskData
 
 # Bump when the reference classifier's training changes, so old cached references are not reused.
@@ -41,8 +41,6 @@ def reference_classifier(task: Task, source: DataSource, profile: str, device: t
     `data` is the cell's loaded data: a feature task's input space depends on the rows its featurizer
     was fitted on, so the reference is trained (and cached) in that space.
     """
-    from methods.none import NoAugmentation
-
     config = task.train_config(profile)
     identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
                 "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
@@ -57,7 +55,7 @@ def reference_classifier(task: Task, source: DataSource, profile: str, device: t
         model.load_state_dict(payload["state"])
         return model.eval()
     pool = task.reference_train(source, data, config, device)
-    train(model, task, pool, NoAugmentation(NoParams(), task, REFERENCE_SEED), config, REFERENCE_SEED, progress)
+    train(model, task, pool, PassThrough(), config, REFERENCE_SEED, progress)
     atomic_save({"key": key, "identity": canonical_json(identity),
                  "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
     return model.eval()
@@ -118,13 +116,11 @@ def fid_task(reference: nn.Module, task: Task, real_x: torch.Tensor, fake_x: tor
 def classification_accuracy_score(task: Task, synthetic: Split, test: Split, profile: str, seed: int,
                                   device: torch.device, progress: bool | None = None) -> float:
     """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters), accuracy on `test`."""
-    from methods.none import NoAugmentation
-
     config = task.train_config(profile)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "cas:init"))
         model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
-    train(model, task, synthetic, NoAugmentation(NoParams(), task, seed), config, derive_seed(seed, "cas:order"),
+    train(model, task, synthetic, PassThrough(), config, derive_seed(seed, "cas:order"),
           progress)
     return accuracy(model, task, test, config.eval_batch_size, config.amp)
 

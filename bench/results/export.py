@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.errors import UsageError
-from bench.record import RunRecord, record_fields
+from bench.core.errors import UsageError
+from bench.results.record import RunRecord, record_fields
 
 FORMATS = ("csv", "json")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -101,7 +101,7 @@ def read_rows(path: str | Path) -> pd.DataFrame:
         with path.open("rb") as handle:
             head = handle.read(len(_SQLITE_MAGIC))
         if head == _SQLITE_MAGIC:
-            from bench.store import Store
+            from bench.results.store import Store
 
             with Store(path) as store:
                 return _typed(store.frame())

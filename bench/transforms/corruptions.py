@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torchvision.io import decode_jpeg, encode_jpeg
 from torchvision.transforms.v2.functional import gaussian_blur as tv_gaussian_blur
 
-from bench.seeding import make_generator
+from bench.core.seeding import make_generator
 
 
 @dataclass(frozen=True)

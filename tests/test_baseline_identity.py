@@ -1,0 +1,30 @@
+"""The committed baseline is the grid `make bench` runs: planning its cells today reproduces every run_id.
+
+A run_id is the config hash of everything that determines a cell's result. If a code change alters a
+default (a profile's epochs, a method's parameters, a task's split) without a new baseline, `augbench
+compare` would match no cell of the baseline against a fresh run; this test catches that at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from bench.run.sweep import SweepSpec, plan
+BASELINE = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick-cpu.json"
+
+
+def test_planned_quick_grid_reproduces_the_baseline_run_ids(data_root):
+    rows = json.loads(BASELINE.read_text())
+    assert rows, "the committed baseline is empty"
+    spec = SweepSpec(
+        tasks=sorted({r["task"] for r in rows}), methods=sorted({r["method"] for r in rows}),
+        seeds=sorted({r["seed"] for r in rows}), fractions=sorted({r["fraction"] for r in rows}),
+        profile="quick", device=torch.device("cpu"), data_dir=str(data_root),
+    )
+    planned = {p.cell.run_id for p in plan(spec)}
+    baseline = {r["run_id"] for r in rows}
+    assert {r["profile"] for r in rows} == {"quick"}
+    assert baseline <= planned, f"baseline cells no longer planned: {sorted(baseline - planned)[:5]}"
