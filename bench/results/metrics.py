@@ -59,6 +59,8 @@ METRICS: dict[str, Metric] = {
                "FID", 0.15, "ratio", True),
         Metric("cas", "fraction", True, "real-test accuracy of a classifier trained on synthetic data only", "CAS %",
                ACC_TOLERANCE, "points", True),
+        Metric("val_acc", "fraction", True, "clean accuracy on the task's held-out validation split (hyperparameters are chosen on it)",
+               "val acc %", ACC_TOLERANCE, "points"),
         Metric("aug_throughput", "samples/s", True, "steady-state samples/s of method.augment on the run's device",
                "aug samples/s", SPEED_TOLERANCE, "ratio", True),
         Metric("train_throughput", "samples/s", True, "steady-state training samples/s, augmentation included",

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch
 
 
 @dataclass
@@ -47,6 +47,12 @@ class RunRecord:
     eval_s: float | None = None
     total_s: float | None = None
     peak_mem_mb: float | None = None
+    # the held-out validation split (never the test split): what hyperparameters are chosen on
+    val_acc: float | None = None  # clean accuracy on the task's validation split after training
+    val_curve: str | None = None  # JSON list: validation accuracy after each epoch, in order
+    converged: bool | None = None  # validation accuracy over the last quarter of the epochs moved < 1 point (None: < 2 epochs)
+    stopped_epoch: int | None = None  # an early-stop guard ended training and kept this epoch's weights (None: ran all epochs)
+    near_chance: bool | None = None  # clean accuracy of the robustness check examples is within noise of chance: the large-eps check cannot judge the attack
     # how the timings were taken
     timing_warmup_steps: int | None = None  # training steps excluded from train_throughput
     aug_timing_iters: int | None = None  # timed calls of augment after its warm-up calls
