@@ -1,4 +1,4 @@
-"""The `augbench` command line: list, run, report, export, compare. Bad input is one line on stderr and exit status 2."""
+"""The `augbench` command line: list, run, report, export, compare, perf, costs, validate. Bad input is one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("augbench list", "augbench run --tasks mnist --methods all --profile quick",
                          "augbench compare results/baselines/quick-cpu.json results/latest.json"),
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs}", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs,validate}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
         "list", help="methods, tasks and profiles with one-line descriptions",
@@ -176,6 +176,39 @@ def build_parser() -> argparse.ArgumentParser:
     p_costs.add_argument("--store", default=None, help="SQLite results store (default: results/runs.sqlite)")
     p_costs.add_argument("--wall-s", type=float, default=None, help="the sweep's measured wall-clock seconds, to set against the cells' sum")
     p_costs.add_argument("--output", default=None, help="also write the markdown to this file")
+
+    p_validate = sub.add_parser(
+        "validate", help="check results against effects the literature agrees on, and reproductions against "
+                         "their published numbers; exit 1 when one fails",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "augbench validate",
+            "augbench validate results/baselines/quick-cpu.json",
+            "augbench validate results/full.json --reproductions results/reproductions --output validate.md",
+        ),
+    )
+    p_validate.add_argument("source", nargs="?", default=None,
+                            help="a SQLite store or a json or csv export (default: results/runs.sqlite)")
+    p_validate.add_argument("--reproductions", default=None, metavar="DIR",
+                            help="folder of reproduction JSON files (default: results/reproductions of this checkout)")
+    p_validate.add_argument("--output", default=None, help="also write the table as markdown to this file")
+    p_validate.add_argument("--strict-reproductions", action="store_true",
+                            help="a reproduction outside its tolerance fails (exit 1) instead of being reported as GAP")
+    p_reproduce = sub.add_parser(
+        "reproduce", help="re-run a published result through the suite and write measured vs paper to results/reproductions/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples(
+            "augbench reproduce wong2020-mnist",
+            "augbench reproduce wong2020-mnist --device cuda --store results/reproductions/runs.sqlite",
+        ),
+    )
+    p_reproduce.add_argument("name", help="the reproduction: wong2020-mnist")
+    p_reproduce.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    p_reproduce.add_argument("--data-dir", default=None, help="data root (default: $AUGBENCH_DATA)")
+    p_reproduce.add_argument("--store", default="results/reproductions/runs.sqlite",
+                             help="store the cell's row goes to (default: results/reproductions/runs.sqlite; a stored cell is reused)")
+    p_reproduce.add_argument("--output-dir", default=None, help="where NAME.json and NAME.md go (default: results/reproductions)")
+    p_reproduce.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
 
 
@@ -385,8 +418,37 @@ def cmd_costs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare,
-            "perf": cmd_perf, "costs": cmd_costs}
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bench.reporting.validate import DEFAULT_REPRODUCTIONS, read_reproductions, render, validate
+    from bench.results.export import read_rows
+    from bench.results.store import DEFAULT_STORE
+
+    if args.source is None and not DEFAULT_STORE.is_file():
+        raise UsageError(f"no store at {DEFAULT_STORE}: run `augbench run` first, or pass SOURCE (a store or an export)")
+    source = args.source or str(DEFAULT_STORE)
+    rows = read_rows(source)
+    folder = Path(args.reproductions) if args.reproductions else DEFAULT_REPRODUCTIONS
+    result = validate(rows, source, read_reproductions(folder), folder, strict_reproductions=args.strict_reproductions)
+    if args.output:
+        _write(Path(args.output), render(result, markdown=True))
+    print(render(result), end="")
+    return 1 if result.failed else 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from bench.core.device import resolve_device
+    from bench.reproduce import OUTPUT_DIR, get_reproduction, render_markdown, run_reproduction
+
+    get_reproduction(args.name)  # a bad name fails before any store is opened
+    payload = run_reproduction(args.name, resolve_device(args.device), Path(args.store),
+                               Path(args.output_dir) if args.output_dir else OUTPUT_DIR, args.data_dir,
+                               progress=False if args.no_progress else None)
+    print(render_markdown(payload), end="")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "reproduce": cmd_reproduce, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare,
+            "perf": cmd_perf, "costs": cmd_costs, "validate": cmd_validate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

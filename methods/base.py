@@ -28,6 +28,7 @@ class FitContext:
     device: torch.device  # the run's device
     cache_dir: Path  # root of the on-disk cache (AUGBENCH_CACHE, default results/cache)
     progress: bool | None = None  # show progress bars (None: only on a terminal)
+    val: Split | None = None  # the task's validation split (early-stop guards look here, never at the test split)
 
 
 class Method:
@@ -66,6 +67,15 @@ class Method:
         Generative methods train or load their generator here; the default does nothing.
         Raise an exception (e.g. on a NaN loss) to fail the cell: its row records the message.
         """
+
+    def end_epoch(self, model: nn.Module, epoch: int) -> bool:
+        """Called after each training epoch (`epoch` counts from 1); return True to end training now.
+
+        A method with an early-stop guard (FGSM-RS's catastrophic-overfitting check) judges the model on
+        the validation split it got in `fit`, may load earlier weights into `model`, and says so in
+        `evaluate` (`stopped_epoch`). The default never stops.
+        """
+        return False
 
     def evaluate(self, model: nn.Module, data: TaskData, context: FitContext) -> dict[str, Any]:
         """Metrics only this method can give (e.g. FID and CAS of a generator), as {record field: value}."""

@@ -22,6 +22,8 @@ from tasks.verify import KnownFile, VerifiedFiles, verify_files
 # The profile's train pool and test subset are part of the profile, not of the cell: the same for
 # every seed, so seeds vary only the fraction subset, the initialisation and the order.
 POOL_SEED = 0
+# The validation split's own seed: one fixed validation set per task, whatever the profile, seed or fraction.
+VAL_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,12 @@ class Split:
 
 @dataclass
 class TaskData:
-    """The loaded task: train (fraction subset) and test splits, plus where the data came from."""
+    """The loaded task: train (fraction subset), validation and test splits, plus where the data came from."""
 
     train: Split
     test: Split
     source: DataSource
+    val: Split | None = None  # the task's fixed validation split, held out of every training subset
     fit_rows: np.ndarray | None = None  # feature tasks: the train rows their featurizer was fitted on
 
 
@@ -92,6 +95,7 @@ class Task:
     attack_eps: ClassVar[float]  # the standard L-inf radius of FGSM/PGD, in input units (pixels in [0, 1])
     sanity_eps: ClassVar[float] = 1.0  # a radius at which PGD must break any classifier (it spans the input range)
     corruptions: ClassVar[tuple[str, ...]] = ()  # names in bench.transforms.corruptions, applied to the test split
+    val_size: ClassVar[int] = 1000  # examples held out of the official train split for validation (stratified, fixed)
     Params: ClassVar[type] = NoParams
 
     def __init__(self, params: Any = None) -> None:
@@ -127,20 +131,32 @@ class Task:
         _cached_arrays(self, source)
 
     def load(self, source: DataSource, fraction: float, seed: int, config: TrainConfig, device: torch.device) -> TaskData:
-        """The profile's pool, then a stratified `fraction` of it drawn with `seed`, on `device`."""
+        """The profile's pool, then a stratified `fraction` of it drawn with `seed`, on `device`; plus the
+        task's validation split and the profile's test rows."""
         x_train, y_train, x_test, y_test = _cached_arrays(self, source)
         train_rows, test_rows = self.select_rows(y_train, y_test, fraction, seed, config)
+        val_rows = self.val_rows(y_train)
         return TaskData(
             train=self._to_split(x_train[train_rows], y_train[train_rows], device),
             test=self._to_split(x_test[test_rows], y_test[test_rows], device),
             source=source,
+            val=self._to_split(x_train[val_rows], y_train[val_rows], device),
         )
 
+    def val_rows(self, y_train: np.ndarray) -> np.ndarray:
+        """Rows of the train split held out for validation: a fixed stratified `val_size` (at most a fifth
+        of the split), the same for every profile, seed and fraction. Hyperparameters and early stopping
+        look at these rows only; the test split is read for final metrics alone."""
+        size = min(self.val_size, len(y_train) // 5)
+        return stratified_indices(y_train, size, VAL_SEED)
+
     def pool_rows(self, y_train: np.ndarray, config: TrainConfig) -> np.ndarray:
-        """Rows of the train split the profile draws from (all of them unless it sets `train_pool`)."""
-        if config.train_pool is not None and config.train_pool < len(y_train):
-            return stratified_indices(y_train, int(config.train_pool), POOL_SEED)
-        return np.arange(len(y_train))
+        """Rows of the train split the profile draws from: all but the validation rows, or a fixed stratified
+        `train_pool` of them."""
+        rest = np.setdiff1d(np.arange(len(y_train)), self.val_rows(y_train))
+        if config.train_pool is not None and config.train_pool < len(rest):
+            return rest[stratified_indices(y_train[rest], int(config.train_pool), POOL_SEED)]
+        return rest
 
     def select_rows(self, y_train: np.ndarray, y_test: np.ndarray, fraction: float, seed: int,
                     config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:

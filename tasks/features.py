@@ -63,14 +63,16 @@ class FeatureTask(Task):
     def load(self, source: DataSource, fraction: float, seed: int, config: TrainConfig, device: torch.device) -> TaskData:
         x_train, y_train, x_test, y_test = _cached_arrays(self, source)
         train_rows, test_rows = self.select_rows(y_train, y_test, fraction, seed, config)
-        arrays = self.features(source, train_rows, {"train": ("train", train_rows), "test": ("test", test_rows)},
-                               with_views=True)
+        val_rows = self.val_rows(y_train)
+        arrays = self.features(source, train_rows, {"train": ("train", train_rows), "val": ("train", val_rows),
+                                                    "test": ("test", test_rows)}, with_views=True)
         views = {name[len("view:"):]: torch.from_numpy(a).to(device) for name, a in arrays.items() if name.startswith("view:")}
-        return TaskData(
-            train=Split(torch.from_numpy(arrays["train"]).to(device), torch.from_numpy(y_train[train_rows].astype(np.int64)).to(device)),
-            test=Split(torch.from_numpy(arrays["test"]).to(device), torch.from_numpy(y_test[test_rows].astype(np.int64)).to(device), views),
-            source=source, fit_rows=train_rows,
-        )
+
+        def split(name: str, labels: np.ndarray, extra: dict[str, torch.Tensor] | None = None) -> Split:
+            return Split(torch.from_numpy(arrays[name]).to(device), torch.from_numpy(labels.astype(np.int64)).to(device), extra or {})
+
+        return TaskData(train=split("train", y_train[train_rows]), test=split("test", y_test[test_rows], views),
+                        source=source, fit_rows=train_rows, val=split("val", y_train[val_rows]))
 
     def reference_identity(self, data: TaskData | None) -> dict[str, Any]:
         return {} if data is None or data.fit_rows is None else {"featurizer_fit_rows": rows_digest(data.fit_rows)}

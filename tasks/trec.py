@@ -25,7 +25,8 @@ FILES = [  # sha256 = Hugging Face datasets' download checksums, md5 = torchtext
 
 _PROFILES = {
     "smoke": TrainConfig(epochs=4, batch_size=64, lr=0.05, width=64, train_pool=2000),
-    "quick": TrainConfig(epochs=20, batch_size=64, lr=0.05, width=256, label_smoothing=0.1),
+    # quick: the data-scarce regime, 800 and 2,000 questions (fractions 0.4 and 1 of a 2,000 pool), tuned on validation.
+    "quick": TrainConfig(epochs=20, batch_size=64, lr=0.1, width=256, label_smoothing=0.1, train_pool=2000),
     "full": TrainConfig(epochs=40, batch_size=64, lr=0.05, width=512, label_smoothing=0.1),
 }
 
@@ -35,6 +36,7 @@ class Trec(TextTask):
     """TREC-6 question type: 5,452 train / 500 test questions, 6 coarse classes (ABBR, DESC, ENTY, HUM, LOC, NUM)."""
 
     name = "trec"
+    val_size = 500  # validation examples held out of the train split (about 9% of the 5,452 training questions, every class represented)
     num_classes = len(CLASSES)
     input_shape = (256,)
 

@@ -13,7 +13,8 @@ from tasks import TASKS
 
 def test_profiles_pick_the_affordable_attack():
     task = TASKS.get("mnist")()
-    assert Adversarial.default_params("quick", task).attack == "fgsm_rs"
+    assert Adversarial.default_params("smoke", task).attack == "fgsm_rs"
+    assert (Adversarial.default_params("quick", task).attack, Adversarial.default_params("quick", task).steps) == ("pgd", 3)
     assert Adversarial.default_params("full", task).attack == "pgd"
 
 

@@ -28,3 +28,10 @@ def test_planned_quick_grid_reproduces_the_baseline_run_ids(data_root):
     baseline = {r["run_id"] for r in rows}
     assert {r["profile"] for r in rows} == {"quick"}
     assert baseline <= planned, f"baseline cells no longer planned: {sorted(baseline - planned)[:5]}"
+
+
+def test_repo_root_is_the_checkout():
+    """Provenance (git commit), executors and the reproductions folder all resolve paths from REPO_ROOT."""
+    from bench.core.provenance import REPO_ROOT
+
+    assert (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "bench" / "cli.py").is_file()

@@ -26,10 +26,11 @@ def test_mnist_loads_verified_idx_files(sources):
     task = TASKS.get("mnist")()
     data = task.load(sources["mnist"], 1.0, 0, TrainConfig(), CPU)
     assert data.source.variant == "mnist-idx" and len(data.source.checksum) == 64
-    assert data.train.x.shape == (60000, 1, 28, 28) and data.train.x.dtype == torch.uint8
+    assert data.train.x.shape == (59000, 1, 28, 28) and data.train.x.dtype == torch.uint8
+    assert data.val.x.shape == (1000, 1, 28, 28)  # held out of the official 60,000
     assert data.test.x.shape == (10000, 1, 28, 28)
     assert data.train.y.dtype == torch.int64
-    assert torch.bincount(data.train.y).tolist() == MNIST_TRAIN_COUNTS
+    assert (torch.bincount(data.train.y) + torch.bincount(data.val.y)).tolist() == MNIST_TRAIN_COUNTS
     assert torch.bincount(data.test.y).tolist() == MNIST_TEST_COUNTS
     pixels = task.prepare(data.train.x[:1000])
     assert pixels.dtype == torch.float32 and 0.0 <= pixels.min() and pixels.max() <= 1.0
@@ -39,9 +40,9 @@ def test_cifar10_falls_back_to_the_jpeg_copy(sources):
     task = TASKS.get("cifar10")()
     data = task.load(sources["cifar10"], 1.0, 0, TrainConfig(), CPU)
     assert data.source.variant == "cifar10-jpeg"
-    assert data.train.x.shape == (50000, 3, 32, 32) and data.train.x.dtype == torch.uint8
+    assert data.train.x.shape == (49500, 3, 32, 32) and data.train.x.dtype == torch.uint8
     assert data.test.x.shape == (10000, 3, 32, 32)
-    assert torch.bincount(data.train.y).tolist() == [5000] * 10
+    assert torch.bincount(data.train.y).tolist() == [4950] * 10 and torch.bincount(data.val.y).tolist() == [50] * 10
     assert torch.bincount(data.test.y).tolist() == [1000] * 10
     # Channel means of the copy (shared data README): a wrong axis order would scramble them.
     means = data.train.x[:5000].float().mean(dim=(0, 2, 3)) / 255
@@ -53,9 +54,10 @@ def test_fraction_is_a_stratified_seeded_subset(sources):
     a = task.load(sources["mnist"], 0.1, 3, TrainConfig(), CPU)
     b = task.load(sources["mnist"], 0.1, 3, TrainConfig(), CPU)
     c = task.load(sources["mnist"], 0.1, 4, TrainConfig(), CPU)
-    assert len(a.train) == 6000
+    assert len(a.train) == 5900  # 10% of the 59,000 rows left after the 1,000 validation rows
     counts = torch.bincount(a.train.y).numpy()
-    assert np.all(np.abs(counts - np.array(MNIST_TRAIN_COUNTS) * 0.1) <= 1)
+    pool_counts = np.array(MNIST_TRAIN_COUNTS) - torch.bincount(a.val.y).numpy()
+    assert np.all(np.abs(counts - pool_counts * 0.1) <= 1)
     assert torch.equal(a.train.x, b.train.x)
     assert not torch.equal(a.train.x, c.train.x)
     assert len(a.test) == 10000  # the test split is never subset by the fraction
@@ -71,11 +73,37 @@ def test_profile_pool_and_test_limit_are_fixed_across_seeds(sources):
     assert torch.bincount(a.test.y).tolist() == [50] * 10
 
 
-def test_stratified_indices_keep_every_class():
+def test_stratified_indices_keep_every_class_share():
     labels = np.array([0] * 95 + [1] * 5)
     keep = stratified_indices(labels, 0.1, 0)
     assert len(keep) == 10 and sorted(np.bincount(labels[keep])) == [1, 9]
-    assert len(stratified_indices(labels, 0.001, 0)) == 2  # never drop a class entirely
+    assert len(stratified_indices(labels, 0.001, 0)) == 1  # never larger than asked, even if a class gets none
+
+
+def _assert_proportional(labels: np.ndarray, size: int | float) -> None:
+    keep = stratified_indices(labels, size, 0)
+    target = int(size) if isinstance(size, int) else round(size * len(labels))
+    assert len(keep) == max(1, min(target, len(labels))) and len(set(keep.tolist())) == len(keep)
+    classes, counts = np.unique(labels, return_counts=True)
+    got = np.array([(labels[keep] == c).sum() for c in classes])
+    share = counts * len(keep) / len(labels)
+    assert np.all(np.abs(got - share) < 1), (got, share)
+
+
+@pytest.mark.parametrize("size", [0.001, 0.01, 0.05, 0.1, 0.5, 3, 10, 11, 1009])
+def test_stratified_subset_on_a_1000_5_5_label_set(size):
+    _assert_proportional(np.array([0] * 1000 + [1] * 5 + [2] * 5), size)
+
+
+def test_stratified_subset_on_trec_one_percent(sources):
+    """TREC's train split at 1% (the rare ABBR class has a share of 0.86 examples): every class within one
+    example of its share, and exactly the asked size."""
+    from tasks import TASKS
+
+    task = TASKS.get("trec")()
+    _, y_train, _, _ = task.read_arrays(sources["trec"])
+    for size in (0.01, 0.02, 0.1):
+        _assert_proportional(y_train, size)
 
 
 def _mirror_root(src: Path, dst: Path, files: list[str]) -> None:

@@ -16,8 +16,10 @@ from conftest import REPO
 # Fields that depend only on the cell and the code (CPU runs are bit-reproducible), not on timing.
 RESULT_FIELDS = ("run_id", "task", "method", "seed", "fraction", "profile", "method_params", "task_params", "train_config",
                  "eval_config", "data_variant", "data_checksum", "status", "n_train", "n_test", "clean_acc", "fgsm_acc",
-                 "pgd_acc", "corruption_acc", "corruption_json", "fid", "cas")
-OPTIONAL = {"error", "fid", "cas"}  # empty in an ok row of a non-generative method
+                 "pgd_acc", "corruption_acc", "corruption_json", "fid", "cas", "val_acc", "val_curve", "converged",
+                 "stopped_epoch", "near_chance")
+# Empty in an ok row where they do not apply: no error, no generator, 1-epoch smoke runs (converged), no guard.
+OPTIONAL = {"error", "fid", "cas", "converged", "stopped_epoch"}
 
 
 def sweep(store) -> list[str]:

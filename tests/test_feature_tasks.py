@@ -87,12 +87,12 @@ def test_a_token_only_in_test_changes_no_training_feature():
 
 def test_the_featurizer_is_fitted_on_the_fraction_subset_only(sources):
     task = TASKS.get("trec")()
-    data = task.load(sources["trec"], 0.2, 3, task.train_config("quick"), CPU)
-    assert len(data.train) == round(0.2 * 5452)
+    data = task.load(sources["trec"], 0.2, 3, task.train_config("full"), CPU)
+    assert len(data.train) == round(0.2 * (5452 - task.val_size))  # the validation rows are never in a pool
     # Standardized with the subset's own statistics (not the full train split's): mean 0, std 1 on it.
     assert torch.allclose(data.train.x.mean(0), torch.zeros(256), atol=1e-4)
     assert torch.allclose(data.train.x.std(0, unbiased=False), torch.ones(256), atol=1e-3)
-    whole = task.load(sources["trec"], 1.0, 3, task.train_config("quick"), CPU)
+    whole = task.load(sources["trec"], 1.0, 3, task.train_config("full"), CPU)
     assert not torch.allclose(whole.test.x, data.test.x, atol=1e-3)  # another fit, another feature space
 
 

@@ -74,3 +74,68 @@ def test_every_cell_is_listed():
 
 def test_an_empty_store_gives_a_helpful_leaderboard():
     assert "No runs in the store yet" in leaderboard_markdown(pd.DataFrame())
+
+
+def flagged_rows() -> list:
+    """none: converged, nothing flagged; classic: seeds 0 and 2 not converged, seed 1 stopped early at
+    epoch 7; vae: seed 2 near chance, seed 0 could not be judged (converged None)."""
+    rows = [make_record("none", s, 0.40 + 0.01 * s, task="cifar10", n_train=1000, val_acc=0.41, converged=True,
+                        near_chance=False) for s in range(3)]
+    rows += [make_record("classic", s, 0.45 + 0.01 * s, task="cifar10", n_train=1000, val_acc=0.46,
+                         converged=s == 1, stopped_epoch=7 if s == 1 else None, near_chance=False) for s in range(3)]
+    rows += [make_record("vae", s, 0.42, task="cifar10", n_train=1000, val_acc=0.43, converged=None if s == 0 else True,
+                         near_chance=s == 2) for s in range(3)]
+    return rows
+
+
+def clean_cell(text: str, method: str) -> str:
+    return next(line for line in table_lines(text) if line.startswith(f"| {method} ")).split("|")[2].strip()
+
+
+def test_unconverged_stopped_and_near_chance_lines_are_marked_and_explained():
+    text = leaderboard_markdown(frame(flagged_rows()))
+    assert clean_cell(text, "classic").endswith(" †‡") and clean_cell(text, "vae").endswith(" §")
+    assert not any(mark in clean_cell(text, "none") for mark in "†‡§")
+    assert ("† not converged (validation accuracy still moved 1 point or more over the last quarter of the epochs): "
+            "classic: 2 of 3 seeds (seeds 0, 2).") in text
+    assert "‡ stopped early (the early-stop guard ended training and kept that epoch's weights): " \
+           "classic: 1 of 3 seeds (seed 1 at epoch 7)." in text
+    assert "§ near chance" in text and "vae: 1 of 3 seeds (seed 2)." in text
+    # the cell list says which seed carries which flag
+    cells = {(r[2], r[5]): r[-1] for r in build(frame(flagged_rows())).cells.rows}
+    assert cells[("classic", "0")] == "†" and cells[("classic", "1")] == "‡ epoch 7" and cells[("vae", "2")] == "§"
+    assert cells[("none", "0")] == "" and cells[("vae", "0")] == ""
+
+
+def test_marks_survive_the_store_round_trip(tmp_path):
+    """The store keeps booleans as integers (0/1, NULL -> NaN): the marks must read them the same."""
+    from bench.results.store import Store
+
+    with Store(tmp_path / "runs.sqlite") as store:
+        for record in flagged_rows():
+            store.put(record)
+        stored = store.frame()
+    assert build(stored).tables == build(frame(flagged_rows())).tables
+
+
+def test_rows_without_diagnostics_show_no_marks_and_no_legend():
+    rows = frame([make_record("none", s, 0.98) for s in range(2)] + [make_record("classic", s, 0.99) for s in range(2)])
+    assert rows[["converged", "stopped_epoch", "near_chance", "val_acc"]].isna().all().all()
+    board = build(rows)
+    text = leaderboard_markdown(rows)
+    assert not any(mark in text for mark in "†‡§") and board.tables[0].legend == []
+    assert "flags" not in board.cells.headers and "val acc %" not in board.tables[0].headers
+    # NaN from an older store reads as "not judged" too
+    assert not any(mark in leaderboard_markdown(rows.astype({"converged": float, "near_chance": float})) for mark in "†‡§")
+
+
+def test_validation_accuracy_column_and_training_set_size_per_table():
+    rows = [make_record(m, s, a + 0.01 * s, task="cifar10", fraction=f, n_train=n, val_acc=a + 0.02)
+            for m, a in (("none", 0.40), ("classic", 0.45)) for s in range(2) for f, n in ((0.4, 1000), (1.0, 2500))]
+    board = build(frame(rows))
+    assert [t.title for t in board.tables] == ["cifar10 (cifar10-jpeg), fraction 0.4 (1000 train examples), profile quick",
+                                               "cifar10 (cifar10-jpeg), fraction 1 (2500 train examples), profile quick"]
+    headers, classic = board.tables[0].headers, board.tables[0].rows[0]
+    assert headers[:6] == ["method", "clean acc %", "seeds", "gain vs none (pts)", "p", "val acc %"]
+    assert classic[0] == "classic" and classic[5].startswith("47.00 ± ")
+    assert [r[4] for r in board.cells.rows if r[3] == "0.4"] == ["1000"] * 4

@@ -3,6 +3,7 @@ store and from hand-made rows that carry robustness and corruption metrics."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 
 from bench.cli import main
 from bench.reporting.html_report import write_html
-from bench.reporting.plots import pareto_front, write_plots
+from bench.reporting.plots import figures, method_style, pareto_front, write_plots
 from bench.reporting.leaderboard import build
 from bench.results.store import Store
-from fixture_records import frame, make_record
+from fixture_records import frame, make_record, scarce_records
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -52,21 +54,28 @@ def test_report_writes_markdown_html_and_plots(smoke_report, smoke_store):
     markdown = (smoke_report / "leaderboard.md").read_text()
     html = (smoke_report / "report.html").read_text()
     with Store(smoke_store) as store:
-        run_ids = store.frame()["run_id"]
-    for run_id in run_ids:  # every cell of the store is listed, in both
+        rows = store.frame()
+    for run_id in rows["run_id"]:  # every cell of the store is listed, in both
         assert run_id[:12] in markdown and run_id[:12] in html
     plots = sorted(p.name for p in (smoke_report / "plots").glob("*.png"))
     made = ["corruptions-mnist-mnist-idx-smoke.png", "cost-mnist-mnist-idx-smoke.png",
             "efficiency-mnist-mnist-idx-smoke.png", "robustness-mnist-mnist-idx-smoke.png"]
-    assert plots == made + ["samples-mnist-fake.png"]
+    # a learning-curve plot per training-set size whose rows carry validation curves of 2+ epochs
+    curves = rows.dropna(subset=["val_curve"])
+    made += sorted(f"learning-mnist-mnist-idx-smoke-n{int(n)}.png"
+                   for n in curves[curves["val_curve"].map(lambda c: len(json.loads(c)) >= 2)]["n_train"].unique())
+    assert plots == sorted(made) + ["samples-mnist-fake.png"]
     for name in made:
         assert_valid_plot(smoke_report / "plots" / name)
+    assert "train examples" in markdown  # every table states its training-set size
 
 
 def test_html_is_self_contained_and_embeds_every_png(smoke_report):
     html = (smoke_report / "report.html").read_text()
     assert not re.search(r'(src|href)="(?!data:)', html)  # nothing to fetch: readable from disk, no server
-    assert html.count('src="data:image/png;base64,') == 5 and "Generator samples" in html
+    pngs = len(list((smoke_report / "plots").glob("*.png")))
+    assert pngs >= 5 and html.count('src="data:image/png;base64,') == pngs and "Generator samples" in html
+    assert re.search(r'<img alt="([a-z]+)-', html).group(1) == "efficiency"  # the report's first figure
     assert html.count("<table>") == 3  # fraction 0.5, fraction 1, all cells
     assert "Provenance" in html and "profiles: smoke" in html and "torch " in html
 
@@ -110,7 +119,82 @@ def test_report_renders_in_a_headless_browser(smoke_report, tmp_path):
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(common + ["--dump-dom", page], capture_output=True, text=True, timeout=120).stdout
-    assert dom.count("<table>") == 3 and dom.count("<img") == 5
+    assert dom.count("<table>") == 3 and dom.count("<img") == len(list((smoke_report / "plots").glob("*.png")))
     shot = tmp_path / "report.png"
     subprocess.run(common + [f"--screenshot={shot}", "--window-size=1280,2000", page], capture_output=True, timeout=120)
     assert shot.read_bytes().startswith(PNG_MAGIC)
+
+
+def _figure(rows, name: str):
+    return dict(figures(rows))[name]
+
+
+def _method_lines(ax) -> dict:
+    return {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+
+
+def test_learning_curves_one_line_per_method_with_labels_and_legend():
+    rows = frame(scarce_records())
+    figure = _figure(rows, "learning-cifar10-cifar10-jpeg-quick-n1000")
+    ax = figure.axes[0]
+    lines = _method_lines(ax)
+    assert sorted(lines) == ["classic †", "none", "vae"]  # classic: 2 of its seeds not converged
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "val acc %"
+    assert "cifar10" in ax.get_title() and "1000 train examples" in ax.get_title()
+    legend = figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["classic †", "none", "vae"]
+    assert "not converged" in legend.get_title().get_text()
+    # the mean over seeds of the stored curves, in percent, one point per epoch
+    curves = [json.loads(r.val_curve) for r in scarce_records() if (r.task, r.method, r.n_train) == ("cifar10", "none", 1000)]
+    assert list(lines["none"].get_xdata()) == list(range(1, 11))
+    np.testing.assert_allclose(lines["none"].get_ydata(), 100 * np.mean(curves, axis=0))
+    # the seed that stopped early is marked at the epoch whose weights it kept
+    later = _figure(rows, "learning-cifar10-cifar10-jpeg-quick-n2500").axes[0]
+    assert "vae ‡" in _method_lines(later)
+    assert [(m.get_marker(), list(m.get_xdata())) for m in later.get_lines() if m.get_marker() == "x"] == [("x", [7])]
+
+
+def test_efficiency_plot_comes_first_with_training_examples_on_x(tmp_path):
+    rows = frame(scarce_records())
+    written = write_plots(rows, tmp_path / "plots")
+    assert [p.name.split("-")[0] for p in written[:2]] == ["efficiency", "efficiency"]
+    assert {p.name.split("-")[0] for p in written} == {"efficiency", "learning", "cost", "robustness", "corruptions"}
+    for png in written:
+        assert_valid_plot(png)
+    html = write_html(build(rows), tmp_path / "plots", tmp_path / "report.html").read_text()
+    assert re.findall(r'<img alt="([a-z]+)-', html)[:2] == ["efficiency", "efficiency"]
+    assert html.index("Data efficiency") < html.index("Learning curves") < html.index("Accuracy vs cost")
+    ax = _figure(rows, "efficiency-cifar10-cifar10-jpeg-quick").axes[0]
+    lines = _method_lines(ax)
+    assert sorted(lines) == ["classic", "none", "vae"]
+    assert all(list(line.get_xdata()) == [1000, 2500] for line in lines.values())
+    assert ax.get_xlabel() == "training examples (n_train)" and ax.get_xscale() == "linear"  # 2.5x: linear
+    assert len(ax.collections) == 3  # a 95% band per method (3 seeds)
+
+
+def test_efficiency_uses_a_log_axis_over_wide_sizes_and_clips_bands_to_percent():
+    # 0.95-0.999 over 3 seeds: the t-interval reaches past 100%, accuracy cannot.
+    rows = frame([make_record(m, s, a, fraction=n / 8000, n_train=n)
+                  for m in ("none", "classic") for n in (500, 8000) for s, a in enumerate((0.95, 0.99, 0.999))])
+    ax = _figure(rows, "efficiency-mnist-mnist-idx-quick").axes[0]
+    assert ax.get_xscale() == "log"
+    bands = [v for band in ax.collections for path in band.get_paths() for v in path.vertices[:, 1]]
+    assert bands and max(bands) <= 100.0 and min(bands) < 95.0
+
+
+def test_each_method_keeps_its_colour_and_marker_in_every_plot():
+    rows = frame(scarce_records())
+    alone = frame([r for r in scarce_records() if r.method == "vae"])
+    for figure in (_figure(rows, "efficiency-mnist-mnist-idx-quick"), _figure(rows, "learning-mnist-mnist-idx-quick-n500"),
+                   _figure(alone, "learning-mnist-mnist-idx-quick-n500")):
+        for label, line in _method_lines(figure.axes[0]).items():
+            assert (to_hex(line.get_color()), line.get_marker()) == method_style(label.split()[0])
+    assert len({method_style(m) for m in ("none", "classic", "vae", "gan", "wgan_gp", "adversarial")}) == 6
+    assert method_style("some_removed_method") == method_style("some_removed_method")
+
+
+def test_rows_without_validation_curves_draw_no_learning_plot(tmp_path):
+    rows = [make_record(m, 0, 0.9, fraction=f, n_train=n) for m in ("none", "classic") for f, n in ((0.5, 30000), (1.0, 60000))]
+    rows += [make_record("none", 1, 0.9, fraction=0.5, n_train=30000, val_curve="[0.9]")]  # one epoch: a point, not a curve
+    written = write_plots(frame(rows), tmp_path)
+    assert [p.name for p in written] == ["efficiency-mnist-mnist-idx-quick.png", "cost-mnist-mnist-idx-quick.png"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Literal
 
 from bench.core.errors import UsageError
 
@@ -20,7 +21,9 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", "tests: each cell in seconds on CPU, tiny subsets and step counts", 1, (1.0,)),
-    "quick": Profile("quick", "`make bench` on a 2-core CPU: the whole default grid in <= 10 minutes", 1, (1.0,)),
+    # quick: the data-scarce regime. Each task's quick `train_pool` is its largest training-set size; the
+    # fractions give two sizes per task (README, "Quick profile").
+    "quick": Profile("quick", "`make bench` on a 2-core CPU: the data-scarce regime, every method x every task at 2 training-set sizes, trained to convergence", 1, (0.4, 1.0)),
     "full": Profile("full", "a GPU: full data, standard epochs; the published leaderboard", 3, (0.01, 0.1, 1.0)),
 }
 
@@ -41,9 +44,10 @@ class TrainConfig:
 
     epochs: int = 1  # passes over the (fraction-subset) training data
     batch_size: int = 128  # examples per optimizer step
-    lr: float = 0.05  # peak learning rate of SGD with Nesterov momentum
-    momentum: float = 0.9  # SGD momentum
-    weight_decay: float = 5e-4  # decoupled L2 penalty, per step, scaled by lr
+    lr: float = 0.05  # peak learning rate (of the optimizer below)
+    optimizer: Literal["sgd", "adam"] = "sgd"  # SGD with Nesterov momentum, or Adam (L2 weight decay)
+    momentum: float = 0.9  # SGD momentum (Adam ignores it)
+    weight_decay: float = 5e-4  # L2 penalty on weights (not norms or biases)
     label_smoothing: float = 0.0  # cross-entropy target smoothing
     width: int = 16  # channels of the classifier's first stage (the task scales later stages from it)
     warmup: float = 0.2  # share of all steps with a linear learning-rate ramp-up; then linear decay to 0

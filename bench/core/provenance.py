@@ -14,7 +14,7 @@ import torchvision
 
 from bench.core.device import device_name
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # bench/core/provenance.py -> the checkout
 
 
 def utc_now() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import itertools
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tabulate import tabulate
 
 from bench.core.errors import UsageError
 from bench.reporting.leaderboard import Leaderboard, Table
+from bench.reporting.plots import CAPTIONS, KINDS, plot_order
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 75em; padding: 0 1em; color: #222; }
@@ -25,6 +27,7 @@ th { background: #f0f0f0; }
 figure { display: inline-block; margin: 0.5em; vertical-align: top; }
 figure img { max-width: 36em; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
+.legend { font-size: 0.85em; color: #444; margin: -1em 0 1.5em; }
 .provenance { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em 1.5em; }
 """
 
@@ -35,8 +38,9 @@ def _inline(text: str) -> str:
 
 
 def _table(table: Table, level: int = 2) -> str:
-    return f"<h{level}>{html.escape(table.title)}</h{level}>\n" + tabulate(table.rows, headers=table.headers,
-                                                                        tablefmt="html", disable_numparse=True)
+    legend = "".join(f'\n<p class="legend">{html.escape(line)}</p>' for line in table.legend)
+    return (f"<h{level}>{html.escape(table.title)}</h{level}>\n"
+            + tabulate(table.rows, headers=table.headers, tablefmt="html", disable_numparse=True) + legend)
 
 
 def _figure(path: Path) -> str:
@@ -45,8 +49,18 @@ def _figure(path: Path) -> str:
     return f'<figure><img alt="{name}" src="data:image/png;base64,{data}"><figcaption>{name}</figcaption></figure>'
 
 
+def _plots(images: list[Path]) -> str:
+    """The plots section: one subsection per kind, in `KINDS` order (data efficiency first), others last."""
+    parts = ["<h2>Plots</h2>"]
+    for rank, group in itertools.groupby(sorted(images, key=plot_order), key=lambda p: plot_order(p)[0]):
+        heading = CAPTIONS[KINDS[rank]] if rank < len(KINDS) else "Other plots"
+        parts.append(f"<h3>{html.escape(heading)}</h3>\n<div>" + "\n".join(_figure(p) for p in group) + "</div>")
+    return "\n".join(parts)
+
+
 def render_html(board: Leaderboard, images: list[Path], generated_at: str | None = None) -> str:
-    """The report page. `images` are PNG files to embed; `samples-*` ones get their own section."""
+    """The report page. `images` are PNG files to embed, plots in report order (data efficiency first);
+    `samples-*` ones get their own section."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>augbench report</title>", f"<style>{_STYLE}</style></head><body>", "<h1>augbench report</h1>"]
@@ -57,9 +71,10 @@ def render_html(board: Leaderboard, images: list[Path], generated_at: str | None
         parts += [_table(t) for t in board.tables]
     plots = [p for p in images if not p.name.startswith("samples-")]
     samples = [p for p in images if p.name.startswith("samples-")]
-    for title, group in (("Plots", plots), ("Generator samples", samples)):
-        if group:
-            parts.append(f"<h2>{title}</h2>\n<div>" + "\n".join(_figure(p) for p in group) + "</div>")
+    if plots:
+        parts.append(_plots(plots))
+    if samples:
+        parts.append("<h2>Generator samples</h2>\n<div>" + "\n".join(_figure(p) for p in samples) + "</div>")
     parts.append('<h2>Provenance</h2>\n<div class="provenance"><ul>'
                  + "".join(f"<li>{html.escape(line)}</li>" for line in board.provenance)
                  + f"<li>report generated {html.escape(generated_at)} (UTC)</li></ul></div>")
@@ -71,7 +86,7 @@ def render_html(board: Leaderboard, images: list[Path], generated_at: str | None
 
 
 def write_html(board: Leaderboard, plots_dir: str | Path, path: str | Path) -> Path:
-    """Write the report to `path`, embedding every PNG in `plots_dir` (sorted by name).
+    """Write the report to `path`, embedding every PNG in `plots_dir` (plots in report order, then by name).
 
     Raises:
         UsageError: `path` cannot be written.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from tabulate import tabulate
@@ -21,6 +21,17 @@ from bench.reporting.stats import ALPHA, mean_interval, paired_test
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
 SETTING = ["task_params", "train_config", "data_checksum"]  # what else makes two cells incomparable
+# Validation accuracy follows clean accuracy: it says how far the split hyperparameters are chosen on agrees with test.
+LEADING = ["clean_acc", "val_acc"]
+# Marks after a line's clean accuracy, from the run record's training diagnostics (explained under each table).
+NOT_CONVERGED, STOPPED_EARLY, NEAR_CHANCE = "†", "‡", "§"
+MEANINGS = {  # mark: (the `diagnostics` key of its seeds, what it means)
+    NOT_CONVERGED: ("unconverged_seeds", "not converged (validation accuracy still moved 1 point or more over the "
+                                         "last quarter of the epochs)"),
+    STOPPED_EARLY: ("stopped_seeds", "stopped early (the early-stop guard ended training and kept that epoch's weights)"),
+    NEAR_CHANCE: ("near_chance_seeds", "near chance (too close to chance for the large-epsilon attack check to mean "
+                                       "anything, so its attack accuracies are unchecked)"),
+}
 
 
 @dataclass
@@ -30,6 +41,7 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[str]]
+    legend: list[str] = field(default_factory=list)  # lines explaining the marks used in `rows`
 
 
 @dataclass
@@ -45,9 +57,38 @@ class Leaderboard:
 
 
 def leaderboard_metrics(rows: pd.DataFrame) -> list[Metric]:
-    """The leaderboard metrics (clean accuracy first) with at least one value in `rows`."""
-    names = ["clean_acc"] + [m for m, metric in METRICS.items() if metric.leaderboard and m != "clean_acc"]
+    """The leaderboard metrics (clean, then validation accuracy first) with at least one value in `rows`."""
+    names = LEADING + [m for m, metric in METRICS.items() if metric.leaderboard and m not in LEADING]
     return [METRICS[m] for m in names if m in rows and rows[m].notna().any()]
+
+
+def _missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _flag(value: object, expected: bool) -> bool:
+    """Whether a stored boolean is set and equals `expected`; None/NaN (not judged, older rows) never matches.
+
+    The store keeps booleans as SQLite integers, so 0/1 (or 0.0/1.0 beside NULLs) count as False/True.
+    """
+    return not _missing(value) and bool(value) == expected
+
+
+def diagnostics(cells: pd.DataFrame) -> dict[str, tuple]:
+    """The seeds of one line's `cells` that the training diagnostics flag (empty tuples when none is).
+
+    Returns `unconverged_seeds` (converged is False), `stopped_seeds` ((seed, epoch) pairs where the
+    early-stop guard ended training) and `near_chance_seeds` (near_chance is True), each sorted by seed.
+    """
+    def column(name: str) -> list:
+        return list(cells[name]) if name in cells else [None] * len(cells)
+
+    seeds = [int(s) for s in cells["seed"]]
+    return {
+        "unconverged_seeds": tuple(sorted(s for s, v in zip(seeds, column("converged")) if _flag(v, False))),
+        "stopped_seeds": tuple(sorted((s, int(e)) for s, e in zip(seeds, column("stopped_epoch")) if not _missing(e))),
+        "near_chance_seeds": tuple(sorted(s for s, v in zip(seeds, column("near_chance")) if _flag(v, True))),
+    }
 
 
 def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +116,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
 
     Columns: TABLE keys, label, method, seeds, n_train; `<metric>_mean/_low/_high` (95% t-interval) per
     leaderboard metric present; `gain_mean/_low/_high/_p/_n`: clean accuracy minus the `none` baseline's
-    on the same seeds, with the paired t-test's p (NaN with fewer than 2 pairs).
+    on the same seeds, with the paired t-test's p (NaN with fewer than 2 pairs); the flagged seeds of
+    `diagnostics`.
     """
     ok = rows[rows["status"] == "ok"] if "status" in rows else rows
     if ok.empty:
@@ -103,6 +145,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                     test = paired_test(by_seed[common].astype(float), base_by_seed[common].astype(float))
                     gain = test.diff.mean, test.diff.low, test.diff.high, test.p, test.diff.n
             line.update(zip(["gain_mean", "gain_low", "gain_high", "gain_p", "gain_n"], gain))
+            line.update(diagnostics(cells))
             lines.append(line)
     return pd.DataFrame(lines)
 
@@ -144,9 +187,37 @@ def _gain(line: pd.Series) -> tuple[str, str]:
     return gain, f"{line['gain_p']:.3f}{mark}"
 
 
-def _table_title(key: tuple, n_train: object, several_settings: bool) -> str:
+def _marks(line: pd.Series) -> str:
+    return "".join(mark for mark, (column, _) in MEANINGS.items() if line[column])
+
+
+def _which(flagged: tuple) -> str:
+    if isinstance(flagged[0], tuple):  # (seed, epoch) pairs
+        return ", ".join(f"seed {seed} at epoch {epoch}" for seed, epoch in flagged)
+    return f"seed{'s' if len(flagged) > 1 else ''} {', '.join(str(seed) for seed in flagged)}"
+
+
+def _legend(table: pd.DataFrame) -> list[str]:
+    """One line per mark used in `table`, naming each marked line's flagged seeds."""
+    legend = []
+    for mark, (column, meaning) in MEANINGS.items():
+        marked = [f"{line['label']}: {len(line[column])} of {line['seeds']} seeds ({_which(line[column])})"
+                  for _, line in table.iterrows() if line[column]]
+        if marked:
+            legend.append(f"{mark} {meaning}: {'; '.join(marked)}.")
+    return legend
+
+
+def _train_examples(n_train: pd.Series) -> str:
+    sizes = sorted({int(n) for n in n_train.dropna()})
+    if not sizes:
+        return ""
+    return f" ({sizes[0]} train examples)" if len(sizes) == 1 else f" ({sizes[0]}-{sizes[-1]} train examples)"
+
+
+def _table_title(key: tuple, n_train: pd.Series, several_settings: bool) -> str:
     profile, task, variant, fraction, setting = key
-    n = f" ({int(n_train)} train examples)" if not pd.isna(n_train) else ""
+    n = _train_examples(n_train)
     title = f"{task} ({variant}), fraction {fraction:g}{n}, profile {profile}"
     if several_settings:
         title += f", setting {hashlib.sha256(setting.encode()).hexdigest()[:8]}"
@@ -158,7 +229,8 @@ def build(rows: pd.DataFrame) -> Leaderboard:
     if rows.empty:
         return Leaderboard([], [], [], empty=True)
     notes = [
-        "Each table: one task, data variant, train fraction and profile; methods ranked by mean clean accuracy.",
+        "Each table: one task, data variant, train fraction (its number of training examples in the title) and "
+        "profile; methods ranked by mean clean accuracy.",
         "`a ± h`: mean over seeds ± half-width of the 95% t-interval (no interval with one seed).",
         f"Gain: clean accuracy minus `{BASELINE}` on the same seeds, in points; p: paired t-test, "
         f"`*` when p < {ALPHA}. Costs (samples/s, seconds) are means over seeds.",
@@ -166,8 +238,7 @@ def build(rows: pd.DataFrame) -> Leaderboard:
     summary = summarize(rows)
     tables = []
     if not summary.empty:
-        metrics = [METRICS[m] for m in METRICS if f"{m}_mean" in summary]
-        metrics.sort(key=lambda m: m.name != "clean_acc")
+        metrics = [m for m in leaderboard_metrics(rows[rows["status"] == "ok"]) if f"{m.name}_mean" in summary]
         per_run = summary.groupby(["profile", "task", "data_variant", "fraction"])["setting"].transform("nunique")
         summary = summary.assign(several=per_run > 1)
         for key, table in summary.groupby(TABLE, sort=True):
@@ -177,8 +248,11 @@ def build(rows: pd.DataFrame) -> Leaderboard:
             body = []
             for _, line in table.iterrows():
                 values = [_with_interval(m, line[f"{m.name}_mean"], line[f"{m.name}_low"], line[f"{m.name}_high"]) for m in shown]
-                body.append([line["label"], values[0], str(line["seeds"]), *_gain(line), *values[1:]])
-            tables.append(Table(_table_title(key, table["n_train"].iloc[0], bool(table["several"].iloc[0])), headers, body))
+                marks = _marks(line)
+                clean = f"{values[0]} {marks}" if marks else values[0]
+                body.append([line["label"], clean, str(line["seeds"]), *_gain(line), *values[1:]])
+            tables.append(Table(_table_title(key, table["n_train"], bool(table["several"].iloc[0])), headers, body,
+                                _legend(table)))
     return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows))
 
 
@@ -190,12 +264,26 @@ def _failed(rows: pd.DataFrame) -> Table | None:
     return Table("Failed cells", ["task", "method", "seed", "fraction", "profile", "error"], body)
 
 
+def _cell_flags(row: pd.Series) -> str:
+    parts = [NOT_CONVERGED] if _flag(row.get("converged"), False) else []
+    if not _missing(row.get("stopped_epoch")):
+        parts.append(f"{STOPPED_EARLY} epoch {int(row['stopped_epoch'])}")
+    return " ".join(parts + ([NEAR_CHANCE] if _flag(row.get("near_chance"), True) else []))
+
+
 def _cells(rows: pd.DataFrame) -> Table:
     metric = METRICS["clean_acc"]
     ordered = with_labels(rows).sort_values(["profile", "task", "fraction", "label", "seed"])
-    body = [[r.run_id[:12], r.task, r.label, f"{r.fraction:g}", str(r.seed), r.profile, r.status,
-             format_value(metric, r.clean_acc)] for r in ordered.itertuples()]
-    return Table("All cells", ["run_id", "task", "method", "fraction", "seed", "profile", "status", metric.label], body)
+    headers = ["run_id", "task", "method", "fraction", "n_train", "seed", "profile", "status", metric.label]
+    body = [[r["run_id"][:12], r["task"], r["label"], f"{r['fraction']:g}",
+             "–" if _missing(r.get("n_train")) else str(int(r["n_train"])), str(r["seed"]), r["profile"], r["status"],
+             format_value(metric, r["clean_acc"])] for _, r in ordered.iterrows()]
+    flags = [_cell_flags(r) for _, r in ordered.iterrows()]
+    if not any(flags):  # stores without training diagnostics keep the narrower table
+        return Table("All cells", headers, body)
+    legend = [f"flags: {NOT_CONVERGED} not converged, {STOPPED_EARLY} stopped early at that epoch, "
+              f"{NEAR_CHANCE} near chance (explained under the tables above)."]
+    return Table("All cells", headers + ["flags"], [line + [flag] for line, flag in zip(body, flags)], legend)
 
 
 def provenance(rows: pd.DataFrame) -> list[str]:
@@ -220,7 +308,10 @@ def provenance(rows: pd.DataFrame) -> list[str]:
 
 
 def _markdown_table(table: Table) -> list[str]:
-    return [f"## {table.title}", "", tabulate(table.rows, headers=table.headers, tablefmt="github", disable_numparse=True), ""]
+    lines = [f"## {table.title}", "", tabulate(table.rows, headers=table.headers, tablefmt="github", disable_numparse=True), ""]
+    for line in table.legend:
+        lines += [line, ""]
+    return lines
 
 
 def render_markdown(board: Leaderboard) -> str:

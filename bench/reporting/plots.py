@@ -1,26 +1,69 @@
-"""Plots of the leaderboard (PNG and SVG): accuracy vs cost with the Pareto front, clean vs PGD accuracy,
-data-efficiency curves and corruption accuracy, one file per (task, data variant, profile).
+"""Plots of the leaderboard (PNG and SVG): data efficiency (accuracy vs training-set size), validation
+learning curves, accuracy vs cost with the Pareto front, clean vs PGD accuracy and corruption accuracy.
 
 Figures are made with matplotlib's object API and the Agg canvas, never pyplot, so drawing needs no
 display and leaves no global state behind. A plot whose metric no row has is skipped, not drawn empty.
+Each method keeps one colour and marker in every plot (`method_style`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
+from bench.config.registry import natural_key
 from bench.results.metrics import METRICS
-from bench.reporting.leaderboard import summarize
+from bench.reporting.leaderboard import NOT_CONVERGED, STOPPED_EARLY, TABLE, diagnostics, summarize, with_labels
+from methods import METHODS
 
-KINDS = ("cost", "robustness", "efficiency", "corruptions")  # file prefixes this module owns
+# File prefixes this module owns, in report order: data efficiency is the headline of a data-scarce grid.
+KINDS = ("efficiency", "learning", "cost", "robustness", "corruptions")
+CAPTIONS = {
+    "efficiency": "Data efficiency: clean test accuracy vs number of training examples (bands: 95% CI over seeds)",
+    "learning": "Learning curves: validation accuracy after each epoch (bands: min-max over seeds)",
+    "cost": "Accuracy vs cost, with the Pareto front",
+    "robustness": "Clean vs PGD accuracy",
+    "corruptions": "Corruption accuracy",
+}
 PANEL = ["profile", "task", "data_variant"]
+# tab10; with 7 markers a (colour, marker) pair repeats only after 70 methods.
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
+LINESTYLES = ["-", "--", ":", "-."]  # several settings of one method in one plot
+BAND_ALPHA = 0.15
+
+
+def method_style(method: str) -> tuple[str, str]:
+    """The (colour, marker) of a method in every plot.
+
+    Registered methods are numbered in the registry's sorted order, so a method's style does not depend
+    on which methods a store happens to hold; an unregistered name (a method since removed) gets a slot
+    after them from a hash of its name.
+    """
+    names = METHODS.list()
+    if method in names:
+        index = names.index(method)
+    else:
+        index = len(names) + int(hashlib.sha256(method.encode()).hexdigest()[:8], 16) % (len(COLOURS) * len(MARKERS))
+    return COLOURS[index % len(COLOURS)], MARKERS[index % len(MARKERS)]
+
+
+def _styles(lines: pd.DataFrame) -> dict[str, dict]:
+    """Plot keyword arguments per label: the method's colour and marker, a line style per setting of it."""
+    styles = {}
+    for method, group in lines.groupby("method", sort=True):
+        colour, marker = method_style(method)
+        for i, label in enumerate(sorted(group["label"].unique())):
+            styles[label] = dict(color=colour, marker=marker, linestyle=LINESTYLES[i % len(LINESTYLES)])
+    return styles
 
 
 def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
@@ -35,25 +78,140 @@ def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
 
 
 def _figure() -> tuple[Figure, object]:
-    figure = Figure(figsize=(6.4, 4.4), layout="constrained")
+    # Wide enough for a legend to the right of the axes, where it never covers a line.
+    figure = Figure(figsize=(7.6, 4.4), layout="constrained")
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
+
+
+def _legend(figure: Figure, ax: object, title: str | None = None) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside right upper", fontsize=8, title=title, title_fontsize=8)
 
 
 def _percent(summary: pd.DataFrame, metric: str, part: str) -> np.ndarray:
     return summary[f"{metric}_{part}"].to_numpy(dtype=float) * METRICS[metric].scale
 
 
+def _band(ax: object, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> bool:
+    """A shaded interval in percent (intervals over few seeds can reach past 0-100%, accuracy cannot);
+    whether there was one to draw."""
+    keep = ~(np.isnan(low) | np.isnan(high))
+    if keep.any():
+        ax.fill_between(x[keep], np.clip(low[keep], 0, 100), np.clip(high[keep], 0, 100), color=colour,
+                        alpha=BAND_ALPHA, linewidth=0)
+    return bool(keep.any())
+
+
 def _errors(summary: pd.DataFrame, metric: str) -> np.ndarray | None:
     mean, low, high = (_percent(summary, metric, p) for p in ("mean", "low", "high"))
     if np.isnan(low).all():
         return None
-    return np.nan_to_num(np.vstack([mean - low, high - mean]))
+    return np.nan_to_num(np.vstack([mean - np.clip(low, 0, 100), np.clip(high, 0, 100) - mean]))
 
 
-def _point_labels(panel: pd.DataFrame) -> list[str]:
-    several = panel["fraction"].nunique() > 1
-    return [f"{r.label} (f={r.fraction:g})" if several else r.label for r in panel.itertuples()]
+def _size(n_train: object, fraction: float) -> str:
+    return f"f={fraction:g}" if pd.isna(n_train) else f"n={int(n_train)}"
+
+
+def _points(ax: object, panel: pd.DataFrame, x: np.ndarray, y: np.ndarray, xerr: np.ndarray | None,
+            yerr: np.ndarray | None) -> None:
+    """One error-bar point per summary line in its method's style, a legend entry per label, and the
+    training-set size beside each point when the panel has several."""
+    styles = _styles(panel)
+    labels = panel["label"].to_numpy()
+    for label in sorted(set(labels)):
+        at = labels == label
+        style = styles[label]
+        ax.errorbar(x[at], y[at], xerr=None if xerr is None else xerr[:, at], yerr=None if yerr is None else yerr[:, at],
+                    fmt=style["marker"], color=style["color"], capsize=3, label=label)
+    if panel["fraction"].nunique() > 1:
+        for xi, yi, n, f in zip(x, y, panel["n_train"], panel["fraction"]):
+            ax.annotate(_size(n, f), (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=7, color="#444")
+
+
+def _efficiency(panel: pd.DataFrame, title: str) -> Figure | None:
+    panel = panel.dropna(subset=["n_train", "clean_acc_mean"])
+    sizes = sorted({int(n) for n in panel["n_train"]})
+    if len(sizes) < 2:
+        return None
+    figure, ax = _figure()
+    styles = _styles(panel)
+    banded = False
+    for label, line in panel.sort_values("n_train").groupby("label", sort=True):
+        x = line["n_train"].to_numpy(dtype=float)
+        style = styles[label]
+        ax.plot(x, _percent(line, "clean_acc", "mean"), label=label, markersize=6, **style)
+        banded |= _band(ax, x, _percent(line, "clean_acc", "low"), _percent(line, "clean_acc", "high"), style["color"])
+    if sizes[-1] / sizes[0] > 4:
+        ax.set_xscale("log")
+    ax.set_xticks(sizes, labels=[str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.grid(alpha=0.3)
+    ax.set(xlabel="training examples (n_train)", ylabel=METRICS["clean_acc"].label, title=f"Data efficiency\n{title}")
+    _legend(figure, ax, "method (band: 95% CI)" if banded else "method")
+    return figure
+
+
+def _curve(text: object) -> np.ndarray | None:
+    """A stored val_curve (JSON list of accuracies per epoch) as an array; None when absent or unreadable."""
+    if not isinstance(text, str):
+        return None
+    try:
+        values = np.asarray(json.loads(text), dtype=float)
+    except (ValueError, TypeError):
+        return None
+    return values if values.ndim == 1 and values.size else None
+
+
+def _learning(table: pd.DataFrame, title: str) -> Figure | None:
+    """Validation accuracy vs epoch for one table's ok rows: per label the mean over the seeds still
+    training at that epoch (a seed stopped early ends sooner; an x marks the epoch whose weights it
+    kept), with the seeds' min-max band where 2+ seeds are. None when no row has 2+ epochs."""
+    if "val_curve" not in table:
+        return None
+    runs = {label: [(c, seed_stop) for c, seed_stop in zip(map(_curve, cells["val_curve"]), _stops(cells)) if c is not None]
+            for label, cells in table.groupby("label", sort=True)}
+    runs = {label: r for label, r in runs.items() if r}
+    if not runs or max(len(c) for r in runs.values() for c, _ in r) < 2:  # one epoch is a point, not a curve
+        return None
+    figure, ax = _figure()
+    styles = _styles(table[table["label"].isin(runs)])
+    scale = METRICS["val_acc"].scale
+    used, banded = set(), False
+    for label, label_runs in runs.items():
+        epochs = max(len(c) for c, _ in label_runs)
+        values = np.full((len(label_runs), epochs), np.nan)
+        for i, (c, _) in enumerate(label_runs):
+            values[i, : len(c)] = c * scale
+        x = np.arange(1, epochs + 1)
+        style = styles[label]
+        flags = diagnostics(table[table["label"] == label])
+        marks = "".join(m for m, key in ((NOT_CONVERGED, "unconverged_seeds"), (STOPPED_EARLY, "stopped_seeds")) if flags[key])
+        used.update(marks)
+        ax.plot(x, np.nanmean(values, axis=0), label=f"{label} {marks}".strip(), markersize=5,
+                markevery=max(1, epochs // 12), **style)
+        several = (~np.isnan(values)).sum(axis=0) >= 2
+        banded |= _band(ax, x, np.where(several, np.nanmin(values, axis=0), np.nan),
+                        np.where(several, np.nanmax(values, axis=0), np.nan), style["color"])
+        for row, (_, stop) in enumerate(label_runs):
+            if stop is not None and 1 <= stop <= epochs:
+                ax.plot([stop], [values[row, stop - 1]], marker="x", markersize=8, color=style["color"], linestyle="none")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.set(xlabel="epoch", ylabel=METRICS["val_acc"].label, title=f"Learning curves (validation split)\n{title}")
+    notes = [f"{NOT_CONVERGED} not converged"] if NOT_CONVERGED in used else []
+    notes += [f"{STOPPED_EARLY} stopped early (x: kept epoch)"] if STOPPED_EARLY in used else []
+    _legend(figure, ax, "\n".join(["method (band: seed min-max)" if banded else "method"] + notes))
+    return figure
+
+
+def _stops(cells: pd.DataFrame) -> list[int | None]:
+    """Each row's stopped_epoch (None where training ran all its epochs or the field is absent)."""
+    if "stopped_epoch" not in cells:
+        return [None] * len(cells)
+    return [None if e is None or pd.isna(e) else int(e) for e in cells["stopped_epoch"]]
 
 
 def _cost(panel: pd.DataFrame, title: str) -> Figure | None:
@@ -62,17 +220,21 @@ def _cost(panel: pd.DataFrame, title: str) -> Figure | None:
         return None
     figure, ax = _figure()
     cost, acc = panel["total_s_mean"].to_numpy(dtype=float), _percent(panel, "clean_acc", "mean")
-    ax.errorbar(cost, acc, yerr=_errors(panel, "clean_acc"), fmt="o", color="tab:blue", capsize=3, label="method (95% CI)")
     front = pareto_front(cost, acc)
-    ax.step(cost[front], acc[front], where="post", color="tab:red", linewidth=1.2)
-    ax.scatter(cost[front], acc[front], s=140, facecolors="none", edgecolors="tab:red", label="Pareto front")
-    for x, y, text in zip(cost, acc, _point_labels(panel)):
-        ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.step(cost[front], acc[front], where="post", color="#555", linewidth=1.0, zorder=1)
+    ax.scatter(cost[front], acc[front], s=160, facecolors="none", edgecolors="#555", label="Pareto front", zorder=1)
+    _points(ax, panel, cost, acc, None, _errors(panel, "clean_acc"))
     if cost.min() > 0 and cost.max() / cost.min() > 10:
         ax.set_xscale("log")
+        # Plain numbers at 1-2-5 steps: matplotlib's default labels minor ticks as "3x10^1" and overlaps them.
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(plain)
+    ax.grid(alpha=0.3)
     ax.set(xlabel=f"{METRICS['total_s'].label} per run (generator fit included)", ylabel=METRICS["clean_acc"].label,
-           title=f"Accuracy vs cost: {title}")
-    ax.legend(fontsize=8)
+           title=f"Accuracy vs cost\n{title}")
+    _legend(figure, ax, "method (bars: 95% CI)")
     return figure
 
 
@@ -81,57 +243,92 @@ def _robustness(panel: pd.DataFrame, title: str) -> Figure | None:
         return None
     panel = panel.dropna(subset=["pgd_acc_mean"])
     figure, ax = _figure()
-    clean, pgd = _percent(panel, "clean_acc", "mean"), _percent(panel, "pgd_acc", "mean")
-    ax.errorbar(clean, pgd, xerr=_errors(panel, "clean_acc"), yerr=_errors(panel, "pgd_acc"), fmt="o", capsize=3)
-    for x, y, text in zip(clean, pgd, _point_labels(panel)):
-        ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
-    ax.set(xlabel=METRICS["clean_acc"].label, ylabel=METRICS["pgd_acc"].label, title=f"Clean vs PGD accuracy: {title}")
-    return figure
-
-
-def _efficiency(panel: pd.DataFrame, title: str) -> Figure | None:
-    if panel["fraction"].nunique() < 2:
-        return None
-    figure, ax = _figure()
-    for label, line in panel.sort_values("fraction").groupby("label", sort=True):
-        x = line["fraction"].to_numpy(dtype=float)
-        drawn = ax.plot(x, _percent(line, "clean_acc", "mean"), marker="o", label=label)[0]
-        low, high = _percent(line, "clean_acc", "low"), _percent(line, "clean_acc", "high")
-        if not np.isnan(low).all():
-            # A t-interval over two or three seeds can reach past 0-100%; accuracy cannot.
-            ax.fill_between(x, np.clip(low, 0, 100), np.clip(high, 0, 100), color=drawn.get_color(), alpha=0.2,
-                            linewidth=0)
-    fractions = sorted(panel["fraction"].unique())
-    ax.set_xscale("log")
-    ax.set_xticks(fractions, labels=[f"{f:g}" for f in fractions])
-    ax.minorticks_off()
-    ax.set(xlabel="train fraction", ylabel=METRICS["clean_acc"].label,
-           title=f"Data efficiency (bands: 95% CI): {title}")
-    ax.legend(fontsize=8)
+    _points(ax, panel, _percent(panel, "clean_acc", "mean"), _percent(panel, "pgd_acc", "mean"),
+            _errors(panel, "clean_acc"), _errors(panel, "pgd_acc"))
+    ax.grid(alpha=0.3)
+    ax.set(xlabel=METRICS["clean_acc"].label, ylabel=METRICS["pgd_acc"].label, title=f"Clean vs PGD accuracy\n{title}")
+    _legend(figure, ax, "method (bars: 95% CI)")
     return figure
 
 
 def _corruptions(panel: pd.DataFrame, title: str) -> Figure | None:
     if "corruption_acc_mean" not in panel or panel["corruption_acc_mean"].isna().all():
         return None
-    # The full-data fraction is the one a reader compares methods on; smaller ones are in the efficiency plot.
+    # The largest training set is the one a reader compares methods on; smaller ones are in the efficiency plot.
     panel = panel[panel["fraction"] == panel["fraction"].max()].dropna(subset=["corruption_acc_mean"]).sort_values("label")
     figure, ax = _figure()
+    colours = [method_style(m)[0] for m in panel["method"]]
     ax.bar(panel["label"], _percent(panel, "corruption_acc", "mean"), yerr=_errors(panel, "corruption_acc"),
-           capsize=4, color="tab:purple")
-    ax.set(ylabel=METRICS["corruption_acc"].label,
-           title=f"Corruption accuracy (fraction {panel['fraction'].iloc[0]:g}): {title}")
+           capsize=4, color=colours)
+    n_train, fraction = panel["n_train"].iloc[0], panel["fraction"].iloc[0]
+    size = f"fraction {fraction:g}" if pd.isna(n_train) else f"{int(n_train)} train examples"
+    ax.set(ylabel=METRICS["corruption_acc"].label, title=f"Corruption accuracy, {size}\n{title}")
     ax.tick_params(axis="x", labelrotation=30)
     return figure
 
 
-DRAWERS: dict[str, Callable[[pd.DataFrame, str], Figure | None]] = {
-    "cost": _cost, "robustness": _robustness, "efficiency": _efficiency, "corruptions": _corruptions,
+PANEL_DRAWERS: dict[str, Callable[[pd.DataFrame, str], Figure | None]] = {
+    "efficiency": _efficiency, "cost": _cost, "robustness": _robustness, "corruptions": _corruptions,
 }
 
 
+def _short(setting: str) -> str:
+    return hashlib.sha256(setting.encode()).hexdigest()[:6]
+
+
+def _panels(summary: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, str]]:
+    for (profile, task, variant), panel in summary.groupby(PANEL, sort=True):
+        if panel["setting"].nunique() > 1:
+            # Two settings of the same task in one panel: keep their points apart by a setting hash.
+            panel = panel.assign(label=panel["label"] + " [" + panel["setting"].map(_short) + "]")
+        yield f"{task}-{variant}-{profile}", panel, f"{task} ({variant}), profile {profile}"
+
+
+def _tables(rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, str]]:
+    """One learning-curve panel per leaderboard table: (file stem suffix, its ok rows, title)."""
+    ok = rows[rows["status"] == "ok"] if "status" in rows else rows
+    if ok.empty:
+        return
+    ok = with_labels(ok)
+    settings = ok.groupby(["profile", "task", "data_variant", "fraction"])["setting"].transform("nunique")
+    for (profile, task, variant, fraction, setting), table in ok.groupby(TABLE, sort=True):
+        sizes = sorted({int(n) for n in table["n_train"].dropna()}) if "n_train" in table else []
+        size = f"n{sizes[0]}" if len(sizes) == 1 else f"f{fraction:g}"
+        shown = f"{sizes[0]} train examples" if len(sizes) == 1 else f"fraction {fraction:g}"
+        stem = f"{task}-{variant}-{profile}-{size}"
+        if settings[table.index].iloc[0] > 1:
+            stem += f"-{_short(setting)}"
+        yield stem, table, f"{task} ({variant}), {shown}, profile {profile}"
+
+
+def figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
+    """Every plot the rows support as (file stem, figure), kind by kind in `KINDS` order (efficiency first)."""
+    summary = summarize(rows)
+    if summary.empty:
+        return []
+    drawn = []
+    for kind in KINDS:
+        if kind == "learning":
+            panels = ((stem, table, title, _learning) for stem, table, title in _tables(rows))
+        else:
+            panels = ((stem, panel, title, PANEL_DRAWERS[kind]) for stem, panel, title in _panels(summary))
+        for stem, data, title, draw in panels:
+            figure = draw(data, title)
+            if figure is not None:
+                drawn.append((f"{kind}-{stem}", figure))
+    return drawn
+
+
+def plot_order(path: Path) -> tuple[int, list]:
+    """Sort key putting plot files in report order (`KINDS`), files of other kinds last, then by name in
+    natural order (`n500` before `n2000`)."""
+    kind = path.name.split("-", 1)[0]
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), natural_key(path.name))
+
+
 def write_plots(rows: pd.DataFrame, plots_dir: str | Path) -> list[Path]:
-    """Draw every plot the rows support into `plots_dir` as PNG and SVG; returns the PNG paths.
+    """Draw every plot the rows support into `plots_dir` as PNG and SVG; returns the PNG paths, data
+    efficiency first (`KINDS` order).
 
     Plots of earlier reports are removed first, so the folder never shows a stale plot; other files
     there (the generator sample grids) are left alone.
@@ -141,22 +338,11 @@ def write_plots(rows: pd.DataFrame, plots_dir: str | Path) -> list[Path]:
     for kind in KINDS:
         for old in list(plots_dir.glob(f"{kind}-*.png")) + list(plots_dir.glob(f"{kind}-*.svg")):
             old.unlink()
-    summary = summarize(rows)
     written: list[Path] = []
-    if summary.empty:
-        return written
-    for (profile, task, variant), panel in summary.groupby(PANEL, sort=True):
-        if panel["setting"].nunique() > 1:
-            # Two settings of the same task in one panel: keep their points apart by a setting hash.
-            short = panel["setting"].map(lambda s: hashlib.sha256(s.encode()).hexdigest()[:6])
-            panel = panel.assign(label=panel["label"] + " [" + short + "]")
-        title = f"{task} ({variant}), {profile}"
-        for kind, draw in DRAWERS.items():
-            figure = draw(panel, title)
-            if figure is None:
-                continue
-            stem = plots_dir / f"{kind}-{task}-{variant}-{profile}"
-            figure.savefig(stem.with_suffix(".png"), dpi=110)
-            figure.savefig(stem.with_suffix(".svg"))
-            written.append(stem.with_suffix(".png"))
+    for stem, figure in figures(rows):
+        # Not Path.with_suffix: a stem may hold a dot (a fraction such as f0.1).
+        png = plots_dir / f"{stem}.png"
+        figure.savefig(png, dpi=110)
+        figure.savefig(plots_dir / f"{stem}.svg")
+        written.append(png)
     return written

@@ -9,8 +9,10 @@ default, see bench/run/executors.py) and come back as records; the driver is the
 from __future__ import annotations
 
 import collections
+import contextlib
 import concurrent.futures as futures
 import json
+import math
 import os
 import time
 import traceback
@@ -207,20 +209,33 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
     method: Method = planned.method_cls(planned.method_params, task, cell.seed)
 
-    context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(), progress=progress)
+    context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(),
+                         progress=progress, val=data.val)
     fit_start = time.perf_counter()
-    method.fit(data.train, context)
+    with isolated_rng(device):
+        method.fit(data.train, context)
     record.gen_fit_s = time.perf_counter() - fit_start
 
-    stats = train(model, task, data.train, method, config, cell.seed, progress, compile_model=planned.compile)
+    curve: list[float] = []
+
+    def after_epoch(epoch: int) -> bool:
+        stop = method.end_epoch(model, epoch)  # a guard may have rolled the weights back: judge what is kept
+        curve.append(accuracy(model, task, data.val, config.eval_batch_size, config.amp))
+        return stop
+
+    stats = train(model, task, data.train, method, config, cell.seed, progress, compile_model=planned.compile,
+                  on_epoch_end=after_epoch if data.val is not None and len(data.val) else None)
     record.train_s, record.train_throughput = stats.train_s, stats.train_throughput
     record.timing_warmup_steps = stats.warmup_steps
+    if curve:
+        record.val_acc, record.val_curve, record.converged = curve[-1], json.dumps(curve), converged(curve)
 
     eval_start = time.perf_counter()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
     robustness = evaluate_robustness(model, task, data.test, planned.eval_config)
     set_metrics(record, robustness.metrics, source="robustness evaluation")
-    set_metrics(record, method.evaluate(model, data, context), source=cell.method)
+    with isolated_rng(device):
+        set_metrics(record, method.evaluate(model, data, context), source=cell.method)
     record.eval_s = time.perf_counter() - eval_start
 
     # Timed after training, on a real batch, so the measurement cannot change what the model learned.
@@ -231,6 +246,23 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     record.peak_mem_mb = peak_memory_mb(device)
     if robustness.problems:  # the metrics stay in the row, for diagnosis
         raise RobustnessCheckFailed("; ".join(robustness.problems))
+
+
+def isolated_rng(device: torch.device) -> contextlib.AbstractContextManager:
+    """A block whose use of the global RNG (dropout in a generator's or a CAS classifier's training) leaves
+    the cell's stream as it was. Without it a cell's classifier trained after a cached generator (nothing
+    drawn) differed from one trained after a freshly fitted generator: a resumed sweep did not reproduce
+    an uninterrupted one."""
+    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+
+
+def converged(curve: list[float], window_share: float = 0.25, tolerance: float = 0.01) -> bool | None:
+    """True when the validation accuracy over the last quarter of the epochs (at least 2 of them) moves
+    less than 1 point (max - min < `tolerance`); None when fewer than 2 epochs ran."""
+    if len(curve) < 2:
+        return None
+    window = curve[-max(2, math.ceil(window_share * len(curve))):]
+    return max(window) - min(window) < tolerance - 1e-12
 
 
 def failure_record(planned: PlannedCell, device: torch.device, error: str) -> RunRecord:
@@ -346,7 +378,8 @@ def run_sweep(
             ran += 1
             bar.update()
             if record.status == "ok":
-                echo(f"  ok      {planned.cell.label()}: clean_acc={record.clean_acc:.4f} "
+                val = f"val_acc={record.val_acc:.4f} " if record.val_acc is not None else ""
+                echo(f"  ok      {planned.cell.label()}: {val}clean_acc={record.clean_acc:.4f} "
                      f"train {record.train_s:.1f}s total {record.total_s:.1f}s")
             else:
                 failed.append(record)

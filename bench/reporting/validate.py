@@ -1,0 +1,429 @@
+"""`augbench validate`: check stored rows against effects the literature agrees on, and reproductions against
+their published numbers, so a benchmark whose training or evaluation drifted fails loudly rather than quietly.
+
+Each effect is one entry of `EFFECTS`; its check reads only `ok` rows of one profile and pairs a method with
+`none` by seed (the same data subset and initialisation), using the t-statistics of `stats.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from tabulate import tabulate
+
+from bench.core.errors import UsageError
+from bench.core.provenance import REPO_ROOT
+from bench.results.metrics import METRICS
+from bench.reporting.stats import ALPHA, Interval, PairedTest, mean_interval, paired_test
+
+PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
+# A reproduction outside its tolerance is reported, and fails the run only with --strict-reproductions: a
+# published number the suite cannot reach (on this hardware, with today's PyTorch) is a finding to read,
+# not a regression of the benchmark.
+GAP = "GAP"
+BASELINE = "none"
+ADVERSARIAL_GAIN = 30.0  # percentage points of PGD accuracy over `none`; standard training sits near 0 at eps 0.3
+COLLAPSE_POINTS = 10.0  # percentage points: a seed this far below/above the adversarial mean has collapsed
+CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; see README for the measured values)
+GENERATIVE = ("gan", "wgan_gp", "vae")  # plus any method whose rows carry a CAS
+# Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
+DEFAULT_REPRODUCTIONS = REPO_ROOT / "results" / "reproductions"
+NONE = "–"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one check found: the cells it read, the measured value and interval as shown, and the verdict."""
+
+    cells: str  # e.g. "cifar10, n_train=1000, 3 seeds", or the missing cells
+    measured: str
+    interval: str  # 95% t-interval over seeds, or NONE
+    verdict: str  # PASS | FAIL | NOT MEASURED
+    detail: str = ""  # why: p-values, per-size values, what is missing
+    subject: str = ""  # tells apart several outcomes of one effect (a generative method)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One published effect the benchmark must reproduce. A new effect is one entry of `EFFECTS`."""
+
+    key: str  # short id shown before the name: (a), (b), ...
+    name: str
+    reference: str  # short citation and the published number (a table cell)
+    setting: str  # what the published number measured (a note under the table)
+    rule: str  # the threshold, as the reader should check it
+    check: Callable[[pd.DataFrame], list[Outcome]]  # ok rows of one profile -> outcomes
+
+
+@dataclass(frozen=True)
+class Paired:
+    """One metric of a method and of `none` at one size of one task, paired by seed."""
+
+    task: str
+    size: str  # e.g. "n_train=1000"
+    seeds: tuple[int, ...]
+    values: np.ndarray  # the method's metric, one per seed
+    baseline: np.ndarray  # `none`'s metric, same seeds
+
+    @property
+    def cells(self) -> str:
+        return f"{self.task}, {self.size}, {_seeds(len(self.seeds))}"
+
+    def test(self) -> PairedTest:
+        return paired_test(self.values, self.baseline)
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
+def _pct(value: float) -> str:
+    return NONE if math.isnan(value) else f"{100 * value:.2f}%"
+
+
+def _pts(value: float) -> str:
+    return NONE if math.isnan(value) else f"{100 * value:+.2f} pts"
+
+
+def _interval(interval: Interval, signed: bool) -> str:
+    if math.isnan(interval.low):
+        return NONE
+    fmt = "{:+.2f}" if signed else "{:.2f}"
+    return f"[{fmt.format(100 * interval.low)}, {fmt.format(100 * interval.high)}]" + (" pts" if signed else "%")
+
+
+def _size(rows: pd.DataFrame, task: str, fraction: float) -> str:
+    """A size as the reader knows it, training examples; the fraction only where old rows lack n_train."""
+    n_train = rows.loc[(rows["task"] == task) & (rows["fraction"] == fraction), "n_train"].dropna()
+    return f"n_train={int(n_train.iloc[0])}" if len(n_train) else f"fraction={fraction:g}"
+
+
+def _per_seed(rows: pd.DataFrame, task: str, method: str, metric: str) -> pd.Series:
+    """`metric` by (fraction, seed); a cell stored under several settings is averaged (the header says so)."""
+    cell = rows[(rows["task"] == task) & (rows["method"] == method)].dropna(subset=[metric])
+    return cell.groupby(["fraction", "seed"])[metric].mean()
+
+
+def _missing(rows: pd.DataFrame, task: str, methods: list[str], metric: str) -> str | None:
+    """Which of task x methods has no ok row with `metric`, as one phrase; None when all have one."""
+    gaps = []
+    for method in methods:
+        cell = rows[(rows["task"] == task) & (rows["method"] == method)]
+        if cell.empty:
+            gaps.append(f"{task}/{method} (no ok rows)")
+        elif cell[metric].isna().all():
+            gaps.append(f"{task}/{method} (no {metric})")
+    return f"missing cells: {', '.join(gaps)}" if gaps else None
+
+
+def paired_sizes(rows: pd.DataFrame, task: str, method: str, metric: str) -> list[Paired] | str:
+    """Every size at which `method` and `none` both have `metric` for a common seed, smallest first;
+    or, when there is none, which cells are missing."""
+    gap = _missing(rows, task, [method, BASELINE], metric)
+    if gap:
+        return gap
+    ours, base = _per_seed(rows, task, method, metric), _per_seed(rows, task, BASELINE, metric)
+    common = ours.index.intersection(base.index)
+    if common.empty:
+        fractions = {m: sorted({f for f, _ in s.index}) for m, s in ((method, ours), (BASELINE, base))}
+        return (f"missing cells: {task}/{method} and {task}/{BASELINE} share no (fraction, seed); fractions "
+                + "; ".join(f"{m}: {', '.join(f'{f:g}' for f in fs)}" for m, fs in fractions.items()))
+    result = []
+    for fraction in sorted({f for f, _ in common}):
+        keys = sorted(k for k in common if k[0] == fraction)
+        result.append(Paired(task, _size(rows, task, fraction), tuple(int(s) for _, s in keys),
+                             ours.loc[keys].to_numpy(float), base.loc[keys].to_numpy(float)))
+    return result
+
+
+def _not_measured(task: str, why: str) -> list[Outcome]:
+    return [Outcome(task, NONE, NONE, NOT_MEASURED, why)]
+
+
+def _gain(pair: Paired, verdict: str, detail: str) -> Outcome:
+    diff = pair.test().diff
+    return Outcome(pair.cells, _pts(diff.mean), _interval(diff, signed=True), verdict, detail)
+
+
+def check_classic_cifar10(rows: pd.DataFrame) -> list[Outcome]:
+    """Crop + flip is the textbook CIFAR-10 win; it must show at the smallest size, where data is scarcest."""
+    sizes = paired_sizes(rows, "cifar10", "classic", "clean_acc")
+    if isinstance(sizes, str):
+        return _not_measured("cifar10", sizes)
+    pair = sizes[0]
+    if len(pair.seeds) < 2:
+        return [_gain(pair, NOT_MEASURED, f"the paired t-test needs >= 2 seeds, the store has {len(pair.seeds)}")]
+    test = pair.test()
+    verdict = PASS if test.diff.mean > 0 and test.significant(ALPHA) else FAIL
+    return [_gain(pair, verdict, f"paired t-test p={test.p:.3g}")]
+
+
+def check_classic_mnist(rows: pd.DataFrame) -> list[Outcome]:
+    """On MNIST the gain is small but should never be a loss: shifts of a few pixels keep every digit a digit."""
+    sizes = paired_sizes(rows, "mnist", "classic", "clean_acc")
+    if isinstance(sizes, str):
+        return _not_measured("mnist", sizes)
+    pair = sizes[0]
+    gain = pair.test().diff.mean
+    return [_gain(pair, PASS if gain >= 0 else FAIL, "")]
+
+
+def _collapsed(rows: pd.DataFrame) -> list[str]:
+    """Per size, the seeds whose adversarial PGD accuracy is further than COLLAPSE_POINTS from the size's mean:
+    catastrophic overfitting of FGSM training strikes single seeds, and a mean over seeds would hide it."""
+    per_seed = _per_seed(rows, "mnist", "adversarial", "pgd_acc")
+    found = []
+    for fraction, values in per_seed.groupby(level="fraction"):
+        mean = float(values.mean())
+        off = [f"seed {seed} {_pct(v)}" for (_, seed), v in values.items() if abs(v - mean) * 100 > COLLAPSE_POINTS]
+        if off:
+            found.append(f"{_size(rows, 'mnist', float(fraction))} (mean {_pct(mean)}): {', '.join(off)}")
+    return found
+
+
+def check_adversarial_mnist(rows: pd.DataFrame) -> list[Outcome]:
+    """FGSM-RS training must lift PGD accuracy far above standard training's ~0, on every seed."""
+    sizes = paired_sizes(rows, "mnist", "adversarial", "pgd_acc")
+    if isinstance(sizes, str):
+        return _not_measured("mnist", sizes)
+    gain = sizes[0].test().diff.mean
+    collapsed = _collapsed(rows)
+    per_size = ", ".join(f"{p.size} {_pts(p.test().diff.mean)}" for p in sizes)
+    spread = (f"seeds more than {COLLAPSE_POINTS:g} pts from their size's mean: {'; '.join(collapsed)}" if collapsed
+              else "no collapsed seed")
+    verdict = PASS if gain * 100 >= ADVERSARIAL_GAIN and not collapsed else FAIL
+    return [_gain(sizes[0], verdict, f"gain by size: {per_size}; {spread}")]
+
+
+def check_cas_mnist(rows: pd.DataFrame) -> list[Outcome]:
+    """A generator whose samples a classifier cannot learn the labels from is not augmenting anything."""
+    mnist = rows[rows["task"] == "mnist"]
+    methods = sorted(set(mnist["method"]) & set(GENERATIVE) | set(mnist.loc[mnist["cas"].notna(), "method"]))
+    if not methods:
+        return _not_measured("mnist", f"missing cells: mnist/{{{', '.join(GENERATIVE)}}} (no ok rows)")
+    outcomes = []
+    for method in methods:
+        values = _per_seed(rows, "mnist", method, "cas")
+        if values.empty:
+            why = f"missing cells: mnist/{method} (no cas)"
+            outcomes.append(Outcome("mnist", NONE, NONE, NOT_MEASURED, why, method))
+            continue
+        fraction = max(f for f, _ in values.index)
+        cas = mean_interval(values.loc[fraction].to_numpy(float))
+        cells = f"mnist, {_size(rows, 'mnist', fraction)}, {_seeds(cas.n)}"
+        outcomes.append(Outcome(cells, _pct(cas.mean), _interval(cas, signed=False),
+                                PASS if cas.mean >= CAS_BAR else FAIL, "", method))
+    return outcomes
+
+
+EFFECTS: list[Effect] = [
+    Effect("a", "classic > none: cifar10 clean", "DeVries & Taylor 2017: error 10.6% -> 4.7%",
+           "ResNet-18 on CIFAR-10 without vs with crop + flip",
+           f"at the smallest size, gain > 0 and paired p < {ALPHA:g} (>= 2 seeds)", check_classic_cifar10),
+    Effect("b", "classic >= none: mnist clean", "Simard et al. 2003: error 0.8% -> 0.6%",
+           "a CNN on MNIST without vs with affine distortions",
+           "at the smallest size, mean paired gain >= 0", check_classic_mnist),
+    Effect("c", "adversarial >> none: mnist PGD", "Wong et al. 2020: PGD acc ~88% vs ~0%",
+           "FGSM-RS (Wong, Rice & Kolter 2020; PGD training: Madry et al. 2018) vs standard training, MNIST "
+           "eps 0.3; a collapsed seed is catastrophic overfitting",
+           f"at the smallest size, gain >= {ADVERSARIAL_GAIN:g} pts; at every size, each seed within "
+           f"{COLLAPSE_POINTS:g} pts of the mean", check_adversarial_mnist),
+    Effect("d", "CAS on mnist", "Ravuri & Vinyals 2019: BigGAN-deep -27.9 pts vs real",
+           "CAS: a classifier trained on generated samples only, tested on real data; BigGAN-deep's top-1 on "
+           "ImageNet is 27.9 pts below real data's",
+           f"at the largest size, mean CAS >= {100 * CAS_BAR:g}% (chance 10%)", check_cas_mnist),
+]
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """One results/reproductions/*.json: a published number re-measured by `augbench reproduce`."""
+
+    path: Path
+    name: str
+    title: str
+    command: str
+    reference: dict[str, float]  # metric -> published value (fraction)
+    source: str  # where the published value comes from
+    measured: dict[str, float]  # metric -> our value (fraction)
+    tolerance_points: float
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_reproduction(path: Path) -> Reproduction:
+    """Parse one reproduction file.
+
+    Raises:
+        UsageError: the file is unreadable or not a reproduction; the message names it.
+    """
+    def bad(why: str) -> UsageError:
+        return UsageError(f"malformed reproduction {path}: {why}")
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read reproduction {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise bad("not a JSON object")
+    for key, kind in (("name", str), ("reference", dict), ("measured", dict)):
+        if not isinstance(data.get(key), kind):
+            raise bad(f"{key!r} must be a JSON {'string' if kind is str else 'object'}")
+    tolerance = data.get("tolerance_points")
+    if not _number(tolerance) or tolerance < 0:
+        raise bad(f"'tolerance_points' must be a number >= 0, got {tolerance!r}")
+    # String entries of "reference" describe it ("source"); every other entry is a metric.
+    reference = {k: v for k, v in data["reference"].items() if not isinstance(v, str)}
+    if not reference:
+        raise bad("'reference' holds no metric")
+    for metric, value in reference.items():
+        known = METRICS.get(metric)
+        if known is None or known.unit != "fraction":
+            raise bad(f"reference metric {metric!r} is not an accuracy (tolerance_points applies to accuracies)")
+        if not _number(value):
+            raise bad(f"reference {metric} must be a number, got {value!r}")
+        if not _number(data["measured"].get(metric)):
+            raise bad(f"measured {metric} must be a number, got {data['measured'].get(metric)!r}")
+    return Reproduction(path, data["name"], str(data.get("title", data["name"])), str(data.get("command", "")),
+                        {k: float(v) for k, v in reference.items()}, str(data["reference"].get("source", "")),
+                        {k: float(data["measured"][k]) for k in reference}, float(tolerance))
+
+
+def read_reproductions(folder: Path) -> list[Reproduction]:
+    """Every *.json in `folder`, by file name; none when the folder is absent."""
+    return [read_reproduction(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the printed table."""
+
+    name: str
+    cells: str
+    measured: str
+    interval: str
+    reference: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """What one effect or reproduction means and needs, with its details, printed under the table."""
+
+    text: str
+    details: list[str]
+
+
+def check_reproduction(repro: Reproduction, strict: bool = False) -> tuple[list[Line], Note]:
+    """One line per reproduced metric: PASS when measured and published differ by at most the tolerance,
+    else GAP (or FAIL with `strict`)."""
+    lines, details = [], []
+    for metric, published in repro.reference.items():
+        gap = 100 * (repro.measured[metric] - published)  # a gap of exactly the tolerance passes: 1e-9 absorbs rounding
+        source = f" ({repro.source})" if repro.source else ""
+        lines.append(Line(f"{repro.name}: {metric}", "reproduction", _pct(repro.measured[metric]), NONE,
+                          f"{_pct(published)}{source}",
+                          PASS if abs(gap) <= repro.tolerance_points + 1e-9 else (FAIL if strict else GAP)))
+        details.append(f"{metric}: gap {gap:+.2f} pts")
+    rerun = f"; rerun: {repro.command}" if repro.command else ""
+    return lines, Note(f"{repro.name}: {repro.title} ({_shown(repro.path)}{rerun}). Needs: |gap| <= "
+                       f"{repro.tolerance_points:g} pts per metric", details)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Everything `augbench validate` prints."""
+
+    source: str
+    header: list[str]  # which profile was checked, what was ignored
+    lines: list[Line]
+    notes: list[Note]
+    footer: list[str]  # e.g. no reproductions found
+
+    def count(self, verdict: str) -> int:
+        return sum(line.verdict == verdict for line in self.lines)
+
+    @property
+    def failed(self) -> bool:
+        return self.count(FAIL) > 0
+
+
+def pick_profile(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The ok rows of the profile with the most ok rows (effects compare like with like), and what was left out.
+
+    Ties go to the name that sorts last, so the choice never depends on row order.
+    """
+    ok = rows[rows["status"] == "ok"]
+    notes = []
+    if len(ok) < len(rows):
+        notes.append(f"{len(rows) - len(ok)} rows not ok, ignored")
+    counts = ok["profile"].value_counts()
+    if counts.empty:
+        return ok, ["no ok rows", *notes]
+    profile = max(counts.index, key=lambda p: (counts[p], p))
+    others = [f"{p} ({counts[p]} ok rows)" for p in sorted(counts.index) if p != profile]
+    chosen = ok[ok["profile"] == profile]
+    header = [f"profile {profile}: {counts[profile]} ok rows" + (" (the profile with the most)" if others else "")]
+    if others:
+        notes.append(f"not checked: {', '.join(others)}")
+    repeated = chosen.duplicated(["task", "method", "fraction", "seed"], keep=False)
+    if repeated.any():
+        notes.append(f"{int(repeated.sum())} rows repeat a (task, method, fraction, seed) under other settings; "
+                     "averaged per seed")
+    return chosen, header + notes
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it lies below it: shorter, and the same on every machine."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def validate(rows: pd.DataFrame, source: str, reproductions: list[Reproduction], reproductions_dir: Path,
+             effects: list[Effect] | None = None, strict_reproductions: bool = False) -> Validation:
+    """Run every effect's check (default: `EFFECTS`) on `rows` (store or export rows), then the reproductions."""
+    chosen, header = pick_profile(rows)
+    lines, notes = [], []
+    for effect in EFFECTS if effects is None else effects:
+        outcomes = effect.check(chosen)
+        for outcome in outcomes:
+            name = f"({effect.key}) {effect.name}" + (f": {outcome.subject}" if outcome.subject else "")
+            lines.append(Line(name, outcome.cells, outcome.measured, outcome.interval, effect.reference,
+                              outcome.verdict))
+        details = [(f"{o.subject}: " if o.subject else "") + o.detail for o in outcomes if o.detail]
+        notes.append(Note(f"({effect.key}) {effect.setting}. Needs: {effect.rule}", details))
+    for repro in reproductions:
+        repro_lines, note = check_reproduction(repro, strict_reproductions)
+        lines += repro_lines
+        notes.append(note)
+    footer = [] if reproductions else [f"no reproductions found in {_shown(reproductions_dir)}"]
+    return Validation(source, header, lines, notes, footer)
+
+
+def render(result: Validation, markdown: bool = False) -> str:
+    """The table, the notes and the summary line: plain text for a terminal, markdown for a file."""
+    headers = ["effect", "cells", "measured", "95% interval", "published", "verdict"]
+    body = [[l.name, l.cells, l.measured, l.interval, l.reference, l.verdict] for l in result.lines]
+    table = tabulate(body, headers=headers, tablefmt="github" if markdown else "simple", disable_numparse=True)
+    item, sub = ("- ", "  - ") if markdown else ("  ", "      ")
+    title = f"augbench validate: {result.source}"
+    lines = [f"# {title}" if markdown else title, *(f"{item}{h}" for h in result.header), "", table, ""]
+    if result.notes:
+        lines += ["**Notes**", ""] if markdown else ["notes:"]
+        for note in result.notes:
+            lines += [f"{item}{note.text}.", *(f"{sub}{d}" for d in note.details)]
+    lines += [*(f"{item}{f}" for f in result.footer), ""]
+    gaps = f", {result.count(GAP)} reproduction gaps (reported; --strict-reproductions fails on them)" if result.count(GAP) else ""
+    lines.append(f"validate: {result.count(PASS)} passed, {result.count(FAIL)} failed, "
+                 f"{result.count(NOT_MEASURED)} not measured{gaps}")
+    return "\n".join(lines) + "\n"

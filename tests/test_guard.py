@@ -1,0 +1,75 @@
+"""FGSM-RS's guard against catastrophic overfitting (Wong et al. 2020): roll back and stop on a sharp drop."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from bench.cli import main
+from bench.config.profiles import TrainConfig
+from bench.results.store import Store
+from bench.training.trainer import PassThrough, train
+from methods.adversarial import Adversarial, AdversarialParams
+from methods.base import FitContext
+from tasks import TASKS
+
+CPU = torch.device("cpu")
+
+
+def test_a_forced_collapse_rolls_back_to_the_previous_epoch(sources, tmp_path):
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=200)
+    data = task.load(sources["mnist"], 1.0, 0, config, CPU)
+    torch.manual_seed(0)
+    model = task.classifier(config)
+    train(model, task, data.train, PassThrough(), config, seed=0, progress=False)
+    method = Adversarial(AdversarialParams(attack="fgsm_rs", eps=0.05, guard_samples=256), task, 0)
+    method.fit(data.train, FitContext(cell={}, profile="smoke", device=CPU, cache_dir=tmp_path, val=data.val))
+    assert method.end_epoch(model, 1) is False
+    kept = {k: v.clone() for k, v in model.state_dict().items()}
+    robust_before = method.guard_accuracy(model)
+    assert robust_before > 0.3  # a meaningful robust accuracy to fall from
+    with torch.no_grad():  # catastrophic overfitting, forced: the model now answers one class
+        last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        last.weight.zero_()
+        last.bias.copy_(torch.arange(10.0))
+    assert method.guard_accuracy(model) < robust_before - 0.2
+    assert method.end_epoch(model, 2) is True
+    assert method.stopped_epoch == 1
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in kept.items())  # epoch 1's weights are back
+    assert method.evaluate(model, data, None) == {"stopped_epoch": 1}
+
+
+def test_a_small_drop_does_not_stop_training(sources, tmp_path, monkeypatch):
+    task = TASKS.get("mnist")()
+    method = Adversarial(AdversarialParams(attack="fgsm_rs"), task, 0)
+    data = task.load(sources["mnist"], 1.0, 0, TrainConfig(train_pool=500, test_limit=100), CPU)
+    method.fit(data.train, FitContext(cell={}, profile="smoke", device=CPU, cache_dir=tmp_path, val=data.val))
+    model = task.classifier(TrainConfig(width=8))
+    accuracies = iter([0.5, 0.35, 0.4])
+    monkeypatch.setattr(Adversarial, "guard_accuracy", lambda self, m: next(accuracies))
+    assert [method.end_epoch(model, e) for e in (1, 2, 3)] == [False, False, False]
+    assert method.stopped_epoch is None
+
+
+def test_the_row_records_the_epoch_the_guard_kept(tmp_path, monkeypatch):
+    accuracies = iter([0.6, 0.7, 0.1, 0.9])
+    monkeypatch.setattr(Adversarial, "guard_accuracy", lambda self, m: next(accuracies))
+    path = tmp_path / "runs.sqlite"
+    assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--methods", "adversarial", "--store", str(path),
+                 "--param", "train.epochs=4", "--no-progress"]) == 0
+    with Store(path) as store:
+        (row,) = store.records()
+    assert row["stopped_epoch"] == 2
+    curve = json.loads(row["val_curve"])
+    assert len(curve) == 3 and curve[2] == curve[1]  # epoch 3 was rolled back to epoch 2's weights
+    assert row["val_acc"] == curve[-1]
+
+
+def test_pgd_training_has_no_guard(sources, tmp_path):
+    task = TASKS.get("mnist")()
+    method = Adversarial(AdversarialParams(attack="pgd"), task, 0)
+    data = task.load(sources["mnist"], 1.0, 0, TrainConfig(train_pool=500, test_limit=100), CPU)
+    method.fit(data.train, FitContext(cell={}, profile="smoke", device=CPU, cache_dir=tmp_path, val=data.val))
+    assert method.end_epoch(task.classifier(TrainConfig(width=8)), 1) is False

@@ -1,0 +1,105 @@
+"""Robustness sanity checks that hold at any data size: relative to chance, and failing a broken attack."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import bench.evaluation.robustness as robustness
+from bench.config.profiles import TrainConfig
+from bench.evaluation.attacks import _input_gradient
+from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness, majority_rate, wide_eps_problem
+from bench.run.sweep import converged
+from bench.training.trainer import PassThrough, train
+from tasks import TASKS
+
+CPU = torch.device("cpu")
+CONFIG = RobustnessConfig(samples=300, pgd_steps=5, check_samples=100)
+
+
+@pytest.fixture(scope="module")
+def mnist(sources):
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=600)
+    data = task.load(sources["mnist"], 1.0, 0, config, CPU)
+    torch.manual_seed(0)
+    model = task.classifier(config)
+    train(model, task, data.train, PassThrough(), config, seed=0, progress=False)
+    return task, model.eval(), data
+
+
+class Constant(nn.Module):
+    """A model at chance: it predicts class 3 whatever the input (but the input still reaches the output)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.tensor(1e-3))
+
+    def forward(self, x):
+        logits = torch.zeros(len(x), 10, device=x.device)
+        logits[:, 3] = 10.0
+        return logits + self.scale * x.flatten(1).mean(1, keepdim=True)
+
+
+def test_the_limit_is_chance_of_the_checked_examples():
+    y = torch.tensor([0] * 60 + [1] * 20 + [2] * 20)
+    assert majority_rate(y) == pytest.approx(0.6)
+    assert wide_eps_problem(0.62, 0.6, 100, 1.0, 0.03) is None  # within noise of chance
+    assert "the attack is not working" in wide_eps_problem(0.9, 0.6, 100, 1.0, 0.03)
+    # six balanced classes (TREC): a model keeping 1/6 under the attack is at chance, not above a flat 10%
+    assert wide_eps_problem(1 / 6, 1 / 6, 96, 1.0, 0.03) is None
+
+
+def test_a_correct_attack_passes_on_a_trained_model(mnist):
+    task, model, data = mnist
+    result = evaluate_robustness(model, task, data.test, CONFIG)
+    assert result.problems == [] and result.metrics["near_chance"] is False
+
+
+def test_a_near_chance_model_is_flagged_not_failed(mnist):
+    task, _, data = mnist
+    result = evaluate_robustness(Constant(), task, data.test, CONFIG)
+    assert result.metrics["near_chance"] is True
+    assert not [p for p in result.problems if "not working" in p]
+
+
+def test_an_attack_that_does_nothing_still_fails_on_a_trained_model(mnist, monkeypatch):
+    task, model, data = mnist
+    monkeypatch.setattr(robustness, "pgd", lambda model, x, *args, **kwargs: x.clone())
+    result = evaluate_robustness(model, task, data.test, CONFIG)
+    assert any("the attack is not working" in p for p in result.problems)
+
+
+def test_an_attack_without_projection_fails(mnist, monkeypatch):
+    task, model, data = mnist
+
+    def pgd_without_projection(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True):
+        x_adv = x
+        for _ in range(steps):
+            x_adv = (x_adv + alpha * _input_gradient(model, x_adv, y).sign()).clamp(*input_range)  # no eps-ball
+        return x_adv.detach()
+
+    monkeypatch.setattr(robustness, "pgd", pgd_without_projection)
+    result = evaluate_robustness(model, task, data.test, CONFIG)
+    assert any("projection onto the eps-ball is missing" in p for p in result.problems)
+
+
+def test_restarts_never_raise_pgd_accuracy(mnist):
+    task, model, data = mnist
+    one = evaluate_robustness(model, task, data.test, CONFIG).metrics["pgd_acc"]
+    three = evaluate_robustness(model, task, data.test, RobustnessConfig(samples=300, pgd_steps=5, check_samples=100,
+                                                                         restarts=3)).metrics["pgd_acc"]
+    assert three <= one
+
+
+@pytest.mark.parametrize("curve,expected", [
+    ([0.5], None),
+    ([0.2, 0.4, 0.6, 0.7, 0.705, 0.708, 0.71, 0.712], True),  # last quarter: 0.71, 0.712 moves 0.2 points
+    ([0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7], False),  # still climbing 5 points per epoch
+    ([0.5, 0.6, 0.7, 0.8, 0.81, 0.82, 0.83, 0.70], False),  # a late drop is not convergence
+    ([0.40, 0.405], True),
+    ([0.40, 0.41], False),  # exactly 1 point is not "less than 1 point"
+])
+def test_converged_flag_on_synthetic_curves(curve, expected):
+    assert converged(curve) is expected

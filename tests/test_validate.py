@@ -1,0 +1,304 @@
+"""`augbench validate`: verdicts, printed values and exit statuses on hand-made stores, and one-line errors.
+
+Every store is built here from fixture records: `passing()` passes every effect and each case breaks one.
+The expected output of the passing store is tests/golden/validate/pass.txt; set AUGBENCH_REGEN_GOLDEN=1 to
+rewrite it after an intended change, then review the diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.reporting import validate as validate_module
+from bench.reporting.validate import EFFECTS
+from bench.results.export import write_export
+from bench.results.record import RunRecord
+from bench.results.store import Store
+from fixture_records import frame, make_record
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "validate"
+REPO = Path(__file__).resolve().parent.parent
+POOL = {"mnist": 60000, "cifar10": 10000}  # training pool: n_train = pool x fraction
+SMALL, LARGE = 0.1, 1.0
+
+# Per seed 0, 1, 2 at (SMALL, LARGE): numbers of the size the quick profile measures.
+CIFAR_CLEAN = {"none": ([0.400, 0.420, 0.410], [0.540, 0.550, 0.545]),
+               "classic": ([0.450, 0.480, 0.462], [0.600, 0.612, 0.605])}
+MNIST_CLEAN = {"none": ([0.960, 0.962, 0.958], [0.985, 0.986, 0.987]),
+               "classic": ([0.965, 0.966, 0.962], [0.988, 0.987, 0.989]),
+               "adversarial": ([0.930, 0.935, 0.928], [0.950, 0.951, 0.949])}
+MNIST_PGD = {"none": ([0.000, 0.010, 0.005], [0.000, 0.000, 0.010]),
+             "classic": ([0.000, 0.000, 0.000], [0.000, 0.000, 0.000]),
+             "adversarial": ([0.850, 0.880, 0.860], [0.880, 0.890, 0.900])}
+MNIST_CAS = {"gan": [0.600, 0.620, 0.580], "vae": [0.800, 0.790, 0.810], "wgan_gp": [0.550, 0.560, 0.570]}
+
+
+def cell(method: str, seed: int, fraction: float, clean: float, task: str = "mnist", **metrics) -> RunRecord:
+    record = make_record(method, seed, clean, task=task, fraction=fraction, **metrics)
+    return dataclasses.replace(record, n_train=round(POOL[task] * fraction))
+
+
+def passing(cifar: dict = CIFAR_CLEAN, clean: dict = MNIST_CLEAN, pgd: dict = MNIST_PGD,
+            cas: dict = MNIST_CAS) -> list[RunRecord]:
+    """A store in which every effect holds; the keyword arguments swap in the numbers that break one."""
+    rows = []
+    for i, fraction in enumerate((SMALL, LARGE)):
+        for seed in range(3):
+            rows += [cell(m, seed, fraction, v[i][seed], task="cifar10") for m, v in cifar.items()]
+            rows += [cell(m, seed, fraction, v[i][seed], pgd_acc=pgd[m][i][seed]) for m, v in clean.items()]
+            rows += [cell(m, seed, fraction, 0.98, cas=v[seed], pgd_acc=0.0) for m, v in cas.items()]
+    return rows
+
+
+def export(records: list[RunRecord], path: Path) -> Path:
+    if path.suffix == ".sqlite":
+        with Store(path) as store:
+            for record in records:
+                store.put(record)
+    else:
+        write_export(frame(records), path, path.suffix.lstrip("."))
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(["validate", *argv])
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def table_line(out: str, name: str) -> str:
+    """The table row of effect `name` (its first words)."""
+    rows = [line for line in out.splitlines() if line.startswith(name)]
+    assert len(rows) == 1, f"{name!r} in\n{out}"
+    return rows[0]
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    # Relative paths keep the printed source independent of the machine; the checkout's own reproductions
+    # folder is swapped for one in tmp_path, so files committed there do not change these tests.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(validate_module, "DEFAULT_REPRODUCTIONS", tmp_path / "results" / "reproductions")
+
+
+def test_passing_store_matches_golden_and_exits_0(capsys):
+    export(passing(), Path("runs.json"))
+    code, out, err = run(capsys, "runs.json")
+    expected = GOLDEN / "pass.txt"
+    if os.environ.get("AUGBENCH_REGEN_GOLDEN"):
+        expected.write_text(out)
+    assert (code, err) == (0, "")
+    assert out == expected.read_text()
+    assert out.endswith("validate: 6 passed, 0 failed, 0 not measured\n")
+
+
+def test_printed_values_are_the_paired_gains_at_the_smallest_size(capsys):
+    export(passing(), Path("runs.json"))
+    _, out, _ = run(capsys, "runs.json")
+    # cifar10 gains per seed 5.0, 6.0, 5.2 pts at n_train=1000 (not the larger size's 6.0, 6.2, 6.0).
+    a = table_line(out, "(a)")
+    assert "cifar10, n_train=1000, 3 seeds" in a and "+5.40 pts" in a and "PASS" in a
+    assert "DeVries & Taylor 2017" in a and "10.6% -> 4.7%" in a
+    assert "+0.43 pts" in table_line(out, "(b)")
+    c = table_line(out, "(c)")
+    assert "mnist, n_train=6000, 3 seeds" in c and "+85.83 pts" in c
+    assert "gain by size: n_train=6000 +85.83 pts, n_train=60000 +88.67 pts; no collapsed seed" in out
+    assert "60.00%" in table_line(out, "(d) CAS on mnist: gan") and "mnist, n_train=60000" in out
+    assert "no reproductions found in results/reproductions" in out
+
+
+@pytest.mark.parametrize("suffix", [".sqlite", ".csv"])
+def test_store_and_csv_read_like_json(capsys, suffix):
+    export(passing(), Path("runs.json"))
+    _, from_json, _ = run(capsys, "runs.json")
+    export(passing(), Path(f"runs{suffix}"))
+    code, out, _ = run(capsys, f"runs{suffix}")
+    assert code == 0 and out.replace(f"runs{suffix}", "runs.json") == from_json
+
+
+def _swap(table: dict, method: str, small: list[float]) -> dict:
+    return {**table, method: (small, table[method][1])}
+
+
+@pytest.mark.parametrize("name, broken", [
+    ("(a)", dict(cifar=_swap(CIFAR_CLEAN, "classic", [0.380, 0.400, 0.395]))),  # classic loses on every seed
+    ("(a)", dict(cifar=_swap(CIFAR_CLEAN, "classic", [0.450, 0.380, 0.420]))),  # mean gain > 0, p = 0.82
+    ("(b)", dict(clean=_swap(MNIST_CLEAN, "classic", [0.950, 0.952, 0.949]))),
+    ("(c)", dict(pgd=_swap(MNIST_PGD, "adversarial", [0.300, 0.310, 0.290]))),  # +29.5 pts: just short
+    ("(d) CAS on mnist: wgan_gp", dict(cas={**MNIST_CAS, "wgan_gp": [0.200, 0.250, 0.300]})),
+])
+def test_breaking_one_effect_fails_only_that_one(capsys, name, broken):
+    export(passing(**broken), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 1
+    assert "FAIL" in table_line(out, name)
+    assert [line for line in out.splitlines() if line.endswith("FAIL")] == [table_line(out, name)]
+    assert out.endswith("validate: 5 passed, 1 failed, 0 not measured\n")
+
+
+def test_an_insignificant_cifar10_gain_fails_with_its_p_value(capsys):
+    export(passing(cifar=_swap(CIFAR_CLEAN, "classic", [0.450, 0.380, 0.420])), Path("runs.json"))
+    _, out, _ = run(capsys, "runs.json")
+    assert "+0.67 pts" in table_line(out, "(a)") and "paired t-test p=0.822" in out
+
+
+def test_a_collapsed_adversarial_seed_fails_even_with_a_large_mean_gain(capsys):
+    # Seed 2 collapsed (catastrophic overfitting): the mean gain is still +59 pts.
+    export(passing(pgd=_swap(MNIST_PGD, "adversarial", [0.900, 0.910, 0.020])), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    c = table_line(out, "(c)")
+    assert code == 1 and "+60.50 pts" in c and c.endswith("FAIL")
+    # The rule is symmetric (every seed within 10 pts of the mean), so the two healthy seeds are listed too.
+    assert ("seeds more than 10 pts from their size's mean: n_train=6000 (mean 61.00%): "
+            "seed 0 90.00%, seed 1 91.00%, seed 2 2.00%") in out
+
+
+def test_missing_cifar10_cells_are_not_measured_and_do_not_fail(capsys):
+    records = [r for r in passing() if r.task != "cifar10"]
+    records.append(make_record("classic", 0, task="cifar10", status="failed"))  # a failed row does not count
+    export(records, Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 0
+    assert table_line(out, "(a)").endswith("NOT MEASURED")
+    assert "missing cells: cifar10/classic (no ok rows), cifar10/none (no ok rows)" in out
+    assert "1 rows not ok, ignored" in out
+    assert out.endswith("validate: 5 passed, 0 failed, 1 not measured\n")
+
+
+def test_one_cifar10_seed_is_not_measured_and_says_why(capsys):
+    export([r for r in passing() if r.task != "cifar10" or r.seed == 0], Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    a = table_line(out, "(a)")
+    assert code == 0 and "cifar10, n_train=1000, 1 seed" in a and "+5.00 pts" in a and a.endswith("NOT MEASURED")
+    assert "the paired t-test needs >= 2 seeds, the store has 1" in out
+
+
+def test_an_empty_store_measures_nothing(capsys):
+    export([make_record("none", 0, status="failed")], Path("runs.sqlite"))
+    code, out, _ = run(capsys, "runs.sqlite")
+    assert code == 0 and "no ok rows" in out
+    assert out.endswith(f"validate: 0 passed, 0 failed, {len(EFFECTS)} not measured\n")
+
+
+def test_the_profile_with_most_rows_is_checked_and_named(capsys):
+    smoke = [dataclasses.replace(make_record("classic", s, 0.1, task="cifar10", profile="smoke"), n_train=100)
+             for s in range(3)]
+    export(passing() + smoke, Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 0
+    assert "profile quick: 48 ok rows (the profile with the most)" in out
+    assert "not checked: smoke (3 ok rows)" in out
+
+
+def test_markdown_output_holds_the_same_verdicts(capsys):
+    export(passing(pgd=_swap(MNIST_PGD, "adversarial", [0.300, 0.310, 0.290])), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json", "--output", "out/validate.md")
+    text = Path("out/validate.md").read_text()
+    assert code == 1 and text.startswith("# augbench validate: runs.json")
+    assert "| (c) adversarial >> none: mnist PGD |" in text and "| FAIL " in text
+    assert text.splitlines()[-1] == out.splitlines()[-1] == "validate: 5 passed, 1 failed, 0 not measured"
+
+
+def reproduction(measured_pgd: float, **changes) -> dict:
+    data = {"name": "wong2020-mnist", "title": "Wong, Rice & Kolter 2020, FGSM-RS on MNIST",
+            "command": "augbench reproduce wong2020-mnist",
+            "reference": {"clean_acc": 0.985, "pgd_acc": 0.8838, "source": "their released model"},
+            "measured": {"clean_acc": 0.97, "pgd_acc": measured_pgd}, "tolerance_points": 5.0,
+            "run_id": "abc", "machine": "test cpu", "settings": {"eps": 0.3}}
+    data.update(changes)
+    return data
+
+
+def write_reproduction(folder: Path, data: object, name: str = "wong2020-mnist.json") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def test_a_reproduction_within_tolerance_passes(capsys):
+    export(passing(), Path("runs.json"))
+    write_reproduction(Path("results/reproductions"), reproduction(0.85))
+    code, out, _ = run(capsys, "runs.json")
+    pgd = table_line(out, "wong2020-mnist: pgd_acc")
+    assert code == 0 and "85.00%" in pgd and "88.38% (their released model)" in pgd and pgd.endswith("PASS")
+    assert table_line(out, "wong2020-mnist: clean_acc").endswith("PASS")
+    assert "pgd_acc: gap -3.38 pts" in out and "clean_acc: gap -1.50 pts" in out
+    assert "rerun: augbench reproduce wong2020-mnist" in out and "no reproductions found" not in out
+    assert out.endswith("validate: 8 passed, 0 failed, 0 not measured\n")
+
+
+def test_a_gap_of_exactly_the_tolerance_passes(capsys):
+    export(passing(), Path("runs.json"))
+    write_reproduction(Path("results/reproductions"), reproduction(0.8338))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 0 and "pgd_acc: gap -5.00 pts" in out and table_line(out, "wong2020-mnist: pgd_acc").endswith("PASS")
+
+
+def test_a_reproduction_that_drifted_is_reported_and_fails_only_when_strict(capsys):
+    export(passing(), Path("runs.json"))
+    write_reproduction(Path("repro"), reproduction(0.80))
+    code, out, _ = run(capsys, "runs.json", "--reproductions", "repro")
+    assert code == 0 and table_line(out, "wong2020-mnist: pgd_acc").endswith("GAP")
+    assert "pgd_acc: gap -8.38 pts" in out
+    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured, 1 reproduction gaps (reported; "
+                        "--strict-reproductions fails on them)\n")
+    code, out, _ = run(capsys, "runs.json", "--reproductions", "repro", "--strict-reproductions")
+    assert code == 1 and table_line(out, "wong2020-mnist: pgd_acc").endswith("FAIL")
+    assert out.endswith("validate: 7 passed, 1 failed, 0 not measured\n")
+
+
+@pytest.mark.parametrize("data, why", [
+    ("{not json", "cannot read reproduction"),
+    ([1, 2], "not a JSON object"),
+    (reproduction(0.85, tolerance_points="5"), "tolerance_points"),
+    (reproduction(0.85, measured={"clean_acc": 0.97}), "measured pgd_acc"),
+    (reproduction(0.85, reference={"fid": 3.0}), "'fid' is not an accuracy"),
+])
+def test_a_malformed_reproduction_is_exit_2_naming_the_file(capsys, data, why):
+    export(passing(), Path("runs.json"))
+    path = write_reproduction(Path("results/reproductions"), data, "broken.json")
+    code, out, err = run(capsys, "runs.json")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("augbench: error: ") and str(path) in err and why in err
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["nowhere.json"], "no such file: nowhere.json"),
+    (["not_an_export.json"], "not an augbench export"),
+    (["notes.txt"], "cannot read notes.txt"),
+    ([], "no store at results/runs.sqlite"),
+    (["runs.json", "--bogus"], "--bogus"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, names):
+    Path("not_an_export.json").write_text(json.dumps([{"task": "mnist", "accuracy": 0.9}]))
+    Path("notes.txt").write_text("these are not results\n")
+    export(passing(), Path("runs.json"))
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("augbench: error: ") and names in err
+
+
+def test_the_command_line_exits_2_without_a_traceback(tmp_path):
+    Path("notes.txt").write_text("these are not results\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "bench", "validate", "notes.txt"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr and "notes.txt" in done.stderr
+
+
+def test_help_ends_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["validate", "--help"])
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines()[-1].strip().startswith("augbench validate ")
+    assert "examples:" in out
