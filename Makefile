@@ -15,9 +15,7 @@ endif
 
 .PHONY: bench test regress baseline microbench perf bench-full venv clean-results validate
 
-# Two worker processes of one torch thread each: on the 2-core CPU, small networks train faster as two
-# single-threaded cells side by side than as one cell on two threads (README, "Quick profile").
-QUICK_GRID := --profile quick --device cpu --tasks all --methods all --workers 2
+QUICK_GRID := --profile quick --device cpu --tasks all --methods all
 REGRESS    := results/regress
 
 # On a machine whose packages are preinstalled and that has no package index (a GPU box), skip the venv:

@@ -25,7 +25,7 @@ FILES = [  # sha256 = Hugging Face datasets' download checksums, md5 = torchtext
 
 _PROFILES = {
     "smoke": TrainConfig(epochs=4, batch_size=64, lr=0.05, width=64, train_pool=2000),
-    # quick: the data-scarce regime, 800 and 2,000 questions (fractions 0.4 and 1 of a 2,000 pool), tuned on validation.
+    # quick: the data-scarce regime, 1,000 and 2,000 questions (fractions 0.5 and 1 of a 2,000 pool), tuned on validation.
     "quick": TrainConfig(epochs=20, batch_size=64, lr=0.1, width=256, label_smoothing=0.1, train_pool=2000),
     "full": TrainConfig(epochs=40, batch_size=64, lr=0.05, width=512, label_smoothing=0.1),
 }
