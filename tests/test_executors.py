@@ -5,10 +5,17 @@ from __future__ import annotations
 import concurrent.futures as futures
 import hashlib
 import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from bench.cli import main
+from conftest import REPO
 from bench.run.executors import ExecutorConfig, InProcessExecutor, check_executor
 from bench.core.errors import UsageError
 from bench.results.store import Store
@@ -173,3 +180,51 @@ def test_a_big_grid_goes_in_several_job_arrays(tmp_path, monkeypatch):
     finally:
         pool.shutdown()
     assert results == [1, 2, 3] and len(batches) == 2
+
+
+def _worker_pids(driver: int) -> set[int]:
+    """The driver's spawned pool workers (not its resource tracker), from /proc."""
+    pids = set()
+    for children in Path(f"/proc/{driver}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                    pids.add(int(pid))
+            except OSError:
+                pass
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_killing_the_driver_ends_its_worker_processes(tmp_path):
+    """A SIGKILLed driver used to leave its workers running the queued cells, taking the cores from what ran next."""
+    env = dict(os.environ, AUGBENCH_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    driver = subprocess.Popen([sys.executable, "-m", "bench", "run", "--profile", "smoke", "--tasks", "cifar10,mnist",
+                               "--methods", "none,classic,adversarial", "--seeds", "2", "--workers", "2",
+                               "--store", str(tmp_path / "runs.sqlite"), "--no-progress"],
+                              cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, workers = time.monotonic() + 120, set()
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = _worker_pids(driver.pid)
+            time.sleep(0.2)
+        assert len(workers) == 2, "the pool never started its two workers"
+        time.sleep(2)  # the workers are starting or inside their first cells, more queued behind them
+        driver.kill()
+        driver.wait()
+        deadline = time.monotonic() + 60  # at once, or once a still-starting worker runs its initializer; orphans ran on for minutes
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in workers), "workers outlived their driver"
+    finally:
+        driver.kill()
+        for pid in _worker_pids(driver.pid):
+            os.kill(pid, signal.SIGKILL)

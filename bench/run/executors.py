@@ -14,6 +14,8 @@ import importlib.util
 import multiprocessing
 import os
 import re
+import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,8 +113,27 @@ class InProcessExecutor(futures.Executor):
         return future
 
 
-def _init_pool_worker(gpus: Any, threads: int) -> None:
-    """Pin a fresh worker process to one GPU (taken from the queue of slots) and size its CPU threads."""
+def _die_with_driver(driver: int) -> None:
+    """Linux: have the kernel send this worker SIGTERM when the driver dies. Without it a driver killed
+    mid-sweep (SIGKILL, or SIGTERM to it alone) left its workers running queued cells for minutes, taking
+    the cores from whatever ran next; their rows had no writer anyway. A driver that died while this
+    worker was still starting (before the request could be made) is caught by the parent check."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # best effort: a libc without prctl keeps the old behaviour
+    if os.getppid() != driver:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _init_pool_worker(gpus: Any, threads: int, driver: int) -> None:
+    """Pin a fresh worker process to one GPU (taken from the queue of slots) and size its CPU threads;
+    the worker ends with the driver (process id `driver`)."""
+    _die_with_driver(driver)
     gpu = gpus.get() if gpus is not None else None
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)  # before the worker's first CUDA call initialises CUDA
@@ -133,7 +154,7 @@ class PoolExecutor(futures.Executor):
                 gpus.put(visible[slot % len(visible)])
         threads = max(1, (os.cpu_count() or 1) // workers)
         self._pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker,
-                                                 initargs=(gpus, threads))
+                                                 initargs=(gpus, threads, os.getpid()))
         self.window = 2 * workers  # keeps every worker busy while the driver stores a result
         self.cells_per_job = 1
         self.threads = None  # set once per worker by the initializer
