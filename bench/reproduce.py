@@ -18,7 +18,7 @@ import torch
 from bench.core.errors import UsageError
 from bench.core.provenance import REPO_ROOT
 from bench.results.store import Store
-from bench.run.sweep import SweepSpec, run_sweep
+from bench.run.sweep import SweepSpec, plan, run_sweep
 
 OUTPUT_DIR = REPO_ROOT / "results" / "reproductions"
 
@@ -94,9 +94,7 @@ def run_reproduction(name: str, device: torch.device, store_path: Path, output_d
         if result.failed:
             raise RuntimeError(f"reproduction {name} failed: {result.failed[0].error}")
         rows = store.frame()
-    from bench.run.sweep import plan  # the cell's run_id, to pick its row among others in the store
-
-    (planned,) = plan(spec)
+    (planned,) = plan(spec)  # the cell's run_id, to pick its row among others in the store
     row = rows[rows["run_id"] == planned.cell.run_id].iloc[0]
     measured = {k: float(row[k]) for k in spec_of.reference}
     payload = {

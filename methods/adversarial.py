@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from bench.core.seeding import make_generator
-from bench.evaluation.attacks import default_pgd_alpha, fgsm_random_start, pgd, validate_attack
+from bench.evaluation.attacks import default_pgd_alpha, eval_mode, fgsm_random_start, pgd, validate_attack
 from methods import METHODS
 from methods.base import FitContext, Method
 from tasks.base import POOL_SEED, Split, Task, TaskData
@@ -106,12 +106,8 @@ class Adversarial(Method):
         x, y = self._guard_batch
         generator = make_generator(POOL_SEED, "adversarial:guard", x.device)  # the same starts every epoch
         adv = pgd(model, x, y, self.eps, self.eps / 4, GUARD_STEPS, generator, self.task.input_range)
-        with torch.inference_mode():
-            was_training = model.training
-            model.eval()
-            correct = (model(adv).argmax(dim=1) == y).double().mean().item()
-            model.train(was_training)
-        return correct
+        with eval_mode(model), torch.inference_mode():
+            return (model(adv).argmax(dim=1) == y).double().mean().item()
 
     def end_epoch(self, model: nn.Module, epoch: int) -> bool:
         """Wong et al.'s guard: a drop of more than `guard_drop` in validation PGD accuracy since the last

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from bench.core.cache import atomic_save, load_verified
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
-from bench.core.seeding import derive_seed, make_generator
+from bench.core.seeding import derive_seed, forked_rng, make_generator
 from methods.base import FitContext, Method
 from methods.gen_nets import Decoder, RangeOutput, check_shape
 from tasks.base import POOL_SEED, Split, Task, TaskData
@@ -193,8 +193,7 @@ class GenerativeMethod(Method):
         if len(train) == 0:
             raise ValueError(f"{self.name} cannot fit a generator on an empty training split")
         budget = self.budget(context.profile)
-        with torch.random.fork_rng(devices=[]):  # initialise from the cell's seed without moving the global stream
-            torch.manual_seed(derive_seed(self.seed, f"{self.name}:init"))
+        with forked_rng(context.device, derive_seed(self.seed, f"{self.name}:init")):  # without moving the global stream
             nets = self.build(budget).to(context.device)
         optimizers = self.optimizers(nets)
         noise = make_generator(self.seed, f"{self.name}:fit", context.device)

@@ -116,3 +116,19 @@ def existing_store(tmp_path) -> Path:
                             method_params="{}", task_params="{}", train_config="{}", eval_config="{}", data_variant="mnist-idx",
                             data_checksum="0" * 64, status="ok", clean_acc=0.9))
     return path
+
+
+def smoke_trained_mnist(source, test_limit: int):
+    """(task, model, data): the MNIST CNN (width 8) trained 2 epochs on a 2,000-image pool, without augmentation,
+    and `test_limit` test examples: a model with real accuracy and attackable, in seconds."""
+    from bench.config.profiles import TrainConfig
+    from bench.training.trainer import PassThrough, train
+    from tasks import TASKS
+
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=test_limit)
+    data = task.load(source, 1.0, 0, config, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = task.classifier(config)
+    train(model, task, data.train, PassThrough(), config, seed=0, progress=False)
+    return task, model, data

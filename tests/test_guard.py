@@ -9,7 +9,7 @@ import torch
 from bench.cli import main
 from bench.config.profiles import TrainConfig
 from bench.results.store import Store
-from bench.training.trainer import PassThrough, train
+from conftest import smoke_trained_mnist
 from methods.adversarial import Adversarial, AdversarialParams
 from methods.base import FitContext
 from tasks import TASKS
@@ -18,12 +18,7 @@ CPU = torch.device("cpu")
 
 
 def test_a_forced_collapse_rolls_back_to_the_previous_epoch(sources, tmp_path):
-    task = TASKS.get("mnist")()
-    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=200)
-    data = task.load(sources["mnist"], 1.0, 0, config, CPU)
-    torch.manual_seed(0)
-    model = task.classifier(config)
-    train(model, task, data.train, PassThrough(), config, seed=0, progress=False)
+    task, model, data = smoke_trained_mnist(sources["mnist"], test_limit=200)
     method = Adversarial(AdversarialParams(attack="fgsm_rs", eps=0.05, guard_samples=256), task, 0)
     method.fit(data.train, FitContext(cell={}, profile="smoke", device=CPU, cache_dir=tmp_path, val=data.val))
     assert method.end_epoch(model, 1) is False

@@ -7,25 +7,17 @@ import torch
 from torch import nn
 
 import bench.evaluation.robustness as robustness
-from bench.config.profiles import TrainConfig
 from bench.evaluation.attacks import _input_gradient
 from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness, majority_rate, wide_eps_problem
 from bench.run.sweep import converged
-from bench.training.trainer import PassThrough, train
-from tasks import TASKS
+from conftest import smoke_trained_mnist
 
-CPU = torch.device("cpu")
 CONFIG = RobustnessConfig(samples=300, pgd_steps=5, check_samples=100)
 
 
 @pytest.fixture(scope="module")
 def mnist(sources):
-    task = TASKS.get("mnist")()
-    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=600)
-    data = task.load(sources["mnist"], 1.0, 0, config, CPU)
-    torch.manual_seed(0)
-    model = task.classifier(config)
-    train(model, task, data.train, PassThrough(), config, seed=0, progress=False)
+    task, model, data = smoke_trained_mnist(sources["mnist"], test_limit=600)
     return task, model.eval(), data
 
 

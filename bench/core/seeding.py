@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -27,3 +29,14 @@ def seed_everything(seed: int) -> None:
     random.seed(derive_seed(seed, "python"))
     np.random.seed(derive_seed(seed, "numpy") % 2**32)
     torch.manual_seed(derive_seed(seed, "torch"))
+
+
+@contextlib.contextmanager
+def forked_rng(device: torch.device, seed: int | None = None) -> Iterator[None]:
+    """A block whose draws from the global RNG (initialisation, dropout masks; CUDA's too on a CUDA device)
+    leave the caller's stream as it was; with `seed`, the block runs on its own stream seeded so, and so
+    draws the same whatever ran before it."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        if seed is not None:
+            torch.manual_seed(seed)
+        yield

@@ -12,10 +12,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -26,7 +24,7 @@ from bench.config.cell import canonical_json
 from bench.core.device import place_model
 from bench.evaluation.accuracy import accuracy
 from bench.config.params import params_to_dict
-from bench.core.seeding import derive_seed
+from bench.core.seeding import derive_seed, forked_rng
 from bench.training.trainer import PassThrough, train
 from tasks.base import DataSource, Split, Task, TaskData
 
@@ -49,7 +47,7 @@ def reference_classifier(task: Task, source: DataSource, profile: str, device: t
                 "train_config": params_to_dict(config), "seed": REFERENCE_SEED, **task.reference_identity(data)}
     key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
     path = cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt"
-    with _own_rng(device, derive_seed(REFERENCE_SEED, f"reference:{task.name}")):
+    with forked_rng(device, derive_seed(REFERENCE_SEED, f"reference:{task.name}")):
         model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
         payload = load_verified(path)
         if isinstance(payload, dict) and payload.get("key") == key:
@@ -60,16 +58,6 @@ def reference_classifier(task: Task, source: DataSource, profile: str, device: t
     atomic_save({"key": key, "identity": canonical_json(identity),
                  "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
     return model.eval()
-
-
-@contextlib.contextmanager
-def _own_rng(device: torch.device, seed: int) -> Iterator[None]:
-    """A block on its own seeded global RNG stream (initialisation and dropout masks), restored afterwards:
-    the reference classifier and the CAS classifier then train the same whether or not anything (a
-    freshly trained reference, a generator) drew random numbers before them."""
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        yield
 
 
 @torch.inference_mode()
@@ -128,7 +116,7 @@ def classification_accuracy_score(task: Task, synthetic: Split, test: Split, pro
                                   device: torch.device, progress: bool | None = None) -> float:
     """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters), accuracy on `test`."""
     config = task.train_config(profile)
-    with _own_rng(device, derive_seed(seed, "cas:init")):
+    with forked_rng(device, derive_seed(seed, "cas:init")):
         model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
         train(model, task, synthetic, PassThrough(), config, derive_seed(seed, "cas:order"), progress)
     return accuracy(model, task, test, config.eval_batch_size, config.amp)

@@ -230,8 +230,8 @@ EFFECTS: list[Effect] = [
            "a CNN on MNIST without vs with affine distortions",
            "at the smallest size, mean paired gain >= 0", check_classic_mnist),
     Effect("c", "adversarial >> none: mnist PGD", "Wong et al. 2020: PGD acc ~88% vs ~0%",
-           "FGSM-RS (Wong, Rice & Kolter 2020; PGD training: Madry et al. 2018) vs standard training, MNIST "
-           "eps 0.3; a collapsed seed is catastrophic overfitting",
+           "adversarial training (the profile's attack: PGD, Madry et al. 2018, or FGSM-RS, Wong, Rice & Kolter "
+           "2020) vs standard training, MNIST eps 0.3; a seed far below the others has collapsed",
            f"at the smallest size, gain >= {ADVERSARIAL_GAIN:g} pts; at every size, each seed within "
            f"{COLLAPSE_POINTS:g} pts of the mean", check_adversarial_mnist),
     Effect("d", "CAS on mnist", "Ravuri & Vinyals 2019: BigGAN-deep -27.9 pts vs real",

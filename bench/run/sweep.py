@@ -9,7 +9,6 @@ default, see bench/run/executors.py) and come back as records; the driver is the
 from __future__ import annotations
 
 import collections
-import contextlib
 import concurrent.futures as futures
 import json
 import math
@@ -34,7 +33,7 @@ from bench.config.profiles import TrainConfig, get_profile
 from bench.core.provenance import REPO_ROOT, provenance, utc_now
 from bench.results.record import RunRecord
 from bench.evaluation.robustness import PROFILE_CONFIGS, RobustnessConfig, evaluate_robustness
-from bench.core.seeding import seed_everything
+from bench.core.seeding import forked_rng, seed_everything
 from bench.results.store import Store
 from bench.run.timing import measure_throughput
 from bench.training.trainer import train
@@ -212,7 +211,9 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(),
                          progress=progress, val=data.val)
     fit_start = time.perf_counter()
-    with isolated_rng(device):
+    # Whatever fitting draws from the global RNG (a generator's dropout, absent on a cache hit) must not
+    # move the cell's stream: else a resumed sweep's cells differ from an uninterrupted sweep's.
+    with forked_rng(device):
         method.fit(data.train, context)
     record.gen_fit_s = time.perf_counter() - fit_start
 
@@ -234,7 +235,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
     robustness = evaluate_robustness(model, task, data.test, planned.eval_config)
     set_metrics(record, robustness.metrics, source="robustness evaluation")
-    with isolated_rng(device):
+    with forked_rng(device):
         set_metrics(record, method.evaluate(model, data, context), source=cell.method)
     record.eval_s = time.perf_counter() - eval_start
 
@@ -246,14 +247,6 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     record.peak_mem_mb = peak_memory_mb(device)
     if robustness.problems:  # the metrics stay in the row, for diagnosis
         raise RobustnessCheckFailed("; ".join(robustness.problems))
-
-
-def isolated_rng(device: torch.device) -> contextlib.AbstractContextManager:
-    """A block whose use of the global RNG (dropout in a generator's or a CAS classifier's training) leaves
-    the cell's stream as it was. Without it a cell's classifier trained after a cached generator (nothing
-    drawn) differed from one trained after a freshly fitted generator: a resumed sweep did not reproduce
-    an uninterrupted one."""
-    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
 
 
 def converged(curve: list[float], window_share: float = 0.25, tolerance: float = 0.01) -> bool | None:
