@@ -92,6 +92,9 @@ def test_restarts_never_raise_pgd_accuracy(mnist):
     ([0.5, 0.6, 0.7, 0.8, 0.81, 0.82, 0.83, 0.70], False),  # a late drop is not convergence
     ([0.40, 0.405], True),
     ([0.40, 0.41], False),  # exactly 1 point is not "less than 1 point"
+    # flat with jitter: 1.2 points from lowest to highest, but no trend (CIFAR-10 `none`, 500 validation images)
+    ([0.3, 0.45, 0.50, 0.508, 0.508, 0.508, 0.512, 0.506, 0.512, 0.506, 0.508, 0.502, 0.51, 0.514], True),
+    ([0.3, 0.4, 0.45, 0.5, 0.52, 0.53, 0.54, 0.55, 0.56, 0.565, 0.57, 0.576], False),  # a slow climb: +1.1 over 3 epochs
 ])
 def test_converged_flag_on_synthetic_curves(curve, expected):
     assert converged(curve) is expected

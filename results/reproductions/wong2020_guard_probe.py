@@ -29,7 +29,7 @@ orig = m.augment
 def aug(x, y, model):
     state["step"] += 1
     if state["step"] % 50 == 0:
-        print("step", state["step"], "guard pgd acc", round(g.guard_accuracy(model), 3), flush=True)
+        print("step", state["step"], "guard pgd acc", [round(a, 3) for a in g.guard_accuracy(model)], flush=True)
     return orig(x, y, model)
 m.augment = aug
-train(model, task, data.train, m, cfg, 0, False, on_epoch_end=lambda e: print("epoch", e, round(g.guard_accuracy(model),3), flush=True) or e >= 5)
+train(model, task, data.train, m, cfg, 0, False, on_epoch_end=lambda e: print("epoch", e, [round(a, 3) for a in g.guard_accuracy(model)], flush=True) or e >= 5)

@@ -1,8 +1,9 @@
-"""Validation PGD accuracy of adversarial-training settings for the quick profile (MNIST, smallest size).
+"""Validation PGD accuracy of adversarial-training settings for the quick profile.
 
-Run from the repo root: `.venv/bin/python results/tuning/adversarial_probe.py`. Each setting trains the
-task's quick classifier at fraction 0.4 (seed 0, the sweep's own loop) and reports clean and PGD-10
-accuracy on the validation split (never the test split), plus training seconds.
+Run from the repo root: `.venv/bin/python results/tuning/adversarial_probe.py [TASK] [DATA] [SETTINGS] [FRACTIONS] [SEEDS]`
+(comma-separated; defaults: mnist, ../shared/data, all settings, 0.5, 0). Each setting trains the task's
+quick classifier at each fraction and seed (the sweep's own loop) and reports clean and PGD-10 accuracy
+on the validation split (never the test split), plus training seconds.
 """
 
 from __future__ import annotations
@@ -28,26 +29,39 @@ SETTINGS = {
     "fgsm_rs alpha=1.0eps": {"attack": "fgsm_rs", "alpha": "0.3"},
     "pgd steps=3": {"attack": "pgd", "steps": "3"},
     "pgd steps=7": {"attack": "pgd", "steps": "7"},
+    "pgd steps=3 eps_warmup=5": {"attack": "pgd", "steps": "3", "eps_warmup": "5"},
+    "pgd steps=3 eps_warmup=10": {"attack": "pgd", "steps": "3", "eps_warmup": "10"},
+    "pgd steps=3 eps_warmup=15": {"attack": "pgd", "steps": "3", "eps_warmup": "15"},
+    "fgsm_rs eps_warmup=5": {"attack": "fgsm_rs", "eps_warmup": "5"},
+    "fgsm_rs eps_warmup=8": {"attack": "fgsm_rs", "eps_warmup": "8"},
+    "fgsm_rs eps_warmup=10": {"attack": "fgsm_rs", "eps_warmup": "10"},
 }
 
 
-def main(task_name: str = "mnist", data_root: str = "../shared/data", only: str = "") -> None:
+def main(task_name: str = "mnist", data_root: str = "../shared/data", only: str = "", fractions: str = "0.5",
+         seeds: str = "0") -> None:
     torch.set_num_threads(1)
     task = TASKS.get(task_name)()
     config = task.train_config("quick")
-    data = task.load(task.source(Path(data_root)), 0.4, 0, config, torch.device("cpu"))
+    for fraction in map(float, fractions.split(",")):
+        for seed in map(int, seeds.split(",")):
+            data = task.load(task.source(Path(data_root)), fraction, seed, config, torch.device("cpu"))
+            probe(task, data, config, only, seed)
+
+
+def probe(task, data, config, only: str, seed: int) -> None:
     x, y = task.prepare(data.val.x[:500]), data.val.y[:500]
-    print(f"{task_name}: n_train={len(data.train)}, validation examples attacked: {len(y)}, eps={task.attack_eps}")
+    print(f"{task.name}: n_train={len(data.train)}, seed {seed}, validation examples attacked: {len(y)}, eps={task.attack_eps}")
     for name, overrides in SETTINGS.items():
         if only and name not in only.split(","):
             continue
-        seed_everything(0)
+        seed_everything(seed)
         model = place_model(task.classifier(config), torch.device("cpu"), image_input=True)
         params = apply_overrides(AdversarialParams, overrides, "adversarial", Adversarial.default_params("quick", task))
-        method = Adversarial(params, task, 0)
+        method = Adversarial(params, task, seed)
         method.fit(data.train, FitContext(cell={}, profile="quick", device=torch.device("cpu"), cache_dir=Path("/tmp"), val=data.val))
         start = time.perf_counter()
-        stats = train(model, task, data.train, method, config, 0, False,
+        stats = train(model, task, data.train, method, config, seed, False,
                       on_epoch_end=lambda epoch: method.end_epoch(model, epoch))
         seconds = time.perf_counter() - start
         eps = task.attack_eps
