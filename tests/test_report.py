@@ -96,7 +96,7 @@ def test_unconverged_stopped_and_near_chance_lines_are_marked_and_explained():
     text = leaderboard_markdown(frame(flagged_rows()))
     assert clean_cell(text, "classic").endswith(" †‡") and clean_cell(text, "vae").endswith(" §")
     assert not any(mark in clean_cell(text, "none") for mark in "†‡§")
-    assert ("† not converged (validation accuracy still moved 1 point or more over the last quarter of the epochs): "
+    assert ("† not converged (over the last quarter of the epochs, the trend line of validation accuracy moved 1 point or more): "
             "classic: 2 of 3 seeds (seeds 0, 2).") in text
     assert "‡ stopped early (the early-stop guard ended training and kept that epoch's weights): " \
            "classic: 1 of 3 seeds (seed 1 at epoch 7)." in text

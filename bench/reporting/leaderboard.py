@@ -26,8 +26,8 @@ LEADING = ["clean_acc", "val_acc"]
 # Marks after a line's clean accuracy, from the run record's training diagnostics (explained under each table).
 NOT_CONVERGED, STOPPED_EARLY, NEAR_CHANCE = "†", "‡", "§"
 MEANINGS = {  # mark: (the `diagnostics` key of its seeds, what it means)
-    NOT_CONVERGED: ("unconverged_seeds", "not converged (validation accuracy still moved 1 point or more over the "
-                                         "last quarter of the epochs)"),
+    NOT_CONVERGED: ("unconverged_seeds", "not converged (over the last quarter of the epochs, the trend line of "
+                                         "validation accuracy moved 1 point or more)"),
     STOPPED_EARLY: ("stopped_seeds", "stopped early (the early-stop guard ended training and kept that epoch's weights)"),
     NEAR_CHANCE: ("near_chance_seeds", "near chance (too close to chance for the large-epsilon attack check to mean "
                                        "anything, so its attack accuracies are unchecked)"),

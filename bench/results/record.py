@@ -50,7 +50,7 @@ class RunRecord:
     # the held-out validation split (never the test split): what hyperparameters are chosen on
     val_acc: float | None = None  # clean accuracy on the task's validation split after training
     val_curve: str | None = None  # JSON list: validation accuracy after each epoch, in order
-    converged: bool | None = None  # validation accuracy over the last quarter of the epochs moved < 1 point (None: < 2 epochs)
+    converged: bool | None = None  # the trend line of validation accuracy over the last quarter of the epochs moved < 1 point (None: < 2 epochs)
     stopped_epoch: int | None = None  # an early-stop guard ended training and kept this epoch's weights (None: ran all epochs)
     near_chance: bool | None = None  # clean accuracy of the robustness check examples is within noise of chance: the large-eps check cannot judge the attack
     # how the timings were taken
