@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +24,19 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+def package_version() -> str:
+    """The installed distribution's version; a checkout run without install (`python -m bench`) has no
+    metadata, so it falls back to `bench.__version__`."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("augbench")
+    except metadata.PackageNotFoundError:
+        import bench
+
+        return getattr(bench, "__version__", "unknown")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="augbench",
@@ -31,14 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_examples("augbench list", "augbench run --tasks mnist --methods all --profile quick",
                          "augbench compare results/baselines/quick-cpu.json results/latest.json"),
     )
+    parser.add_argument("--version", action="version", version=f"augbench {package_version()}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs,validate}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
-        "list", help="methods, tasks and profiles with one-line descriptions",
+        "list", help="methods, tasks and profiles with one-line descriptions; --params: every --param",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_examples("augbench list", "augbench list 'c*'"),
+        epilog=_examples("augbench list", "augbench list 'c*'", "augbench list --params",
+                         "augbench list --params adversarial", "augbench list --params '*.eps*'"),
     )
     p_list.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern over names (default: *)")
+    p_list.add_argument("--params", nargs="?", const="", default=None, metavar="PATTERN",
+                        help="list every --param OWNER.KEY (methods, tasks, train, robust) with its type, default and "
+                             "description; PATTERN: a substring of OWNER.KEY, or a glob when it has *?[")
 
     p_run = sub.add_parser(
         "run", help="run a sweep of cells (task x method x seed x fraction) into the store",
@@ -109,20 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
             "augbench export",
             "augbench export --format csv --output results/latest.csv",
             "augbench export --store /tmp/runs.sqlite --output results/baselines/quick-cpu.json",
+            "augbench export --output - | jq '.[].method_params.ratio'",
         ),
     )
     p_export.add_argument("--store", default=None, help="SQLite results store (default: results/runs.sqlite)")
     p_export.add_argument("--format", default=None, metavar="{csv,json}",
                           help="file format (default: from --output's suffix, else json)")
-    p_export.add_argument("--output", default=None, help="file to write (default: results/latest.<format>)")
+    p_export.add_argument("--output", default=None,
+                          help="file to write, or - for standard output (default: results/latest.<format>)")
 
     p_compare = sub.add_parser(
-        "compare", help="compare CUR against BASE (exports or stores); exit 1 when a metric regressed",
+        "compare", help="compare CUR against BASE (exports or stores); exit 1 when a metric regressed or a cell "
+                        "ok in BASE failed or is missing in CUR",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_examples(
             "augbench compare results/baselines/quick-cpu.json results/latest.json",
             "augbench compare base.json results/runs.sqlite --output compare.md --tolerance clean_acc=0.5",
             "augbench compare base.csv cur.csv --alpha 0.01 --tolerance total_s=0.5 --allow-profile-mismatch",
+            "augbench compare base.json partial.json --allow-missing",
         ),
     )
     p_compare.add_argument("base", help="baseline: a json or csv export, or a SQLite store")
@@ -133,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--alpha", type=float, default=None, help="significance level of Welch's t-test (default: 0.05)")
     p_compare.add_argument("--allow-profile-mismatch", action="store_true",
                            help="compare results of different profiles (matching cells ignore profile and training config)")
-    p_compare.add_argument("--output", default=None, help="also write the markdown table to this file (for a PR comment)")
+    p_compare.add_argument("--allow-missing", action="store_true",
+                           help="report cells ok in BASE but failed or missing in CUR without failing (exit 0 unless a metric regressed)")
+    p_compare.add_argument("--output", default=None,
+                           help="write the full markdown report to this file (for a PR comment); the terminal gets a summary")
 
     p_perf = sub.add_parser(
         "perf", help="classic augmentation throughput vs the usual torchvision DataLoader pipeline (and Kornia), "
@@ -217,6 +244,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     from methods import METHODS
     from tasks import TASKS
 
+    if args.params is not None:
+        return list_params(_params_pattern(args))
     for title, registry in (("tasks", TASKS), ("methods", METHODS)):
         names = registry.list(args.pattern)
         print(f"{title}:")
@@ -228,6 +257,33 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("profiles:")
     for profile in PROFILES.values():
         print(f"  {profile.name:<7}  {profile.purpose}")
+    return 0
+
+
+def _params_pattern(args: argparse.Namespace) -> str:
+    """`list --params PATTERN` and `list PATTERN --params` mean the same; two patterns are ambiguous."""
+    if args.params and args.pattern != "*":
+        raise UsageError(f"two patterns, {args.pattern!r} and --params {args.params!r}: give one")
+    return args.params or ("" if args.pattern == "*" else args.pattern)
+
+
+def list_params(pattern: str) -> int:
+    """Print OWNER.KEY, type, default and description of every parameter matching `pattern`.
+
+    Defaults are the dataclass's: a profile or task may pick another value (it is stored in each row).
+    """
+    from bench.config.params import describe_params, match_params
+    from bench.run.sweep import param_owners
+
+    owners = param_owners()
+    infos = match_params([i for owner, cls in owners.items() for i in describe_params(cls, owner)], pattern)
+    if not infos:
+        print(f"no parameter matches {pattern!r}; owners: {', '.join(owners)}")
+        return 0
+    rows = [(i.name, i.type, i.default, i.description) for i in infos]
+    widths = [max(len(row[c]) for row in rows + [("OWNER.KEY", "TYPE", "DEFAULT", "")]) for c in range(3)]
+    for row in [("OWNER.KEY", "TYPE", "DEFAULT", "DESCRIPTION"), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
     return 0
 
 
@@ -265,10 +321,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.config.params import parse_param_overrides
     from bench.config.profiles import get_profile
     from bench.results.store import DEFAULT_STORE, Store
-    from bench.run.sweep import SweepSpec, parse_fractions, parse_seeds, run_sweep
+    from bench.run.sweep import SweepSpec, parse_fractions, parse_seeds, plan, run_sweep
     from methods import METHODS
     from tasks import TASKS
 
+    started = time.perf_counter()
     profile = get_profile(args.profile)
     executor = _executor_config(args)
     spec = SweepSpec(
@@ -283,8 +340,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         download=args.download,
         compile=args.compile,
     )
+    planned = plan(spec)  # every check that can fail on bad input, before the store file is created or opened
     with Store(args.store or DEFAULT_STORE) as store:
-        result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None, executor=executor)
+        result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None,
+                           executor=executor, planned=planned, started=started)
     print(f"done: {result.ran} ran, {result.skipped} skipped (already stored), {len(result.failed)} failed "
           f"in {_format_wall(result.wall_s)}")
     return 1 if result.failed else 0
@@ -335,7 +394,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bench.results.export import FORMATS, write_export
+    from bench.results.export import FORMATS, STDOUT, write_export
     from bench.results.store import Store
 
     fmt = args.format
@@ -344,9 +403,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         fmt = suffix if suffix in FORMATS else "json"
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
-    output = Path(args.output or f"results/latest.{fmt}")
     with Store(_existing_store(args.store)) as store:
         rows = store.frame()
+    if args.output == STDOUT:  # the export alone on stdout, so it can be piped
+        write_export(rows, STDOUT, fmt)
+        return 0
+    output = Path(args.output or f"results/latest.{fmt}")
     write_export(rows, output, fmt)
     print(f"wrote {output} ({len(rows)} rows, {fmt})")
     return 0
@@ -366,17 +428,17 @@ def _tolerance_overrides(items: list[str]) -> dict[str, float]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.reporting.compare import compare, render
+    from bench.reporting.compare import compare, render, summary
     from bench.results.export import read_rows
     from bench.reporting.stats import ALPHA
 
     overrides = _tolerance_overrides(args.tolerance)
     base, cur = read_rows(args.base), read_rows(args.cur)
-    result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch)
-    text = render(result, args.base, args.cur)
+    result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch,
+                     args.allow_missing)
     if args.output:
-        _write(Path(args.output), text)
-    print(text, end="")
+        _write(Path(args.output), render(result, args.base, args.cur))
+    print(summary(result, args.base, args.cur, args.output), end="")
     return 1 if result.regressed else 0
 
 

@@ -31,6 +31,18 @@ class FitContext:
     val: Split | None = None  # the task's validation split (early-stop guards look here, never at the test split)
 
 
+@dataclass(frozen=True)
+class GeneratorFit:
+    """How a method got its generator: what the run record stores as gen_fit_s and gen_cache_hit.
+
+    `fit_s` is the generator's own fit time, kept with the cached generator, so a cell that loads it
+    reports the same cost as the cell that fitted it: a row's numbers never depend on what ran before.
+    """
+
+    fit_s: float  # seconds the generator's fit took, when it was fitted
+    cache_hit: bool  # loaded from the cache (True) or fitted in this cell (False)
+
+
 class Method:
     """Base class: subclasses set `Params` (a frozen dataclass) and implement `augment`.
 
@@ -67,6 +79,11 @@ class Method:
         Generative methods train or load their generator here; the default does nothing.
         Raise an exception (e.g. on a NaN loss) to fail the cell: its row records the message.
         """
+
+    def generator_fit(self) -> GeneratorFit | None:
+        """After `fit`: the generator's fit cost and whether it came from the cache; None for a method
+        without a generator (the sweep then records how long `fit` took and no cache flag)."""
+        return None
 
     def end_epoch(self, model: nn.Module, epoch: int) -> bool:
         """Called after each training epoch (`epoch` counts from 1); return True to end training now.

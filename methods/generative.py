@@ -24,7 +24,7 @@ from bench.core.cache import atomic_save, load_verified
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
 from bench.core.seeding import derive_seed, forked_rng, make_generator
-from methods.base import FitContext, Method
+from methods.base import FitContext, GeneratorFit, Method
 from methods.gen_nets import Decoder, RangeOutput, check_shape
 from tasks.base import POOL_SEED, Split, Task, TaskData
 from tasks.splits import stratified_indices
@@ -39,6 +39,13 @@ CHECK_EVERY = 10
 # A class whose samples' per-dimension std, averaged, is below this share of the input range (or of 1
 # for unbounded features) has collapsed: all its samples are (nearly) the same.
 COLLAPSE_STD = 1e-3
+
+
+def _seconds(value: object) -> float | None:
+    """A stored fit time as float seconds; None when it is absent or not a finite, non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
 
 
 class GeneratorDiverged(RuntimeError):
@@ -136,6 +143,8 @@ class GenerativeMethod(Method):
         self.decoder: Decoder | None = None
         self.output = RangeOutput(task.input_range)
         self.fit_source: str | None = None  # "cache" or "fit", once fitted
+        self.cached_fit_s: float | None = None  # the fit time stored with the generator `load_cached` loaded
+        self._generator_fit: GeneratorFit | None = None  # set by `fit`
 
     # --- what subclasses provide ------------------------------------------------------------------
     def build(self, budget: Budget) -> nn.ModuleDict:
@@ -181,18 +190,28 @@ class GenerativeMethod(Method):
         except (KeyError, RuntimeError):
             return False
         self.decoder = decoder.to(device).eval()
+        self.cached_fit_s = _seconds(payload.get("fit_s"))
         return True
+
+    def generator_fit(self) -> GeneratorFit | None:
+        """The fit time stored with the generator (on a cache hit too) and whether it was loaded."""
+        return self._generator_fit
 
     # --- fitting ----------------------------------------------------------------------------------
     def fit(self, train: Split, context: FitContext) -> None:
         """Load this cell's generator from the cache, or train it on `train` and cache it.
 
+        A cache entry without a usable fit time (written by hand, not by this code) is refitted, so the
+        row's gen_fit_s is always a real fit time.
+
         Raises:
             GeneratorDiverged: a NaN/inf loss, or samples with (nearly) no variance.
         """
-        if self.load_cached(context.cell, context.cache_dir, context.device):
+        if self.load_cached(context.cell, context.cache_dir, context.device) and self.cached_fit_s is not None:
             self.fit_source = "cache"
+            self._generator_fit = GeneratorFit(self.cached_fit_s, cache_hit=True)
             return
+        start = time.perf_counter()
         if len(train) == 0:
             raise ValueError(f"{self.name} cannot fit a generator on an empty training split")
         budget = self.budget(context.profile)
@@ -207,7 +226,6 @@ class GenerativeMethod(Method):
             return self.task.prepare(train.x[index]), train.y[index]
 
         nets.train()
-        start = time.perf_counter()
         bar = tqdm(range(budget.steps), desc=f"fit {self.name}", unit="step", leave=False,
                    disable=None if context.progress is None else not context.progress)
         recent: list[torch.Tensor] = []
@@ -225,10 +243,12 @@ class GenerativeMethod(Method):
         self._recalibrate_batchnorm(context.device)
         self.decoder.eval()
         self._check_samples(context.device)
+        fit_s = time.perf_counter() - start
         path, key = self.cache_path(context.cell, context.cache_dir)
-        atomic_save({"key": key, "fit_s": time.perf_counter() - start, "steps": budget.steps,
+        atomic_save({"key": key, "fit_s": fit_s, "steps": budget.steps,
                      "state": {k: v.detach().cpu() for k, v in self.decoder.state_dict().items()}}, path)
         self.fit_source = "fit"
+        self._generator_fit = GeneratorFit(fit_s, cache_hit=False)
 
     @torch.no_grad()
     def _recalibrate_batchnorm(self, device: torch.device, batches: int = 10, batch_size: int = 128) -> None:

@@ -15,9 +15,11 @@ import pytest
 from bench.cli import main
 from bench.results.store import Store
 
-# What a cell measured; timings, provenance and the row's own bookkeeping may differ run to run.
+# What a cell measured; timings, provenance and the row's own bookkeeping may differ run to run. gen_fit_s
+# is the generator's own fit time (kept in the cache entry), so it is the same; gen_cache_hit says where the
+# generator came from and is the one field that must differ.
 RESULT_FIELDS = ("run_id", "n_train", "n_test", "clean_acc", "fgsm_acc", "pgd_acc", "corruption_acc", "corruption_json",
-                 "fid", "cas", "val_acc", "val_curve", "converged", "stopped_epoch", "near_chance", "status")
+                 "fid", "cas", "val_acc", "val_curve", "converged", "stopped_epoch", "near_chance", "status", "gen_fit_s")
 
 
 def _rows(path):
@@ -34,3 +36,18 @@ def test_generative_cells_are_identical_with_a_cold_and_a_warm_cache(task, tmp_p
     assert main([*args, "--store", str(tmp_path / "warm.sqlite")]) == 0
     cold, warm = _rows(tmp_path / "cold.sqlite"), _rows(tmp_path / "warm.sqlite")
     assert len(cold) == 3 and cold == warm
+
+
+def test_a_warm_cell_records_the_cache_hit_and_the_original_fit_time(tmp_path, monkeypatch):
+    """gen_fit_s is what the generator cost to fit, whether this cell fitted it or loaded it; gen_cache_hit says which."""
+    monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
+    args = ["run", "--profile", "smoke", "--tasks", "mnist", "--methods", "vae,none", "--no-progress"]
+    assert main([*args, "--store", str(tmp_path / "cold.sqlite")]) == 0
+    assert main([*args, "--store", str(tmp_path / "warm.sqlite")]) == 0
+    with Store(tmp_path / "cold.sqlite") as store:
+        cold = {r["method"]: r for r in store.frame().to_dict(orient="records")}
+    with Store(tmp_path / "warm.sqlite") as store:
+        warm = {r["method"]: r for r in store.frame().to_dict(orient="records")}
+    assert cold["vae"]["gen_cache_hit"] is False and warm["vae"]["gen_cache_hit"] is True
+    assert cold["vae"]["gen_fit_s"] > 0.01 and warm["vae"]["gen_fit_s"] == cold["vae"]["gen_fit_s"]
+    assert cold["none"]["gen_cache_hit"] is None and warm["none"]["gen_cache_hit"] is None  # no generator

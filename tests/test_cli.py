@@ -53,6 +53,13 @@ BAD_RUNS = {
     "negative evaluation epsilon": (["--param", "robust.eps=-1"], ["robust.eps=-1.0 is invalid", ">= 0"]),
     "evaluation steps below one": (["--param", "robust.pgd_steps=0"], ["robust.pgd_steps=0 is invalid", ">= 1"]),
     "unknown flag": (["--epochs", "3"], ["unrecognized arguments: --epochs 3"]),
+    "param of a method not in the run": (["--methods", "none", "--param", "classic.padding=2"],
+                                         ["--param classic.padding is for method 'classic', which is in no planned cell",
+                                          "owners in this run: train, robust, cifar10, fsdd, mnist, sst2, trec, none"]),
+    "param of a task not in the run": (["--tasks", "mnist", "--methods", "none", "--param", "fsdd.split=bogus"],
+                                       ["--param fsdd.split is for task 'fsdd'", "owners in this run: train, robust, mnist, none"]),
+    "train param always applies": (["--tasks", "mnist", "--methods", "none", "--param", "train.epochs=0"],
+                                   ["train.epochs=0 is invalid"]),
 }
 
 
@@ -156,3 +163,72 @@ def test_download_leaves_present_files_alone(tmp_path, capsys):
     assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--methods", "none", "--download",
                  "--store", str(path), "--no-progress"]) == 0
     assert "1 ran" in capsys.readouterr().out
+
+
+NO_STORE_RUNS = {
+    "bad param value": ["--tasks", "fsdd", "--param", "fsdd.split=bogus"],
+    "param of an absent owner": ["--methods", "none", "--param", "classic.padding=2"],
+    "missing data root": ["--tasks", "mnist", "--data-dir", "{tmp}/no-such-root"],
+    "unknown method": ["--methods", "clasic"],
+    "unknown task": ["--tasks", "mnsit"],
+}
+
+
+@pytest.mark.parametrize("case", list(NO_STORE_RUNS))
+def test_a_failed_plan_creates_no_store_file(case, tmp_path, capsys):
+    """Planning (every check of the input) runs before the store is opened, so a typo leaves no empty store."""
+    store = tmp_path / "results" / "runs.sqlite"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in NO_STORE_RUNS[case]]
+    assert main(["run", "--profile", "smoke", "--store", str(store), "--no-progress", *args]) == 2
+    assert capsys.readouterr().err.startswith("augbench: error: ")
+    assert not store.exists() and not store.parent.exists()
+
+
+def test_list_params_shows_type_default_and_description(capsys):
+    assert main(["list", "--params"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (row,) = [line for line in lines if line.startswith("adversarial.eps_warmup ")]
+    assert row.split()[1:3] == ["int", "0"] and "ramps linearly up to eps" in row
+    names = {line.split()[0] for line in lines[1:]}
+    assert {"train.epochs", "robust.pgd_steps", "fsdd.split", "cifar10.source", "classic.padding"} <= names
+    assert "wgan_gp.ratio" in names  # inherited from GenerativeParams, with its comment
+    assert "share of each training batch" in next(line for line in lines if line.startswith("wgan_gp.ratio "))
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["list", "--params", "eps_warmup"], {"adversarial.eps_warmup"}),
+    (["list", "--params", "adversarial.eps*"], {"adversarial.eps", "adversarial.eps_warmup"}),
+    (["list", "fsdd", "--params"], {"fsdd.split"}),
+])
+def test_list_params_pattern_filters_owner_key(args, expected, capsys):
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["OWNER.KEY", "TYPE", "DEFAULT"]
+    assert {line.split()[0] for line in lines[1:]} == expected
+
+
+def test_list_params_without_a_match_names_the_owners(capsys):
+    assert main(["list", "--params", "nosuch"]) == 0
+    assert "no parameter matches 'nosuch'; owners: train, robust," in capsys.readouterr().out
+
+
+def test_version_prints_the_package_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"augbench {version('augbench')}"
+
+
+def test_version_falls_back_to_the_package_attribute_without_metadata(monkeypatch):
+    from importlib import metadata
+
+    import bench
+    from bench.cli import package_version
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert package_version() == bench.__version__

@@ -1,7 +1,9 @@
-"""`augbench compare`: golden tables and exit statuses on fixture exports, and one-line errors on bad input.
+"""`augbench compare`: golden summaries and reports and exit statuses on fixture exports, cells lost in CUR,
+metrics that do not apply, and one-line errors on bad input.
 
-Fixtures and expected tables live in tests/golden/compare (make_fixtures.py writes the fixtures); set
-AUGBENCH_REGEN_GOLDEN=1 to rewrite the expected tables after an intended change, then review the diff.
+Fixtures and expected outputs live in tests/golden/compare (make_fixtures.py writes the fixtures): <cur>.txt is
+the terminal summary, <cur>.md the full report of --output. Set AUGBENCH_REGEN_GOLDEN=1 to rewrite them after
+an intended change, then review the diff.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 
 from bench.cli import main
 from bench.reporting.compare import compare
-from bench.results.export import read_rows
+from bench.results.export import read_rows, write_export
+from bench.results.metrics import METRICS
 from bench.results.record import RunRecord
 from bench.results.store import Store
 from fixture_records import frame, make_record
@@ -34,34 +37,111 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return status, out.out, out.err
 
 
+def report(capsys, tmp_path: Path, *argv: str) -> tuple[int, str, str]:
+    """Exit status, terminal output and the full report of `compare ... --output FILE`."""
+    target = tmp_path / "compare.md"
+    code, out, _ = run(capsys, *argv, "--output", str(target))
+    return code, out, target.read_text()
+
+
+def _golden(name: str, text: str) -> str:
+    expected = GOLDEN / name
+    if os.environ.get("AUGBENCH_REGEN_GOLDEN"):
+        expected.write_text(text)
+    return expected.read_text()
+
+
 @pytest.mark.parametrize("cur, extra, status", [
     ("cur_noise.json", [], 0),
     ("cur_regressed.json", [], 1),
-    ("cur_missing.json", [], 0),
+    ("cur_missing.json", [], 1),
     ("cur_regressed.json", ["--tolerance", "clean_acc=5", "--tolerance", "total_s=1", "--alpha", "0.01"], 0),
 ])
-def test_golden_tables_and_exit_status(capsys, cur, extra, status):
+def test_golden_summaries_reports_and_exit_status(capsys, tmp_path, cur, extra, status):
+    stem = f"{Path(cur).stem}{'-overrides' if extra else ''}"
     code, out, err = run(capsys, "base.json", cur, *extra)
-    expected = GOLDEN / f"{Path(cur).stem}{'-overrides' if extra else ''}.md"
-    if os.environ.get("AUGBENCH_REGEN_GOLDEN"):
-        expected.write_text(out)
     assert (code, err) == (status, "")
-    assert out == expected.read_text()
+    assert out == _golden(f"{stem}.txt", out)
+    code, _, full = report(capsys, tmp_path, "base.json", cur, *extra)
+    assert code == status and full == _golden(f"{stem}.md", full)
 
 
-def test_the_crafted_regression_is_named(capsys):
-    _, out, _ = run(capsys, "base.json", "cur_regressed.json")
-    regressed = out.split("## Regressed")[1].split("## Improved")[0]
+def test_the_crafted_regression_is_named(capsys, tmp_path):
+    _, out, full = report(capsys, tmp_path, "base.json", "cur_regressed.json")
+    regressed = full.split("## Regressed")[1].split("## Improved")[0]
     assert "| mnist   | mnist-idx    | classic  | 1          | clean_acc |" in regressed
     assert "cifar10" in regressed and "total_s" in regressed
     # The one-seed spike is beyond tolerance but not significant: `~`, not a failure.
-    assert "| classic  | 1          | total_s  |" in out.split("(~)")[1]
+    assert "| classic  | 1          | total_s  |" in full.split("(~)")[1]
+    assert any(line.split()[:4] == ["regressed", "mnist", "mnist-idx", "classic"] and "clean_acc" in line
+               for line in out.splitlines())
 
 
-def test_output_file_holds_the_printed_table(capsys, tmp_path):
-    target = tmp_path / "pr-comment.md"
-    code, out, _ = run(capsys, "base.json", "cur_regressed.json", "--output", str(target))
-    assert code == 1 and target.read_text() == out
+def test_the_terminal_gets_a_compact_summary_and_output_the_full_report(capsys, tmp_path):
+    code, out, full = report(capsys, tmp_path, "base.json", "cur_regressed.json")
+    assert code == 1
+    for tag in ("<details>", "</details>", "|", "#"):
+        assert tag not in out and tag in full
+    lines = out.splitlines()
+    assert "3 cells compared; metrics: 3 regressed, 1 improved, 16 unchanged, 1 ~" in lines[1]
+    # One line per regressed or improved metric, nothing for the unchanged or `~` ones.
+    assert [line.split()[0] for line in lines[2:-1]] == ["regressed"] * 3 + ["improved"]
+    assert len(lines) == 7 and "compare.md" in lines[-1]
+    assert "<details><summary>16 unchanged</summary>" in full
+    _, without, _ = run(capsys, "base.json", "cur_regressed.json")
+    assert without.splitlines()[:-1] == lines[:-1] and "--output FILE" in without.splitlines()[-1]
+
+
+def _failed(rows: pd.DataFrame, which: pd.Series) -> pd.DataFrame:
+    """`rows` with the rows `which` selects turned into failed runs: no metrics, an error."""
+    rows = rows.copy()
+    metrics = [name for name in METRICS if name in rows]
+    rows[metrics] = rows[metrics].astype(float)
+    rows.loc[which, metrics] = float("nan")
+    rows.loc[which, ["status", "error"]] = ["failed", "RuntimeError: boom"]
+    return rows
+
+
+def _export(tmp_path: Path, rows: pd.DataFrame, name: str) -> str:
+    path = tmp_path / f"{name}.json"
+    write_export(rows, path, "json")
+    return str(path)
+
+
+def _lost_cur(tmp_path: Path, how: str) -> str:
+    """CUR: the base fixture with cifar10's cell failed, or not run at all."""
+    rows = read_rows(GOLDEN / "base.json")
+    cifar = rows["task"] == "cifar10"
+    return _export(tmp_path, _failed(rows, cifar) if how == "failed" else rows[~cifar], f"cur_{how}")
+
+
+@pytest.mark.parametrize("how, why", [("failed", "failed in CUR"), ("missing", "only in BASE")])
+@pytest.mark.parametrize("allow", [False, True])
+def test_a_cell_ok_in_base_lost_in_cur_fails_unless_allowed(capsys, tmp_path, how, why, allow):
+    code, out, full = report(capsys, tmp_path, "base.json", _lost_cur(tmp_path, how), *(["--allow-missing"] * allow))
+    assert code == (0 if allow else 1)
+    assert "cells: 1 ok in BASE but failed or missing in CUR" in out
+    line = [line for line in out.splitlines() if line.startswith("missing")]
+    assert len(line) == 1 and line[0].split()[1:5] == ["cifar10", "cifar10-jpeg", "none", "1"] and why in line[0]
+    assert ("(allowed)" in line[0]) == allow
+    assert f"| {why} | {'no (--allow-missing)' if allow else 'yes'}" in full
+
+
+def test_a_seed_ok_in_base_that_failed_in_cur_is_lost(capsys, tmp_path):
+    rows = read_rows(GOLDEN / "base.json")
+    path = _export(tmp_path, _failed(rows, (rows["method"] == "classic") & (rows["seed"] == 2)), "cur_seed")
+    code, out, _ = run(capsys, "base.json", path)
+    assert code == 1 and "seed 2 failed in CUR" in out
+    assert run(capsys, "base.json", path, "--allow-missing")[0] == 0
+
+
+def test_cells_only_in_cur_or_seeds_not_run_never_fail():
+    base = read_rows(GOLDEN / "base.json")
+    one_seed = base[base["seed"] == 0]
+    assert not compare(base, one_seed).missing  # a one-seed CI run against a three-seed baseline
+    extra = pd.concat([base, frame([make_record("none", 0, task="fashion")])])
+    result = compare(base, extra)
+    assert [(m.why, m.lost) for m in result.missing] == [("only in CUR", False)] and not result.regressed
 
 
 def test_csv_export_and_store_compare_like_json(capsys, tmp_path):
@@ -102,7 +182,7 @@ def test_different_settings_are_never_compared():
     result = compare(base, read_rows(GOLDEN / "cur_missing.json"))
     compared = {c.cell[2] for c in result.changes}
     assert compared == {"none"}  # classic ran with padding 4 in CUR, 2 in BASE
-    assert sorted(where for _, where in result.missing) == ["only in BASE", "only in BASE", "only in CUR"]
+    assert sorted(m.why for m in result.missing) == ["only in BASE", "only in BASE", "only in CUR"]
 
 
 def test_one_seed_per_side_is_judged_by_tolerance_alone():
@@ -118,12 +198,31 @@ def test_a_cell_that_failed_is_told_apart_from_one_not_run():
     cur = base.copy()
     cur.loc[cur["task"] == "cifar10", "status"] = "failed"
     result = compare(base, cur)
-    assert [(cell[0], where) for cell, where in result.missing] == [("cifar10", "failed in CUR")]
-    assert not result.regressed
+    assert [(m.cell[0], m.why, m.lost) for m in result.missing] == [("cifar10", "failed in CUR", True)]
+    assert result.regressed and not compare(base, cur, allow_missing=True).regressed
 
 
 def test_tiny_times_never_count_whatever_their_ratio():
-    base = frame([make_record("none", s, 0.99, gen_fit_s=2e-6, total_s=7.5) for s in range(3)])
-    cur = frame([make_record("none", s, 0.99, gen_fit_s=6e-6 + 1e-7 * s, total_s=7.5) for s in range(3)])
+    generated = dict(fid=30.0, cas=0.8)  # a generative method: its fit time is compared
+    base = frame([make_record("vae", s, 0.99, gen_fit_s=2e-6, total_s=7.5, **generated) for s in range(3)])
+    cur = frame([make_record("vae", s, 0.99, gen_fit_s=6e-6 + 1e-7 * s, total_s=7.5, **generated) for s in range(3)])
     verdicts = {c.metric.name: c.status for c in compare(base, cur).changes}
     assert verdicts["gen_fit_s"] == "unchanged" and not compare(base, cur).regressed
+
+
+def test_metrics_that_do_not_apply_are_not_compared(capsys, tmp_path):
+    # `none` fits no generator: its fit time (microseconds, a third faster) and its FID/CAS (null) say nothing.
+    base = frame([make_record("none", s, 0.99, gen_fit_s=9e-5, total_s=7.5) for s in range(3)])
+    cur = frame([make_record("none", s, 0.99, gen_fit_s=6e-5, total_s=7.5) for s in range(3)])
+    compared = {c.metric.name for c in compare(base, cur).changes}
+    assert "clean_acc" in compared and not compared & {"gen_fit_s", "fid", "cas"}
+    assert not compare(base, cur).missing
+    # A generative method's fit time is compared, and a slower fit regresses.
+    generated = dict(fid=30.0, cas=0.8)
+    base = frame([make_record("vae", s, 0.99, gen_fit_s=8.0 + 0.1 * s, **generated) for s in range(3)])
+    cur = frame([make_record("vae", s, 0.99, gen_fit_s=16.0 + 0.1 * s, **generated) for s in range(3)])
+    verdicts = {c.metric.name: c.status for c in compare(base, cur).changes}
+    assert verdicts["gen_fit_s"] == "regressed" and {"fid", "cas"} <= set(verdicts)
+    # In the full report too: no gen_fit_s row for the fixtures' non-generative methods.
+    _, _, full = report(capsys, tmp_path, "base.json", "cur_regressed.json")
+    assert "gen_fit_s" not in full

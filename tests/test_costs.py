@@ -34,3 +34,12 @@ def test_costs_cli_writes_the_table_and_refuses_bad_input(tmp_path, capsys):
     assert "--wall-s 0.0 is invalid" in capsys.readouterr().err
     assert main(["costs", "--store", str(tmp_path / "none.sqlite")]) == 2
     assert "no store at" in capsys.readouterr().err
+
+
+def test_a_cache_hit_counts_no_generator_fit_time():
+    """A loaded generator's row keeps its original fit time (gen_fit_s), which this sweep did not spend."""
+    rows = frame([
+        make_record("gan", 0, train_s=6.0, eval_s=4.0, gen_fit_s=20.0, gen_cache_hit=False, total_s=31.0),
+        make_record("gan", 1, train_s=6.0, eval_s=4.0, gen_fit_s=20.0, gen_cache_hit=True, total_s=11.0),
+    ])
+    assert "Sum over 2 ok cells: 42.0 s (generator fit 20.0 s, training 12.0 s, evaluation 8.0 s)" in render_costs(rows)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.results.export import columns, read_rows
+from bench.config.cell import canonical_json
+from bench.results.export import JSON_FIELDS, columns, export_text, read_rows
 from bench.results.record import record_fields
 from bench.results.store import Store
 from fixture_records import make_record
@@ -54,3 +57,100 @@ def test_bad_export_input_is_one_line(store, tmp_path, capsys, argv, named):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and named in err
+
+
+BASELINE = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick-cpu.json"
+
+
+@pytest.fixture
+def real_store(tmp_path):
+    """Rows spelled as the sweep writes them: canonical configs, a validation curve, per-corruption accuracies."""
+    path = tmp_path / "real.sqlite"
+    with Store(path) as s:
+        for seed, hit in enumerate([False, True, None]):
+            record = make_record("vae", seed, 0.9 + seed / 100, gen_fit_s=8.25, gen_cache_hit=hit,
+                                 val_curve=json.dumps([0.5, 0.75 + seed / 1000, 0.8]), converged=True,
+                                 corruption_json=json.dumps({"jpeg": 0.5, "contrast": 1 / 3}, sort_keys=True))
+            record.method_params = canonical_json({"ratio": 0.5, "labels": "frequency", "steps": 300})
+            record.train_config = canonical_json({"epochs": 2, "lr": 0.1, "train_pool": None})
+            record.eval_config = canonical_json({"pgd_steps": 10})
+            record.task_params = canonical_json({"source": "auto"})
+            s.put(record)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_output_dash_writes_the_export_alone_to_stdout(real_store, capsys, fmt):
+    assert main(["export", "--store", str(real_store), "--format", fmt, "--output", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    with Store(real_store) as s:
+        assert out == export_text(s.frame(), fmt)
+    rows = json.loads(out) if fmt == "json" else out.splitlines()[1:]
+    assert len(rows) == 3
+
+
+def test_json_export_nests_the_json_fields_and_csv_keeps_text(real_store, tmp_path):
+    assert main(["export", "--store", str(real_store), "--output", str(tmp_path / "x.json")]) == 0
+    row = json.loads((tmp_path / "x.json").read_text())[0]
+    assert set(JSON_FIELDS) <= set(columns())
+    assert row["method_params"] == {"labels": "frequency", "ratio": 0.5, "steps": 300}
+    assert row["train_config"]["train_pool"] is None and row["task_params"] == {"source": "auto"}
+    assert row["val_curve"] == [0.5, 0.75, 0.8] and row["corruption_json"] == {"contrast": 1 / 3, "jpeg": 0.5}
+    assert row["gen_cache_hit"] is False and row["gen_fit_s"] == 8.25
+    assert main(["export", "--store", str(real_store), "--output", str(tmp_path / "x.csv")]) == 0
+    text = pd.read_csv(tmp_path / "x.csv", dtype=str)
+    assert text["method_params"][0] == '{"labels":"frequency","ratio":0.5,"steps":300}'
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_rows_read_back_equal_the_store_rows(real_store, tmp_path, fmt):
+    out = tmp_path / f"x.{fmt}"
+    assert main(["export", "--store", str(real_store), "--output", str(out)]) == 0
+    back = read_rows(out)
+    with Store(real_store) as s:
+        raw = s.frame()
+    pd.testing.assert_frame_equal(back, read_rows(real_store))
+    for name in JSON_FIELDS:  # the very text the store holds
+        assert back[name].tolist() == raw[name].tolist()
+    assert back["gen_cache_hit"].tolist() == [False, True, None]
+
+
+def test_an_old_json_export_with_json_text_reads_like_a_new_one(real_store, tmp_path):
+    new = tmp_path / "new.json"
+    assert main(["export", "--store", str(real_store), "--output", str(new)]) == 0
+    rows = json.loads(new.read_text())
+    for row in rows:  # the old spelling: nested fields as strings, no gen_cache_hit column
+        row.pop("gen_cache_hit")
+        row.update({name: json.dumps(row[name]) for name in JSON_FIELDS if row[name] is not None})
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(rows))
+    expected = read_rows(new).assign(gen_cache_hit=None)
+    pd.testing.assert_frame_equal(read_rows(old), expected)
+
+
+def test_the_committed_baseline_still_reads():
+    raw = json.loads(BASELINE.read_text())
+    rows = read_rows(BASELINE)
+    assert len(rows) == len(raw) > 0 and list(rows.columns) == columns()
+    assert rows["gen_cache_hit"].isna().all()  # written before the column existed
+    for name in JSON_FIELDS:  # its JSON text, written by the sweep, reads back unchanged
+        assert rows[name].tolist() == [r[name] for r in raw]
+    assert rows["run_id"].tolist() == [r["run_id"] for r in raw]
+
+
+def test_a_schema_2_store_is_migrated_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old_fields = [f.name for f in record_fields() if f.name != "gen_cache_hit"]
+    conn = sqlite3.connect(path)
+    conn.execute(f"CREATE TABLE runs ({', '.join(old_fields)}, PRIMARY KEY (run_id))")
+    old = make_record("none", 0).as_dict()
+    conn.execute(f"INSERT INTO runs VALUES ({', '.join('?' for _ in old_fields)})", [old[n] for n in old_fields])
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Store(path) as s:
+        s.put(make_record("vae", 0, gen_fit_s=3.0, gen_cache_hit=True))
+        rows = s.frame().set_index("method")
+    assert rows.loc["none", "gen_cache_hit"] is None and rows.loc["vae", "gen_cache_hit"] is True
+    assert rows.loc["none", "clean_acc"] == 0.99 and len(read_rows(path)) == 2

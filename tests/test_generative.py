@@ -88,6 +88,8 @@ def test_a_second_fit_hits_the_cache(name, mnist, tmp_path, monkeypatch):
     monkeypatch.setattr(type(first), "step", lambda *a, **k: pytest.fail("refitted although cached"))
     second = fitted(name, task, data, tmp_path, seed=3, ratio=0.2)  # mixing parameters share the generator
     assert second.fit_source == "cache"
+    assert first.generator_fit().cache_hit is False and second.generator_fit().cache_hit is True
+    assert second.generator_fit().fit_s == first.generator_fit().fit_s > 0  # the original fit's time, read from the cache
     labels = torch.arange(20) % 10
     assert torch.equal(first.sample(labels, make_generator(1, "s")), second.sample(labels, make_generator(1, "s")))
 

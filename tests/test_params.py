@@ -6,7 +6,7 @@ import pytest
 
 from bench.config.cell import Cell
 from bench.core.errors import UsageError
-from bench.config.params import apply_overrides, parse_param_overrides
+from bench.config.params import apply_overrides, describe_params, match_params, parse_param_overrides, type_label
 from bench.config.profiles import TrainConfig
 from methods.classic import ClassicParams
 
@@ -82,3 +82,29 @@ def test_config_hash_covers_everything_that_determines_the_result(change):
 
 def test_config_hash_ignores_key_order():
     assert make_cell(method_params={"flip": False, "padding": 2}).run_id == make_cell().run_id
+
+
+def test_describe_params_reads_type_default_and_trailing_comment():
+    (padding, flip) = describe_params(ClassicParams, "classic")[:2]
+    assert (padding.name, padding.type, padding.default) == ("classic.padding", "int | none", "none")
+    assert padding.description == "images: pixels of zero padding before the random crop"
+    assert (flip.type, flip.default) == ("bool | none", "none")
+
+
+def test_inherited_fields_keep_their_base_class_comment():
+    from methods.vae import VaeParams
+
+    ratio = next(i for i in describe_params(VaeParams, "vae") if i.key == "ratio")
+    assert ratio.default == "0.5" and ratio.description.startswith("share of each training batch")
+
+
+def test_type_label_lists_literal_choices():
+    from typing import Literal
+
+    assert type_label(Literal["pgd", "fgsm_rs"]) == "{pgd,fgsm_rs}"
+    assert type_label(float | None) == "float | none"
+
+
+@pytest.mark.parametrize("pattern,expected", [("", 13), ("lr", 1), ("*_limit", 1), ("train.*", 13), ("nosuch", 0)])
+def test_match_params_is_a_substring_or_a_glob(pattern, expected):
+    assert len(match_params(describe_params(TrainConfig, "train"), pattern)) == expected

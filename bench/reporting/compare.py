@@ -2,7 +2,8 @@
 
 Like asv's `compare`, a change must exceed the metric's tolerance to count, and where both sides have
 two or more seeds it must also be significant (Welch's t-test); a change beyond tolerance that is not
-significant is marked `~` and does not fail. Unlike asv, the exit status gates CI.
+significant is marked `~` and does not fail. A cell that was ok in BASE and failed or was not run in CUR
+fails too (unless allowed): a crash must not pass as "nothing regressed". Unlike asv, the exit status gates CI.
 """
 
 from __future__ import annotations
@@ -26,13 +27,20 @@ IDENTITY = ["task", "data_variant", "method", "fraction", "profile", "method_par
 CROSS_PROFILE_IDENTITY = [k for k in IDENTITY if k not in ("profile", "train_config", "eval_config")]
 STATUS_ORDER = ["regressed", "improved", "~", "unchanged"]
 SHOWN = ["task", "data_variant", "method", "fraction"]
+# Metrics that mean something only for some methods, and the columns whose values show that a cell's
+# method is one of them. gen_fit_s times fitting a generator: only the generative methods have one, and
+# only they set gen_cache_hit (schema 3) and report FID and CAS; every other method's fit is a no-op timed
+# in microseconds, whose ratio is noise ("gen_fit_s 0.0 -> 0.0, -31.6%").
+APPLIES_WITH: dict[str, tuple[str, ...]] = {"gen_fit_s": ("gen_cache_hit", "fid", "cas")}
+
+Cell = tuple[str, str, str, str]  # task, data variant, method label, fraction
 
 
 @dataclass
 class Change:
     """One (cell, metric) present on both sides, with its verdict."""
 
-    cell: tuple[str, str, str, str]  # task, data variant, method label, fraction
+    cell: Cell
     metric: Metric
     base: Interval
     cur: Interval
@@ -43,18 +51,35 @@ class Change:
 
 
 @dataclass
+class Missing:
+    """A cell, some seeds of one, or one metric of one that a side lacks."""
+
+    cell: Cell
+    why: str  # "failed in CUR", "only in BASE", "seed 2 failed in CUR", "fid only in CUR", ...
+    lost: bool = False  # ok in BASE, failed or not run in CUR: fails the compare unless allowed
+
+
+@dataclass
 class Comparison:
     """All verdicts of one compare, and the cells or metrics only one side has."""
 
     changes: list[Change]
-    missing: list[tuple[tuple[str, str, str, str], str]]  # (cell, what is missing where)
+    missing: list[Missing]
     alpha: float
     identity: list[str]
     notes: list[str] = field(default_factory=list)
+    allow_missing: bool = False  # lost cells are reported but do not fail
+    cells: int = 0  # cells with ok rows on both sides
+
+    @property
+    def lost(self) -> list[Missing]:
+        """Cells (or seeds) ok in BASE that failed or were not run in CUR."""
+        return [m for m in self.missing if m.lost]
 
     @property
     def regressed(self) -> bool:
-        return any(c.status == "regressed" for c in self.changes)
+        """Whether the compare fails: a metric regressed, or (unless allowed) a cell was lost."""
+        return any(c.status == "regressed" for c in self.changes) or (bool(self.lost) and not self.allow_missing)
 
 
 def tolerances(overrides: dict[str, float] | None = None) -> dict[str, float]:
@@ -90,7 +115,7 @@ def _verdict(metric: Metric, base: Interval, cur: Interval, tolerance: float, al
     return worse_by, p, "regressed" if worse_by > 0 else "improved"
 
 
-def _labels(ok: pd.DataFrame, identity: list[str]) -> dict[tuple, tuple[str, str, str, str]]:
+def _labels(ok: pd.DataFrame, identity: list[str]) -> dict[tuple, Cell]:
     """Display names per identity: the method, plus a short config hash where several identities share one."""
     keys = ok[identity].drop_duplicates()
     shown = {tuple(row[identity]): (row["task"], row["data_variant"], row["method"], f"{row['fraction']:g}")
@@ -114,8 +139,57 @@ def _identity_filled(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def _values(rows: pd.DataFrame, name: str) -> pd.Series:
+    """A metric's non-null values in `rows`; none where the export has no such column."""
+    return rows[name].astype(float).dropna() if name in rows else pd.Series(dtype=float)
+
+
+def applies(name: str, base_rows: pd.DataFrame, cur_rows: pd.DataFrame) -> bool:
+    """Whether metric `name` means something for this cell, so that comparing it can say anything.
+
+    Decided from the data, never from the method's name (an export may hold methods this checkout lacks):
+    a metric null in every row on both sides does not apply (FID and CAS of a non-generative method);
+    a metric in APPLIES_WITH applies only where one of its witness columns has a value on either side
+    (gen_fit_s only for methods that fit a generator: they set gen_cache_hit and report FID and CAS).
+    """
+    if _values(base_rows, name).empty and _values(cur_rows, name).empty:
+        return False
+    witnesses = APPLIES_WITH.get(name)
+    return witnesses is None or any(w in rows and rows[w].notna().any() for w in witnesses for rows in (base_rows, cur_rows))
+
+
+def _failed_seeds(rows: pd.DataFrame, identity: list[str]) -> dict[tuple, set]:
+    """The seeds of each cell whose row is not ok."""
+    failed: dict[tuple, set] = {}
+    for *key, seed in rows.loc[rows["status"] != "ok", [*identity, "seed"]].itertuples(index=False, name=None):
+        failed.setdefault(tuple(key), set()).add(seed)
+    return failed
+
+
+def _one_sided(base_groups: dict, cur_groups: dict, failed: dict[str, dict[tuple, set]],
+               labels: dict[tuple, Cell]) -> list[Missing]:
+    """Cells only one side ran ok, and seeds ok in BASE that failed in CUR.
+
+    A cell ok in BASE that CUR failed or did not run is lost; so is a seed of a common cell that failed in
+    CUR but was ok in BASE (a crash, even on one seed, is news). A seed CUR did not run is not: a one-seed
+    CI run against a three-seed baseline is the usual case.
+    """
+    missing = []
+    for key in sorted(set(base_groups) ^ set(cur_groups), key=str):
+        absent_from = "CUR" if key in base_groups else "BASE"
+        # A cell that ran but failed is worth telling apart from one that was not run.
+        why = f"failed in {absent_from}" if key in failed[absent_from] else f"only in {'BASE' if absent_from == 'CUR' else 'CUR'}"
+        missing.append(Missing(labels[key], why, lost=absent_from == "CUR"))
+    for key in sorted(set(base_groups) & set(cur_groups), key=str):
+        seeds = sorted(failed["CUR"].get(key, set()) & set(base_groups[key]["seed"]))
+        if seeds:
+            missing.append(Missing(labels[key], f"seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))} failed in CUR",
+                                   lost=True))
+    return missing
+
+
 def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str, float] | None = None,
-            alpha: float = ALPHA, allow_profile_mismatch: bool = False) -> Comparison:
+            alpha: float = ALPHA, allow_profile_mismatch: bool = False, allow_missing: bool = False) -> Comparison:
     """Compare the ok rows of `cur` against `base`, like with like (same identity except the seed).
 
     Raises:
@@ -137,8 +211,7 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
         identity = CROSS_PROFILE_IDENTITY
         notes.append(f"Profiles differ (BASE {', '.join(base_profiles)}, CUR {', '.join(cur_profiles)}): "
                      "cells matched ignoring profile, training config and robustness settings.")
-    failed = {side: set(rows.loc[rows["status"] != "ok", identity].itertuples(index=False, name=None))
-              for side, rows in every.items()}
+    failed = {side: _failed_seeds(rows, identity) for side, rows in every.items()}
     base_groups = dict(list(base.groupby(identity, sort=True, dropna=False)))
     cur_groups = dict(list(cur.groupby(identity, sort=True, dropna=False)))
     common = sorted(set(base_groups) & set(cur_groups), key=str)
@@ -146,26 +219,22 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
         raise UsageError(f"no cells in common between BASE ({len(base_groups)} cells) and CUR ({len(cur_groups)} cells), "
                          f"matching on {', '.join(identity)}")
     labels = _labels(pd.concat([base, cur]), identity)
-    changes, missing = [], []
-    for key in sorted(set(base_groups) ^ set(cur_groups), key=str):
-        absent_from = "CUR" if key in base_groups else "BASE"
-        # A cell that ran but failed is worth telling apart from one that was not run.
-        why = f"failed in {absent_from}" if key in failed[absent_from] else f"only in {'BASE' if absent_from == 'CUR' else 'CUR'}"
-        missing.append((labels[key], why))
+    missing = _one_sided(base_groups, cur_groups, failed, labels)
+    changes = []
     for key in common:
         b_rows, c_rows = base_groups[key], cur_groups[key]
         for name, limit in limits.items():
-            metric = METRICS[name]
-            b_values, c_values = b_rows[name].astype(float).dropna(), c_rows[name].astype(float).dropna()
-            if b_values.empty and c_values.empty:
+            if not applies(name, b_rows, c_rows):
                 continue
+            b_values, c_values = _values(b_rows, name), _values(c_rows, name)
             if b_values.empty or c_values.empty:
-                missing.append((labels[key], f"{name} only in {'CUR' if b_values.empty else 'BASE'}"))
+                missing.append(Missing(labels[key], f"{name} only in {'CUR' if b_values.empty else 'BASE'}"))
                 continue
+            metric = METRICS[name]
             b, c = mean_interval(b_values), mean_interval(c_values)
             worse_by, p, status = _verdict(metric, b, c, limit, alpha, b_values, c_values)
             changes.append(Change(labels[key], metric, b, c, worse_by, limit, p, status))
-    return Comparison(changes, missing, alpha, identity, notes)
+    return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common))
 
 
 def _change_text(change: Change) -> str:
@@ -183,17 +252,39 @@ def _tolerance_text(change: Change) -> str:
     return text + (f" and {metric.min_change:g} {metric.unit}" if metric.min_change else "")
 
 
+def _p_text(change: Change) -> str:
+    return "–" if math.isnan(change.p) else f"{change.p:.3f}"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _counts(comparison: Comparison) -> dict[str, int]:
+    return {s: sum(c.status == s for c in comparison.changes) for s in STATUS_ORDER}
+
+
+def _lost_text(comparison: Comparison) -> str:
+    """How many cells were lost and whether that fails: the part of the count line about missing cells."""
+    lost = len(comparison.lost)
+    text = f"{lost} ok in BASE but failed or missing in CUR"
+    return text + (" (allowed by --allow-missing)" if lost and comparison.allow_missing else "")
+
+
 def render(comparison: Comparison, base_name: str, cur_name: str) -> str:
-    """The comparison as markdown: a count line, then regressed / improved / ~ / unchanged / missing tables."""
-    counts = {s: sum(c.status == s for c in comparison.changes) for s in STATUS_ORDER}
+    """The full comparison as markdown, for `--output` (a PR comment): a count line, then regressed /
+    improved / ~ / unchanged (folded in <details>) / missing tables."""
+    counts = _counts(comparison)
     lines = [
         f"# augbench compare: {base_name} -> {cur_name}",
         "",
         f"**{counts['regressed']} regressed**, {counts['improved']} improved, {counts['~']} ~ (beyond tolerance, "
-        f"not significant), {counts['unchanged']} unchanged, {len(comparison.missing)} missing.",
+        f"not significant), {counts['unchanged']} unchanged, {len(comparison.missing)} missing; "
+        f"**{_lost_text(comparison)}**.",
         "",
         f"A change counts when it exceeds the metric's tolerance and, where both sides have 2+ seeds, Welch's "
-        f"t-test gives p < {comparison.alpha:g}; with one seed on a side the tolerance alone decides.",
+        f"t-test gives p < {comparison.alpha:g}; with one seed on a side the tolerance alone decides. A cell (or "
+        f"seed) ok in BASE that failed or was not run in CUR fails the compare unless --allow-missing is given.",
         *comparison.notes,
         "",
     ]
@@ -205,8 +296,7 @@ def render(comparison: Comparison, base_name: str, cur_name: str) -> str:
         if not rows:
             continue
         body = [[*c.cell, c.metric.name, format_value(c.metric, c.base.mean), format_value(c.metric, c.cur.mean),
-                 _change_text(c), _tolerance_text(c), "–" if math.isnan(c.p) else f"{c.p:.3f}",
-                 f"{c.base.n}/{c.cur.n}"] for c in rows]
+                 _change_text(c), _tolerance_text(c), _p_text(c), f"{c.base.n}/{c.cur.n}"] for c in rows]
         table = tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
         if status == "unchanged":
             # Folded, so a PR comment leads with what changed.
@@ -215,7 +305,42 @@ def render(comparison: Comparison, base_name: str, cur_name: str) -> str:
         else:
             lines += [f"## {titles[status]}", "", table, ""]
     if comparison.missing:
-        body = [[*cell, where] for cell, where in comparison.missing]
-        lines += ["## Missing", "", tabulate(body, headers=["task", "variant", "method", "fraction", "missing"],
+        body = [[*m.cell, m.why, _fails_text(comparison, m)] for m in comparison.missing]
+        lines += ["## Missing", "", tabulate(body, headers=["task", "variant", "method", "fraction", "missing", "fails"],
                                              tablefmt="github", disable_numparse=True), ""]
     return "\n".join(lines)
+
+
+def _fails_text(comparison: Comparison, missing: Missing) -> str:
+    """Whether a missing entry fails the compare, so a reader of the report sees why the exit status is 1."""
+    if not missing.lost:
+        return "no"
+    return "no (--allow-missing)" if comparison.allow_missing else "yes"
+
+
+def summary(comparison: Comparison, base_name: str, cur_name: str, output: str | None = None) -> str:
+    """The terminal's view: the counts, then one plain line per regressed or improved metric and per lost cell.
+
+    Unchanged and `~` rows are only counted: on a full grid they are hundreds of lines that bury the few that
+    matter. The full markdown (with every row) goes to `--output`.
+    """
+    counts = _counts(comparison)
+    lines = [
+        f"augbench compare: {base_name} -> {cur_name}",
+        f"{_plural(comparison.cells, 'cell')} compared; metrics: {counts['regressed']} regressed, {counts['improved']} improved, "
+        f"{counts['unchanged']} unchanged, {counts['~']} ~ (beyond tolerance, not significant); "
+        f"cells: {_lost_text(comparison)}",
+        *comparison.notes,
+    ]
+    shown = [c for status in ("regressed", "improved") for c in comparison.changes if c.status == status]
+    body = [[c.status, *c.cell, c.metric.name,
+             f"{format_value(c.metric, c.base.mean)} -> {format_value(c.metric, c.cur.mean)}", _change_text(c),
+             f"tol {_tolerance_text(c)}", f"p {_p_text(c)}", f"seeds {c.base.n}/{c.cur.n}"] for c in shown]
+    body += [["missing", *m.cell, m.why + (" (allowed)" if comparison.allow_missing else "")] for m in comparison.lost]
+    if body:
+        lines.append(tabulate(body, tablefmt="plain", disable_numparse=True))
+    others = len(comparison.missing) - len(comparison.lost)
+    tail = (f"{others} other one-sided {'entry' if others == 1 else 'entries'} (cells only in CUR, metrics on one side); "
+            if others else "")
+    lines.append(tail + (f"full report in {output}" if output else "full report: pass --output FILE"))
+    return "\n".join(lines) + "\n"

@@ -6,7 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch
+SCHEMA_VERSION = 3  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit
+# Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
 @dataclass
@@ -42,7 +43,8 @@ class RunRecord:
     cas: float | None = None
     aug_throughput: float | None = None
     train_throughput: float | None = None
-    gen_fit_s: float | None = None
+    gen_fit_s: float | None = None  # the generator's own fit time, the same whether this cell fitted it or loaded it
+    gen_cache_hit: bool | None = None  # the generator came from the cache (False: fitted in this cell; None: no generator)
     train_s: float | None = None
     eval_s: float | None = None
     total_s: float | None = None

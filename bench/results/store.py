@@ -63,6 +63,8 @@ class Store:
                 if tables:
                     raise UsageError(f"store {self.path} is a SQLite file of something else (tables: {', '.join(sorted(tables))})")
                 self._create()
+            elif version < SCHEMA_VERSION:
+                self._migrate(version)
             elif version != SCHEMA_VERSION:
                 raise UsageError(f"store {self.path} has schema version {version}; this augbench writes version {SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
@@ -85,6 +87,25 @@ class Store:
         with self._transaction():
             self._conn.execute(f"CREATE TABLE runs ({', '.join(columns)})")
             self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _migrate(self, version: int) -> None:
+        """Bring a store of an older schema version up to this one by adding the record's missing columns.
+
+        Every schema change so far only added fields, so old rows stay valid with the new fields NULL (their
+        `schema_version` column still says what wrote them). A store that cannot be written (a read-only
+        published copy) is left as it is: it stays readable, its missing columns read as missing values, and
+        a sweep into it fails in `check_writable`.
+        """
+        present = {r[1] for r in self._conn.execute("PRAGMA table_info(runs)")}
+        missing = [f.name for f in record_fields() if f.name not in present]
+        try:
+            with self._transaction():
+                for name in missing:
+                    self._conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {_sql_type(name)}")
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -132,8 +153,9 @@ class Store:
     def frame(self) -> pd.DataFrame:
         """All rows as a DataFrame with the record's columns."""
         frame = pd.read_sql_query("SELECT * FROM runs ORDER BY task, method, fraction, seed", self._conn)
-        if "git_dirty" in frame:
-            frame["git_dirty"] = frame["git_dirty"].map(lambda v: None if pd.isna(v) else bool(v))
+        for name in ("git_dirty", "gen_cache_hit"):  # SQLite keeps booleans as 0/1
+            if name in frame:
+                frame[name] = frame[name].map(lambda v: None if pd.isna(v) else bool(v))
         return frame
 
     def close(self) -> None:

@@ -128,6 +128,25 @@ def check_override_owners(overrides: dict[str, dict[str, str]]) -> None:
             raise UsageError(f"unknown --param owner {owner!r}; valid owners: {', '.join(valid)}")
 
 
+def check_owners_in_run(spec: SweepSpec) -> None:
+    """Refuse an override of a method or task that no planned cell uses: it would change nothing, and a
+    user who wrote it believes it did (a typo in --methods, or a forgotten --tasks)."""
+    in_run = [TRAIN_OWNER, ROBUST_OWNER, *spec.tasks, *spec.methods]
+    for owner, keys in spec.overrides.items():
+        if owner not in in_run:
+            kind = "method" if owner in METHODS else "task"
+            raise UsageError(f"--param {owner}.{next(iter(keys), '')} is for {kind} {owner!r}, which is in no planned "
+                             f"cell; owners in this run: {', '.join(in_run)}")
+
+
+def param_owners() -> dict[str, type]:
+    """{owner: its parameter dataclass} for every `--param` owner, in the order errors list them."""
+    owners: dict[str, type] = {TRAIN_OWNER: TrainConfig, ROBUST_OWNER: RobustnessConfig}
+    owners.update({name: TASKS.get(name).Params for name in TASKS.list()})
+    owners.update({name: METHODS.get(name).Params for name in METHODS.list()})
+    return owners
+
+
 def resolve_compile(choice: str, device: torch.device) -> bool:
     """Whether to torch.compile the training forward: `auto` takes the measured default of the device type."""
     if choice not in COMPILE_CHOICES:
@@ -140,6 +159,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     get_profile(spec.profile)
     compile_model = resolve_compile(spec.compile, spec.device)
     check_override_owners(spec.overrides)
+    check_owners_in_run(spec)
     root = resolve_data_root(spec.data_dir)
     eval_config = apply_overrides(RobustnessConfig, spec.overrides.get(ROBUST_OWNER, {}), ROBUST_OWNER,
                                   PROFILE_CONFIGS[spec.profile])
@@ -217,6 +237,9 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     with forked_rng(device):
         method.fit(data.train, context)
     record.gen_fit_s = time.perf_counter() - fit_start
+    fitted = method.generator_fit()
+    if fitted is not None:  # the generator's own fit time, so a cache hit reports the cost of what it reuses
+        record.gen_fit_s, record.gen_cache_hit = fitted.fit_s, fitted.cache_hit
 
     curve: list[float] = []
 
@@ -352,12 +375,19 @@ def run_sweep(
     progress: bool | None = None,
     echo: Callable[[str], None] = tqdm.write,
     executor: ExecutorConfig | None = None,
+    planned: list[PlannedCell] | None = None,
+    started: float | None = None,
 ) -> SweepResult:
     """Plan, print the plan, then run each cell not already in the store (all of them with `force`)
-    through `executor` (default: in this process, one cell after another), storing each row as it returns."""
-    start = time.perf_counter()
+    through `executor` (default: in this process, one cell after another), storing each row as it returns.
+
+    A caller that must validate before it opens the store (the CLI: bad input creates no store file)
+    passes its `planned = plan(spec)` and the `started = time.perf_counter()` it took before planning,
+    so the sweep is not planned twice and `wall_s` still includes the planning.
+    """
+    start = time.perf_counter() if started is None else started
     config = executor or ExecutorConfig()
-    cells = plan(spec)
+    cells = plan(spec) if planned is None else planned
     store.check_writable()
     done = set() if force else store.done_ids()
     todo = [p for p in cells if p.cell.run_id not in done]
