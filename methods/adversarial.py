@@ -56,6 +56,7 @@ class AdversarialParams:
     guard: bool = True  # fgsm_rs only: stop and roll back on catastrophic overfitting (Wong et al. 2020)
     guard_drop: float = 0.2  # guard trips when validation PGD accuracy falls by more than this (beyond the fall of clean accuracy) since the last epoch
     guard_samples: int = 128  # validation examples the guard attacks after each epoch (a fixed stratified batch; Wong et al.: one minibatch of 128)
+    clamp_start: bool = True  # fgsm_rs: clip the random start into the input range before the gradient (Wong et al.'s CIFAR-10 script) or not (their MNIST script)
     eps_warmup: int = 0  # epochs over which the training radius (and step) ramps linearly up to eps; 0: full radius from the first step
 
 
@@ -104,7 +105,12 @@ class Adversarial(Method):
             self.alpha = default_pgd_alpha(self.eps, self.steps)
 
     def resolved_params(self) -> dict:
-        return dataclasses.asdict(dataclasses.replace(self.params, eps=self.eps, steps=self.steps, alpha=self.alpha))
+        resolved = dataclasses.asdict(dataclasses.replace(self.params, eps=self.eps, steps=self.steps, alpha=self.alpha))
+        if resolved["clamp_start"]:
+            # Every row stored before `clamp_start` existed clipped the start; leaving the default out of the
+            # cell identity keeps their run_ids (a stored row without the key means clamp_start=true).
+            del resolved["clamp_start"]
+        return resolved
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Pick the guard's fixed validation batch (FGSM-RS with the guard on, when a validation split exists)."""
@@ -166,7 +172,7 @@ class Adversarial(Method):
         scale = self.radius_scale()
         eps, alpha = self.eps * scale, self.alpha * scale
         if self.params.attack == "fgsm_rs":
-            attacked = fgsm_random_start(model, x[:k], y[:k], eps, alpha, generator, bounds)
+            attacked = fgsm_random_start(model, x[:k], y[:k], eps, alpha, generator, bounds, self.params.clamp_start)
         else:
             attacked = pgd(model, x[:k], y[:k], eps, alpha, self.steps, generator, bounds)
         return torch.cat([attacked, x[k:]]), y

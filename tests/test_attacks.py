@@ -34,7 +34,7 @@ def acc(model, x, y) -> float:
         return (model(x).argmax(1) == y).float().mean().item()
 
 
-@pytest.mark.parametrize("attack", ["fgsm", "pgd", "fgsm_rs"])
+@pytest.mark.parametrize("attack", ["fgsm", "pgd", "fgsm_rs", "fgsm_rs_unclamped"])
 def test_adversarial_inputs_stay_in_the_ball_and_the_range(mnist_model, attack):
     task, model, x, y = mnist_model
     generator = torch.Generator().manual_seed(0)
@@ -43,11 +43,23 @@ def test_adversarial_inputs_stay_in_the_ball_and_the_range(mnist_model, attack):
     elif attack == "pgd":
         x_adv = pgd(model, x, y, EPS, 0.05, 10, generator)
     else:
-        x_adv = fgsm_random_start(model, x, y, EPS, 1.25 * EPS, generator)
+        x_adv = fgsm_random_start(model, x, y, EPS, 1.25 * EPS, generator, clamp_start=attack == "fgsm_rs")
     assert x_adv.shape == x.shape and x_adv.dtype == x.dtype
     assert (x_adv - x).abs().max() <= EPS + 1e-6
     assert x_adv.min() >= 0 and x_adv.max() <= 1
     assert (x_adv - x).abs().max() > EPS / 2, "the attack did not move the input"
+
+
+def test_an_unclamped_start_keeps_the_step_random_on_background_pixels(mnist_model):
+    """Wong et al.'s MNIST FGSM: with the start clipped into [0, 1], a background pixel (0) that steps up
+    always lands on eps (nearly plain FGSM); stepping from the unclipped start it lands anywhere in (0, eps]."""
+    task, model, x, y = mnist_model
+    background = x == 0
+    clipped = fgsm_random_start(model, x, y, EPS, 1.25 * EPS, torch.Generator().manual_seed(0))
+    unclipped = fgsm_random_start(model, x, y, EPS, 1.25 * EPS, torch.Generator().manual_seed(0), clamp_start=False)
+    inside = lambda adv: ((adv > 1e-6) & (adv < EPS - 1e-6))[background].float().mean().item()
+    assert inside(clipped) < 0.01
+    assert inside(unclipped) > 0.1  # the share of upward steps whose start was below -0.075: ~3/8 of them
 
 
 def test_pgd_is_at_most_fgsm_is_at_most_clean(mnist_model):
