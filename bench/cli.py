@@ -499,12 +499,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from bench.core.device import resolve_device
-    from bench.reproduce import OUTPUT_DIR, get_reproduction, render_markdown, run_reproduction
+    from bench.reproduce import OUTPUT_DIR, ReproductionFailed, get_reproduction, render_markdown, run_reproduction
 
     get_reproduction(args.name)  # a bad name fails before any store is opened
-    payload = run_reproduction(args.name, resolve_device(args.device), Path(args.store),
-                               Path(args.output_dir) if args.output_dir else OUTPUT_DIR, args.data_dir,
-                               progress=False if args.no_progress else None)
+    try:
+        payload = run_reproduction(args.name, resolve_device(args.device), Path(args.store),
+                                   Path(args.output_dir) if args.output_dir else OUTPUT_DIR, args.data_dir,
+                                   progress=False if args.no_progress else None)
+    except ReproductionFailed as exc:
+        print(f"augbench reproduce: {exc}", file=sys.stderr)
+        return 1
     print(render_markdown(payload), end="")
     return 0
 

@@ -79,12 +79,16 @@ def get_reproduction(name: str) -> Reproduction:
     return REPRODUCTIONS[name]
 
 
+class ReproductionFailed(RuntimeError):
+    """The reproduction's cell ran and failed (its row, error included, stays in the store)."""
+
+
 def run_reproduction(name: str, device: torch.device, store_path: Path, output_dir: Path = OUTPUT_DIR,
                      data_dir: str | None = None, progress: bool | None = None) -> dict:
     """Run (or reuse from `store_path`) the reproduction's cell and write `<name>.json` and `<name>.md`.
 
     Returns the JSON written. Raises UsageError on a bad name or data root; a failed cell raises
-    RuntimeError with its error (nothing is written to `output_dir` then).
+    ReproductionFailed with its error (nothing is written to `output_dir` then; the failed row is in the store).
     """
     spec_of = get_reproduction(name)
     spec = SweepSpec(tasks=[spec_of.task], methods=[spec_of.method], seeds=[0], fractions=[1.0],
@@ -92,7 +96,7 @@ def run_reproduction(name: str, device: torch.device, store_path: Path, output_d
     with Store(store_path) as store:
         result = run_sweep(spec, store, progress=progress)
         if result.failed:
-            raise RuntimeError(f"reproduction {name} failed: {result.failed[0].error}")
+            raise ReproductionFailed(f"reproduction {name} failed: {result.failed[0].error}")
         rows = store.frame()
     (planned,) = plan(spec)  # the cell's run_id, to pick its row among others in the store
     row = rows[rows["run_id"] == planned.cell.run_id].iloc[0]

@@ -77,6 +77,26 @@ def test_an_attack_without_projection_fails(mnist, monkeypatch):
     assert any("projection onto the eps-ball is missing" in p for p in result.problems)
 
 
+def test_the_double_steps_check_compares_one_start_with_one_start(mnist, monkeypatch):
+    """Best of N starts is a stronger attack than one start; the masking check runs twice the steps from one
+    start, so it must compare with one start's accuracy, or every restart looks like gradient masking
+    (the Wong reproduction, 10 starts: 0.227 vs 0.399 "raised")."""
+    task, model, data = mnist
+    config = RobustnessConfig(samples=300, pgd_steps=5, check_samples=100, restarts=3)
+    calls = []
+
+    def start_dependent(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True):
+        if steps == config.pgd_steps and eps == task.attack_eps:  # a restart: only the later ones break the model
+            calls.append(1)
+            return x.clone() if len(calls) == 1 else torch.zeros_like(x)
+        return x.clone()  # the double-steps (and wide) runs: as strong as the first start
+
+    monkeypatch.setattr(robustness, "pgd", start_dependent)
+    result = evaluate_robustness(model, task, data.test, config)
+    assert len(calls) == 3 and result.metrics["pgd_acc"] < 0.5  # the later starts broke it
+    assert not [p for p in result.problems if "gradient masking" in p]
+
+
 def test_restarts_never_raise_pgd_accuracy(mnist):
     task, model, data = mnist
     one = evaluate_robustness(model, task, data.test, CONFIG).metrics["pgd_acc"]

@@ -302,3 +302,15 @@ def test_help_ends_with_examples(capsys):
     out = capsys.readouterr().out
     assert out.rstrip().splitlines()[-1].strip().startswith("augbench validate ")
     assert "examples:" in out
+
+
+def test_a_failed_reproduction_is_one_line_and_exit_1(capsys, monkeypatch):
+    import bench.reproduce as reproduce
+
+    def fail(*args, **kwargs):
+        raise reproduce.ReproductionFailed("reproduction wong2020-mnist failed: RobustnessCheckFailed: ...")
+
+    monkeypatch.setattr(reproduce, "run_reproduction", fail)
+    assert main(["reproduce", "wong2020-mnist"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "augbench reproduce: reproduction wong2020-mnist failed: RobustnessCheckFailed: ..."
