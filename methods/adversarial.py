@@ -93,7 +93,7 @@ class Adversarial(Method):
         if params.eps_warmup < 0:
             raise ValueError(f"adversarial.eps_warmup={params.eps_warmup} is invalid: it must be >= 0")
         self._guard_batch: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._last_robust: tuple[float, float] | None = None  # (clean, robust) guard accuracy after the kept epoch
+        self._last_guard: tuple[float, float] | None = None  # (clean, robust) guard accuracy after the kept epoch
         self._last_state: dict[str, torch.Tensor] | None = None
         self.stopped_epoch: int | None = None
         self._epochs_done = 0  # finished training epochs: the radius warm-up's clock
@@ -114,7 +114,7 @@ class Adversarial(Method):
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Pick the guard's fixed validation batch (FGSM-RS with the guard on, when a validation split exists)."""
-        self._guard_batch, self._last_robust, self._last_state, self.stopped_epoch = None, None, None, None
+        self._guard_batch, self._last_guard, self._last_state, self.stopped_epoch = None, None, None, None
         self._epochs_done = 0
         val = context.val
         if self.params.attack != "fgsm_rs" or not self.params.guard or val is None or len(val) == 0:
@@ -139,13 +139,13 @@ class Adversarial(Method):
         if self._guard_batch is None or epoch < self.params.eps_warmup:
             return False  # during the radius warm-up the model is not yet trained for the radius the guard attacks with
         clean, robust = self.guard_accuracy(model)
-        if self._last_robust is not None:
-            last_clean, last_robust = self._last_robust
+        if self._last_guard is not None:
+            last_clean, last_robust = self._last_guard
             if (last_robust - robust) - max(last_clean - clean, 0.0) > self.params.guard_drop:
                 model.load_state_dict(self._last_state)
                 self.stopped_epoch = epoch - 1
                 return True
-        self._last_robust = (clean, robust)
+        self._last_guard = (clean, robust)
         self._last_state = copy.deepcopy(model.state_dict())
         return False
 

@@ -143,8 +143,7 @@ class GenerativeMethod(Method):
         self.decoder: Decoder | None = None
         self.output = RangeOutput(task.input_range)
         self.fit_source: str | None = None  # "cache" or "fit", once fitted
-        self.cached_fit_s: float | None = None  # the fit time stored with the generator `load_cached` loaded
-        self._generator_fit: GeneratorFit | None = None  # set by `fit`
+        self.fit_s: float | None = None  # the generator's fit time: measured by `fit`, or stored with the one `load_cached` loaded
 
     # --- what subclasses provide ------------------------------------------------------------------
     def build(self, budget: Budget) -> nn.ModuleDict:
@@ -190,12 +189,12 @@ class GenerativeMethod(Method):
         except (KeyError, RuntimeError):
             return False
         self.decoder = decoder.to(device).eval()
-        self.cached_fit_s = _seconds(payload.get("fit_s"))
+        self.fit_s = _seconds(payload.get("fit_s"))
         return True
 
     def generator_fit(self) -> GeneratorFit | None:
         """The fit time stored with the generator (on a cache hit too) and whether it was loaded."""
-        return self._generator_fit
+        return None if self.fit_source is None else GeneratorFit(self.fit_s, cache_hit=self.fit_source == "cache")
 
     # --- fitting ----------------------------------------------------------------------------------
     def fit(self, train: Split, context: FitContext) -> None:
@@ -207,9 +206,8 @@ class GenerativeMethod(Method):
         Raises:
             GeneratorDiverged: a NaN/inf loss, or samples with (nearly) no variance.
         """
-        if self.load_cached(context.cell, context.cache_dir, context.device) and self.cached_fit_s is not None:
+        if self.load_cached(context.cell, context.cache_dir, context.device) and self.fit_s is not None:
             self.fit_source = "cache"
-            self._generator_fit = GeneratorFit(self.cached_fit_s, cache_hit=True)
             return
         start = time.perf_counter()
         if len(train) == 0:
@@ -243,12 +241,11 @@ class GenerativeMethod(Method):
         self._recalibrate_batchnorm(context.device)
         self.decoder.eval()
         self._check_samples(context.device)
-        fit_s = time.perf_counter() - start
+        self.fit_s = time.perf_counter() - start
         path, key = self.cache_path(context.cell, context.cache_dir)
-        atomic_save({"key": key, "fit_s": fit_s, "steps": budget.steps,
+        atomic_save({"key": key, "fit_s": self.fit_s, "steps": budget.steps,
                      "state": {k: v.detach().cpu() for k, v in self.decoder.state_dict().items()}}, path)
         self.fit_source = "fit"
-        self._generator_fit = GeneratorFit(fit_s, cache_hit=False)
 
     @torch.no_grad()
     def _recalibrate_batchnorm(self, device: torch.device, batches: int = 10, batch_size: int = 128) -> None:
