@@ -89,6 +89,7 @@ class Task:
     name: ClassVar[str]
     modality: ClassVar[str]  # "image" or "features"
     num_classes: ClassVar[int]
+    class_names: ClassVar[tuple[str, ...] | None] = None  # label -> name, for plots (None: the label index)
     input_shape: ClassVar[tuple[int, ...]]  # one example, as the classifier sees it
     input_range: ClassVar[tuple[float, float] | None] = (0.0, 1.0)  # valid input values; None: unbounded
     classic: ClassVar[ClassicRecipe | None] = None  # the classic recipe that fits the data, with its defaults

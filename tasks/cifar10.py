@@ -116,6 +116,7 @@ class Cifar10(Task):
     # ResNet-9 forward over 1,000 images cost as much as a fifth of a 1,000-image training epoch on the CPU)
     modality = "image"
     num_classes = 10
+    class_names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
     input_shape = (3, 32, 32)
     classic = CropFlip(padding=4, flip=True)
     attack_eps = 8 / 255  # Madry et al. 2018; RobustBench

@@ -37,6 +37,7 @@ class Sst2(TextTask):
     name = "sst2"
     val_size = 1000  # validation examples held out of the train split (of 67,349 training phrases)
     num_classes = 2
+    class_names = ("negative", "positive")
     input_shape = (256,)
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:

@@ -38,6 +38,7 @@ class Trec(TextTask):
     name = "trec"
     val_size = 500  # validation examples held out of the train split (about 9% of the 5,452 training questions, every class represented)
     num_classes = len(CLASSES)
+    class_names = CLASSES  # coarse question classes: abbreviation, description, entity, human, location, number
     input_shape = (256,)
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:

@@ -9,7 +9,8 @@ from fixture_records import frame, make_record
 
 
 def table_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("| ")]
+    """The lines of the per-task tables (the summary across tasks comes before their notes)."""
+    return [line for line in text[text.index("Each table:"):].splitlines() if line.startswith("| ")]
 
 
 def test_mean_and_t_interval_over_seeds_ranked_best_first():
@@ -17,8 +18,9 @@ def test_mean_and_t_interval_over_seeds_ranked_best_first():
                                        make_record("classic", 0, 0.995)]))
     lines = table_lines(text)
     assert lines[1].startswith("| classic") and "| 99.50 " in lines[1]  # one seed: no interval
-    # two seeds: sample std 0.71 points, 95% t half-width = 12.706 * 0.707 / sqrt(2) = 6.35
-    assert lines[2].startswith("| none") and "98.50 ± 6.35" in lines[2] and "| 2 " in lines[2]
+    # two seeds: sample std 0.71 points, 95% t half-width = 12.706 * 0.707 / sqrt(2) = 6.35; 98.50 + 6.35 is
+    # past 100%, so the interval is shown clipped, and marked as coming from fewer than 3 seeds
+    assert lines[2].startswith("| none") and "98.50 [92.15, 100.00]ⁿ" in lines[2] and "| 2 " in lines[2]
     assert "## mnist (mnist-idx), fraction 1 (60000 train examples), profile quick" in text
     assert "200.0k" in text and "abcdef1234" in text
 
@@ -123,7 +125,8 @@ def test_rows_without_diagnostics_show_no_marks_and_no_legend():
     assert rows[["converged", "stopped_epoch", "near_chance", "val_acc"]].isna().all().all()
     board = build(rows)
     text = leaderboard_markdown(rows)
-    assert not any(mark in text for mark in "†‡§") and board.tables[0].legend == []
+    assert not any(mark in text for mark in "†‡§")
+    assert board.tables[0].legend == ["ⁿ interval from fewer than 3 seeds: wide and unreliable."]  # 2 seeds
     assert "flags" not in board.cells.headers and "val acc %" not in board.tables[0].headers
     # NaN from an older store reads as "not judged" too
     assert not any(mark in leaderboard_markdown(rows.astype({"converged": float, "near_chance": float})) for mark in "†‡§")

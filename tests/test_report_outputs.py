@@ -76,7 +76,7 @@ def test_html_is_self_contained_and_embeds_every_png(smoke_report):
     pngs = len(list((smoke_report / "plots").glob("*.png")))
     assert pngs >= 5 and html.count('src="data:image/png;base64,') == pngs and "Generator samples" in html
     assert re.search(r'<img alt="([a-z]+)-', html).group(1) == "efficiency"  # the report's first figure
-    assert html.count("<table>") == 3  # fraction 0.5, fraction 1, all cells
+    assert html.count("<table>") == 4  # summary across tasks, fraction 0.1, fraction 0.3, all cells
     assert "Provenance" in html and "profiles: smoke" in html and "torch " in html
 
 
@@ -119,7 +119,7 @@ def test_report_renders_in_a_headless_browser(smoke_report, tmp_path):
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(common + ["--dump-dom", page], capture_output=True, text=True, timeout=120).stdout
-    assert dom.count("<table>") == 3 and dom.count("<img") == len(list((smoke_report / "plots").glob("*.png")))
+    assert dom.count("<table>") == 4 and dom.count("<img") == len(list((smoke_report / "plots").glob("*.png")))
     shot = tmp_path / "report.png"
     subprocess.run(common + [f"--screenshot={shot}", "--window-size=1280,2000", page], capture_output=True, timeout=120)
     assert shot.read_bytes().startswith(PNG_MAGIC)

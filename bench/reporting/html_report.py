@@ -13,8 +13,6 @@ import itertools
 import re
 from pathlib import Path
 
-from tabulate import tabulate
-
 from bench.core.errors import UsageError
 from bench.reporting.leaderboard import Leaderboard, Table
 from bench.reporting.plots import CAPTIONS, KINDS, plot_order
@@ -24,6 +22,9 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 75em; pa
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 th { background: #f0f0f0; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.best { background: #e3f1e6; }
+.banner { background: #fff3cd; border: 1px solid #d9a400; padding: 0.6em 1em; font-weight: bold; }
 figure { display: inline-block; margin: 0.5em; vertical-align: top; }
 figure img { max-width: 36em; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
@@ -37,10 +38,21 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
+def _cell(tag: str, text: str, numeric: bool, best: bool = False) -> str:
+    classes = " ".join(c for c, on in (("num", numeric), ("best", best)) if on)
+    content = f"<strong>{html.escape(text)}</strong>" if best else html.escape(text)
+    return f'<{tag} class="{classes}">{content}</{tag}>' if classes else f"<{tag}>{content}</{tag}>"
+
+
 def _table(table: Table, level: int = 2) -> str:
-    legend = "".join(f'\n<p class="legend">{html.escape(line)}</p>' for line in table.legend)
-    return (f"<h{level}>{html.escape(table.title)}</h{level}>\n"
-            + tabulate(table.rows, headers=table.headers, tablefmt="html", disable_numparse=True) + legend)
+    """A table with its numeric columns right-aligned and each column's best value bold (`Table.best`)."""
+    numeric = set(table.numeric)
+    head = "".join(_cell("th", h, c in numeric) for c, h in enumerate(table.headers))
+    body = "\n".join("<tr>" + "".join(_cell("td", text, c in numeric, (r, c) in table.best) for c, text in enumerate(row))
+                     + "</tr>" for r, row in enumerate(table.rows))
+    legend = "".join(f'\n<p class="legend">{_inline(line)}</p>' for line in table.legend)
+    return (f"<h{level}>{html.escape(table.title)}</h{level}>\n<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n"
+            f"<tbody>\n{body}\n</tbody>\n</table>" + legend)
 
 
 def _figure(path: Path) -> str:
@@ -64,9 +76,11 @@ def render_html(board: Leaderboard, images: list[Path], generated_at: str | None
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>augbench report</title>", f"<style>{_STYLE}</style></head><body>", "<h1>augbench report</h1>"]
+    parts += [f'<p class="banner">{_inline(line)}</p>' for line in board.banner]
     if board.empty:
         parts.append("<p>No runs in the store yet: run <code>augbench run</code> (or <code>make bench</code>) first.</p>")
     else:
+        parts += [_table(t) for t in board.summary]
         parts.append("<ul>" + "".join(f"<li>{_inline(note)}</li>" for note in board.notes) + "</ul>")
         parts += [_table(t) for t in board.tables]
     plots = [p for p in images if not p.name.startswith("samples-")]

@@ -32,6 +32,17 @@ MEANINGS = {  # mark: (the `diagnostics` key of its seeds, what it means)
     NEAR_CHANCE: ("near_chance_seeds", "near chance (too close to chance for the large-epsilon attack check to mean "
                                        "anything, so its attack accuracies are unchecked)"),
 }
+# An interval over 2 seeds is 12.7 standard errors wide: shown, but marked after the interval.
+FEW_SEEDS, MIN_SEEDS = "ⁿ", 3
+FEW_SEEDS_MEANING = f"interval from fewer than {MIN_SEEDS} seeds: wide and unreliable."
+PERCENT, POINTS = (0.0, 100.0), (-100.0, 100.0)  # what an accuracy, and a difference of two, can be
+SMOKE = "smoke"
+SMOKE_BANNER = ("Smoke profile: the numbers of profile `smoke` come from tiny budgets meant for testing the pipeline; "
+                "they are not for conclusions.")
+# Per-task outcomes of a method in the summary (see `task_outcome`).
+GAIN, LOSS, NEITHER, UNTESTED = "gain", "loss", "neither", "untested"
+# A robust gain (PGD accuracy over `none`'s, as a fraction) the verdict names: a tenth of the accuracy range.
+ROBUST_NOTABLE = 0.10
 
 
 @dataclass
@@ -42,6 +53,8 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     legend: list[str] = field(default_factory=list)  # lines explaining the marks used in `rows`
+    numeric: list[int] = field(default_factory=list)  # columns holding numbers (right-aligned in HTML)
+    best: set[tuple[int, int]] = field(default_factory=set)  # (row, column) of each column's best value
 
 
 @dataclass
@@ -54,6 +67,8 @@ class Leaderboard:
     failed: Table | None = None
     cells: Table | None = None
     empty: bool = False
+    summary: list[Table] = field(default_factory=list)  # across tasks, one per profile; shown first
+    banner: list[str] = field(default_factory=list)  # warnings shown above everything (smoke profile)
 
 
 def leaderboard_metrics(rows: pd.DataFrame) -> list[Metric]:
@@ -114,10 +129,10 @@ def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """One line per table and method label over seeds (ok rows only).
 
-    Columns: TABLE keys, label, method, seeds, n_train; `<metric>_mean/_low/_high` (95% t-interval) per
-    leaderboard metric present; `gain_mean/_low/_high/_p/_n`: clean accuracy minus the `none` baseline's
-    on the same seeds, with the paired t-test's p (NaN with fewer than 2 pairs); the flagged seeds of
-    `diagnostics`.
+    Columns: TABLE keys, label, method, seeds, n_train; `<metric>_mean/_low/_high` (95% t-interval) and
+    `<metric>_n` (seeds with a value) per leaderboard metric present; `gain_mean/_low/_high/_p/_n`: clean
+    accuracy minus the `none` baseline's on the same seeds, with the paired t-test's p (NaN with fewer
+    than 2 pairs); the flagged seeds of `diagnostics`.
     """
     ok = rows[rows["status"] == "ok"] if "status" in rows else rows
     if ok.empty:
@@ -136,7 +151,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
             for metric in metrics:
                 interval = mean_interval(cells[metric.name].astype(float))
                 line.update({f"{metric.name}_mean": interval.mean, f"{metric.name}_low": interval.low,
-                             f"{metric.name}_high": interval.high})
+                             f"{metric.name}_high": interval.high, f"{metric.name}_n": interval.n})
             gain = math.nan, math.nan, math.nan, math.nan, 0
             if base_by_seed is not None:
                 by_seed = cells.set_index("seed")["clean_acc"]
@@ -166,12 +181,31 @@ def format_value(metric: Metric, value: float) -> str:
     return f"{value:.2f}"
 
 
-def _with_interval(metric: Metric, mean: float, low: float, high: float) -> str:
-    text = format_value(metric, mean)
+def format_interval(mean: float, low: float, high: float, n: int, bounds: tuple[float, float] | None = None,
+                    signed: bool = False) -> str:
+    """A mean and its 95% interval, in display units: `mean ± h` while the interval stays within `bounds`,
+    else `mean [low, high]` with the interval clipped to them (a t-interval over few seeds can reach past
+    what the quantity can be); `FEW_SEEDS` after an interval from fewer than MIN_SEEDS seeds. NaN `low`
+    (one seed): the mean alone."""
+    text = f"{mean:+.2f}" if signed else f"{mean:.2f}"
+    if pd.isna(low):
+        return text
+    if bounds is None or (low >= bounds[0] and high <= bounds[1]):
+        text += f" ± {(high - low) / 2:.2f}"
+    else:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+        text += f" [{low:+.2f}, {high:+.2f}]" if signed else f" [{low:.2f}, {high:.2f}]"
+    return text + (FEW_SEEDS if n < MIN_SEEDS else "")
+
+
+def _with_interval(metric: Metric, line: pd.Series) -> str:
+    mean, low, high = (line[f"{metric.name}_{part}"] for part in ("mean", "low", "high"))
     # Costs are shown as means: their spread is machine load, not a property of the method.
     if pd.isna(low) or metric.unit in ("samples/s", "s", "MiB"):
-        return text
-    return f"{text} ± {(high - low) / 2 * metric.scale:.2f}"
+        return format_value(metric, mean)
+    bounds = PERCENT if metric.unit == "fraction" else None
+    scale = metric.scale
+    return format_interval(mean * scale, low * scale, high * scale, int(line[f"{metric.name}_n"]), bounds)
 
 
 def _gain(line: pd.Series) -> tuple[str, str]:
@@ -179,10 +213,10 @@ def _gain(line: pd.Series) -> tuple[str, str]:
         return "baseline", ""
     if pd.isna(line["gain_mean"]):
         return "–", ""
-    gain = f"{100 * line['gain_mean']:+.2f}"
     if line["gain_n"] < 2:
-        return gain, "n=1, no test"
-    gain += f" ± {100 * (line['gain_high'] - line['gain_low']) / 2:.2f}"
+        return f"{100 * line['gain_mean']:+.2f}", "n=1, no test"
+    gain = format_interval(100 * line["gain_mean"], 100 * line["gain_low"], 100 * line["gain_high"],
+                           int(line["gain_n"]), POINTS, signed=True)
     mark = " *" if line["gain_p"] < ALPHA else ""
     return gain, f"{line['gain_p']:.3f}{mark}"
 
@@ -215,29 +249,233 @@ def _train_examples(n_train: pd.Series) -> str:
     return f" ({sizes[0]} train examples)" if len(sizes) == 1 else f" ({sizes[0]}-{sizes[-1]} train examples)"
 
 
+def _short(setting: str) -> str:
+    return hashlib.sha256(setting.encode()).hexdigest()[:8]
+
+
 def _table_title(key: tuple, n_train: pd.Series, several_settings: bool) -> str:
     profile, task, variant, fraction, setting = key
     n = _train_examples(n_train)
     title = f"{task} ({variant}), fraction {fraction:g}{n}, profile {profile}"
     if several_settings:
-        title += f", setting {hashlib.sha256(setting.encode()).hexdigest()[:8]}"
+        title += f", setting {_short(setting)}"
     return title
 
 
+@dataclass(frozen=True)
+class Gain:
+    """A method's clean-accuracy gain over `none` in one per-task table (one training-set size)."""
+
+    fraction: float  # the table's train fraction: orders a task's sizes
+    n_train: int | None
+    mean: float  # accuracy difference as a fraction (0.042 = +4.2 points)
+    p: float  # paired t-test; NaN with fewer than 2 paired seeds (no test)
+
+    @property
+    def significant(self) -> bool:
+        return not math.isnan(self.p) and self.p < ALPHA
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """One method (label) across the per-task tables of one profile: the summary table's numbers."""
+
+    label: str
+    method: str
+    mean_rank: float  # rank by mean clean accuracy within each table (1 = best), averaged over tables
+    tables: int  # how many tables the rank averages over
+    gains: dict[str, tuple[Gain, ...]]  # task column -> its gains, smallest training set first
+    robust_gain: float  # mean over tables of PGD acc minus `none`'s (fraction); NaN where never measured
+    cost: float  # mean over tables of mean total_s / `none`'s mean total_s; NaN without times
+
+
+def task_outcome(gains: tuple[Gain, ...] | list[Gain]) -> str:
+    """GAIN (LOSS) when the gain is positive (negative) with p < ALPHA at more than half of the task's
+    training-set sizes, UNTESTED when no size has a test (one seed), NEITHER otherwise.
+
+    A majority rather than "any size": with two sizes, "any" tests twice and would call ~10% of
+    no-effect methods significant."""
+    if all(math.isnan(g.p) for g in gains):
+        return UNTESTED
+    if sum(g.significant and g.mean > 0 for g in gains) > len(gains) / 2:
+        return GAIN
+    if sum(g.significant and g.mean < 0 for g in gains) > len(gains) / 2:
+        return LOSS
+    return NEITHER
+
+
+def verdict(method: MethodSummary) -> str:
+    """A one-line verdict from the summary's numbers only: per-task outcomes (`task_outcome`), cost, and the
+    robust gain where it reaches ROBUST_NOTABLE either way."""
+    if method.method == BASELINE:
+        return "baseline"
+    if not method.gains:
+        return f"not compared (no `{BASELINE}` in its tables)"
+    outcomes = [task_outcome(g) for g in method.gains.values()]
+    tested = [o for o in outcomes if o != UNTESTED]
+    if not tested:
+        return "not tested (1 seed)"
+    gains, losses, n = tested.count(GAIN), tested.count(LOSS), len(tested)
+    untested = f" ({len(outcomes) - n} untested)" if n < len(outcomes) else ""
+    if gains and losses:
+        text = f"significant gain on {gains}/{n}, loss on {losses}/{n} tasks{untested}"
+    elif gains:
+        text = f"significant gain on {gains}/{n} tasks{untested}"
+    elif losses:
+        text = f"significant loss on {losses}/{n} tasks{untested}"
+    else:
+        text = f"no significant gain{untested}"
+    if not math.isnan(method.cost):
+        text = f"{text} at {method.cost:.1f}x cost" if gains and not losses else f"{text}; {method.cost:.1f}x cost"
+    # What a method can buy besides clean accuracy: robustness, named when it moves by a visible amount.
+    if not math.isnan(method.robust_gain) and abs(method.robust_gain) >= ROBUST_NOTABLE:
+        text += f"; PGD {100 * method.robust_gain:+.1f} pts"
+    return text
+
+
+SERIES = ["task", "data_variant", "setting"]  # a task column of the summary: its tables differ in size only
+
+
+def _series_names(summary: pd.DataFrame) -> dict[tuple, str]:
+    """Each task column's name: the task, plus variant and setting hash where the task has several."""
+    keys = sorted(set(summary[SERIES].itertuples(index=False, name=None)))
+    names = {}
+    for task, variant, setting in keys:
+        name = task
+        if sum(k[0] == task for k in keys) > 1:
+            name += f" ({variant})"
+            if sum(k[:2] == (task, variant) for k in keys) > 1:
+                name += f" {_short(setting)}"
+        names[(task, variant, setting)] = name
+    return names
+
+
+def overview(summary: pd.DataFrame) -> list[MethodSummary]:
+    """One `MethodSummary` per method label over the tables of `summary` (`summarize` lines, one profile)."""
+    absent = {name: math.nan for name in ("pgd_acc_mean", "total_s_mean") if name not in summary}
+    ranked = summary.assign(rank=summary.groupby(TABLE)["clean_acc_mean"].rank(ascending=False, method="average"),
+                            **absent)
+    # Robust gain and cost need one unambiguous baseline per table, as gains do.
+    base = ranked[ranked["method"] == BASELINE]
+    base = base[~base.duplicated(TABLE, keep=False)]
+    ranked = ranked.merge(base[TABLE + ["pgd_acc_mean", "total_s_mean"]], on=TABLE, how="left", suffixes=("", "_base"))
+    ranked["robust"] = ranked["pgd_acc_mean"] - ranked["pgd_acc_mean_base"]
+    ranked["cost"] = ranked["total_s_mean"] / ranked["total_s_mean_base"].where(ranked["total_s_mean_base"] > 0)
+    names = _series_names(ranked)
+    methods = []
+    for label, lines in ranked.groupby("label", sort=True):
+        gains = {}
+        for key, series in lines[lines["gain_n"] >= 1].groupby(SERIES, sort=True):
+            gains[names[key]] = tuple(
+                Gain(float(g["fraction"]), None if _missing(g["n_train"]) else int(g["n_train"]), float(g["gain_mean"]),
+                     float(g["gain_p"])) for _, g in series.sort_values("fraction").iterrows())
+        methods.append(MethodSummary(str(label), str(lines["method"].iloc[0]), float(lines["rank"].mean()), len(lines),
+                                     dict(sorted(gains.items())), float(lines["robust"].mean()),
+                                     float(lines["cost"].mean())))
+    return methods
+
+
+def _size(gain: Gain) -> str:
+    return f"{gain.n_train}" if gain.n_train is not None else f"f{gain.fraction:g}"
+
+
+def _gain_text(gain: Gain | None) -> str:
+    if gain is None:
+        return "–"
+    return f"{100 * gain.mean:+.1f}" + ("*" if gain.significant else "")
+
+
+def _best(values: list[float], lowest: bool, above: float = -math.inf) -> set[int]:
+    """Indices of the best of `values` (NaN never best; ties all best); none unless the best is above `above`."""
+    known = [v for v in values if not math.isnan(v)]
+    if not known:
+        return set()
+    target = min(known) if lowest else max(known)
+    return {i for i, v in enumerate(values) if v == target} if target > above else set()
+
+
+def summary_table(summary: pd.DataFrame, profile: str) -> Table:
+    """The table across tasks and training-set sizes for one profile's `summarize` lines, best rank first."""
+    methods = sorted(overview(summary), key=lambda m: (m.mean_rank, m.label))
+    n_tables = summary.groupby(TABLE).ngroups
+    columns = sorted({name for m in methods for name in m.gains})
+    sizes = {}  # task column -> (smallest, largest) size over every method
+    for name in columns:
+        every = sorted({(g.fraction, _size(g)) for m in methods for g in m.gains.get(name, ())})
+        sizes[name] = [every[0]] if len(every) == 1 else [every[0], every[-1]]
+    robust = bool("pgd_acc_mean" in summary and summary["pgd_acc_mean"].notna().any())
+    cost = bool("total_s_mean" in summary and summary["total_s_mean"].notna().any())
+    headers = ["method", "mean rank"] + [f"{name} gain (n={' / '.join(s for _, s in sizes[name])})" for name in columns]
+    headers += ["robust gain (pts)"] * robust + [f"cost vs {BASELINE}"] * cost + ["verdict"]
+    body, scores = [], []  # scores: per row, the number each column is judged best by (NaN: not judged)
+    for m in methods:
+        baseline = m.method == BASELINE
+        rank = f"{m.mean_rank:.1f}" + (f" ({m.tables}/{n_tables})" if m.tables < n_tables else "")
+        row, score = [m.label, rank], [m.mean_rank]
+        for name in columns:
+            by_size = {g.fraction: g for g in m.gains.get(name, ())}
+            shown = [by_size.get(fraction) for fraction, _ in sizes[name]]
+            row.append("–" if baseline or not by_size else " / ".join(_gain_text(g) for g in shown))
+            score.append(math.nan if baseline or not by_size else 100 * sum(g.mean for g in by_size.values()) / len(by_size))
+        if robust:
+            row.append("–" if baseline or math.isnan(m.robust_gain) else f"{100 * m.robust_gain:+.1f}")
+            score.append(math.nan if baseline else 100 * m.robust_gain)
+        if cost:
+            row.append("–" if math.isnan(m.cost) else f"{m.cost:.1f}x")
+            score.append(math.nan if baseline else m.cost)
+        body.append(row + [verdict(m)])
+        scores.append(score)
+    # Gains are judged against `none`'s zero: a column where every method loses has no best.
+    judged = [(True, -math.inf)] + [(False, 0.0)] * (len(columns) + robust) + [(True, -math.inf)] * cost
+    best = {(r, c + 1) for c, (low, above) in enumerate(judged) for r in _best([s[c] for s in scores], low, above)}
+    several = any(len(s) > 1 for s in sizes.values())
+    hidden = any(len({g.fraction for m in methods for g in m.gains.get(name, ())}) > 2 for name in columns)
+    fewer = any(m.tables < n_tables for m in methods)
+    legend = [
+        f"Mean rank: methods ranked by mean clean accuracy within each per-task table below (one profile, task, data "
+        f"variant, training-set size and setting; ties share their average rank), averaged over the tables the "
+        f"method is in" + (f" (`k/{n_tables}`: in k of the {n_tables} tables)." if fewer else f" ({n_tables})."),
+        f"Task columns: clean accuracy minus `{BASELINE}`'s on the same seeds, in points"
+        + (", at the smallest / largest training-set size (n = training examples)" if several else "")
+        + (" (the sizes between are in the per-task tables)" if hidden else "")
+        + f"; `*` when the paired t-test gives p < {ALPHA}.",
+    ]
+    if robust:
+        legend.append(f"Robust gain: PGD accuracy minus `{BASELINE}`'s, in points, averaged over the tables where "
+                      "both were measured.")
+    if cost:
+        legend.append(f"Cost: mean total seconds of the method (generator fit included) over `{BASELINE}`'s in the "
+                      "same table, averaged over tables.")
+    legend.append(f"Verdict: a task counts as a significant gain (loss) when its gain is positive (negative) with "
+                  f"p < {ALPHA} at more than half of its training-set sizes (with two sizes: both); a task with "
+                  f"one seed has no test. `PGD ±x pts` is added where the robust gain is {100 * ROBUST_NOTABLE:.0f} points or "
+                  f"more either way.")
+    legend.append(f"HTML report: the best value per column is bold: lowest rank and cost, highest gain (of the mean "
+                  f"over a task's sizes) where some method beats `{BASELINE}`; `{BASELINE}` itself is judged on rank only.")
+    numeric = list(range(1, len(headers) - 1))
+    title = f"Summary across tasks and training-set sizes, profile {profile}"
+    return Table(title, headers, body, legend, numeric, best)
+
+
 def build(rows: pd.DataFrame) -> Leaderboard:
-    """The leaderboard's tables, ranked by mean clean accuracy, plus provenance, failed and all cells."""
+    """The leaderboard: a summary across tasks per profile, then the per-task tables ranked by mean clean
+    accuracy, plus provenance, failed and all cells; a banner when some row comes from the smoke profile."""
     if rows.empty:
         return Leaderboard([], [], [], empty=True)
     notes = [
         "Each table: one task, data variant, train fraction (its number of training examples in the title) and "
         "profile; methods ranked by mean clean accuracy.",
-        "`a ± h`: mean over seeds ± half-width of the 95% t-interval (no interval with one seed).",
+        "`a ± h`: mean over seeds ± half-width of the 95% t-interval (no interval with one seed); `a [low, high]` "
+        "when the interval reaches past what the number can be, clipped to it (0-100% for accuracies, ±100 points "
+        "for gains).",
         f"Gain: clean accuracy minus `{BASELINE}` on the same seeds, in points; p: paired t-test, "
         f"`*` when p < {ALPHA}. Costs (samples/s, seconds) are means over seeds.",
     ]
+    banner = [SMOKE_BANNER] if "profile" in rows and (rows["profile"] == SMOKE).any() else []
     summary = summarize(rows)
-    tables = []
+    tables, overviews = [], []
     if not summary.empty:
+        overviews = [summary_table(lines, str(profile)) for profile, lines in summary.groupby("profile", sort=True)]
         metrics = [m for m in leaderboard_metrics(rows[rows["status"] == "ok"]) if f"{m.name}_mean" in summary]
         per_run = summary.groupby(["profile", "task", "data_variant", "fraction"])["setting"].transform("nunique")
         summary = summary.assign(several=per_run > 1)
@@ -247,13 +485,16 @@ def build(rows: pd.DataFrame) -> Leaderboard:
             headers = ["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p"] + [m.label for m in shown[1:]]
             body = []
             for _, line in table.iterrows():
-                values = [_with_interval(m, line[f"{m.name}_mean"], line[f"{m.name}_low"], line[f"{m.name}_high"]) for m in shown]
+                values = [_with_interval(m, line) for m in shown]
                 marks = _marks(line)
                 clean = f"{values[0]} {marks}" if marks else values[0]
                 body.append([line["label"], clean, str(line["seeds"]), *_gain(line), *values[1:]])
+            legend = _legend(table)
+            if any(FEW_SEEDS in cell for row in body for cell in row):
+                legend.append(f"{FEW_SEEDS} {FEW_SEEDS_MEANING}")
             tables.append(Table(_table_title(key, table["n_train"], bool(table["several"].iloc[0])), headers, body,
-                                _legend(table)))
-    return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows))
+                                legend, list(range(1, len(headers)))))
+    return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows), summary=overviews, banner=banner)
 
 
 def _failed(rows: pd.DataFrame) -> Table | None:
@@ -319,6 +560,9 @@ def render_markdown(board: Leaderboard) -> str:
     lines = ["# augbench leaderboard", ""]
     if board.empty:
         return "\n".join(lines + ["No runs in the store yet: run `augbench run` (or `make bench`) first.", ""])
+    lines += [f"> **{line}**" for line in board.banner] + [""] * bool(board.banner)
+    for table in board.summary:
+        lines += _markdown_table(table)
     lines += board.notes + [""]
     for table in board.tables:
         lines += _markdown_table(table)

@@ -3,7 +3,8 @@ learning curves, accuracy vs cost with the Pareto front, clean vs PGD accuracy a
 
 Figures are made with matplotlib's object API and the Agg canvas, never pyplot, so drawing needs no
 display and leaves no global state behind. A plot whose metric no row has is skipped, not drawn empty.
-Each method keeps one colour and marker in every plot (`method_style`).
+Each method keeps one colour and marker in every plot (`method_style`). Nothing is written beside a
+point: names and training-set sizes are in legends outside the axes, so no two labels can collide.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from bench.config.registry import natural_key
 from bench.results.metrics import METRICS
-from bench.reporting.leaderboard import NOT_CONVERGED, STOPPED_EARLY, TABLE, diagnostics, summarize, with_labels
+from bench.reporting.leaderboard import BASELINE, NOT_CONVERGED, STOPPED_EARLY, TABLE, diagnostics, summarize, with_labels
 from methods import METHODS
 
 # File prefixes this module owns, in report order: data efficiency is the headline of a data-scarce grid.
@@ -30,15 +32,19 @@ CAPTIONS = {
     "efficiency": "Data efficiency: clean test accuracy vs number of training examples (bands: 95% CI over seeds)",
     "learning": "Learning curves: validation accuracy after each epoch (bands: min-max over seeds)",
     "cost": "Accuracy vs cost, with the Pareto front",
-    "robustness": "Clean vs PGD accuracy",
-    "corruptions": "Corruption accuracy",
+    "robustness": "Clean vs PGD accuracy (dashed: y = x, the most PGD accuracy can be)",
+    "corruptions": "Corruption accuracy, best first (hatched and dashed line: the none baseline)",
 }
 PANEL = ["profile", "task", "data_variant"]
 # tab10; with 7 markers a (colour, marker) pair repeats only after 70 methods.
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 LINESTYLES = ["-", "--", ":", "-."]  # several settings of one method in one plot
-BAND_ALPHA = 0.15
+BAND_ALPHA = 0.08  # six overlapping bands at 0.15 read as one grey smear
+FEW_SEEDS = 3  # a 95% t-interval over fewer seeds is shown but marked: with 2 seeds it is 12.7 std / sqrt 2 wide
+FEW_HATCH = "////"  # bands over fewer than FEW_SEEDS seeds
+FEW_LINESTYLE = "--"  # error bars over fewer than FEW_SEEDS seeds
+REFERENCE = "#444444"  # reference lines: y = x, the none baseline, the Pareto front
 
 
 def method_style(method: str) -> tuple[str, str]:
@@ -77,30 +83,57 @@ def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
     return np.asarray(front, dtype=int)
 
 
-def _figure() -> tuple[Figure, object]:
+def _figure(height: float = 4.4) -> tuple[Figure, object]:
     # Wide enough for a legend to the right of the axes, where it never covers a line.
-    figure = Figure(figsize=(7.6, 4.4), layout="constrained")
+    figure = Figure(figsize=(7.6, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
 
 
-def _legend(figure: Figure, ax: object, title: str | None = None) -> None:
+def _legend(figure: Figure, ax: object, title: str | None = None, sizes: list | None = None) -> None:
+    """The methods' legend right of the axes (top), and under it the training-set sizes' marker key."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        figure.legend(handles, labels, loc="outside right upper", fontsize=8, title=title, title_fontsize=8)
+        figure.legend(handles, labels, loc="outside right upper", fontsize=8, title=title, title_fontsize=8,
+                      alignment="left")
+    if sizes:
+        figure.legend(handles=sizes, loc="outside right lower", fontsize=8, title="training examples",
+                      title_fontsize=8, alignment="left")
+
+
+def seed_note(seeds: object, interval: str | None = "wide interval", nothing: str = "no interval") -> str:
+    """What a legend entry or bar label adds when its interval rests on fewer than FEW_SEEDS seeds:
+    " (2 seeds: wide interval)", " (1 seed: no interval)"; "" otherwise.
+
+    Args:
+        seeds: the seed counts of the entry's points; the fewest counts.
+        interval: what 2 seeds make of the interval (None: say nothing about it).
+        nothing: what one seed leaves.
+    """
+    counts = np.asarray(seeds, dtype=float).ravel()
+    counts = counts[~np.isnan(counts)]
+    fewest = int(counts.min()) if counts.size else FEW_SEEDS
+    if fewest >= FEW_SEEDS:
+        return ""
+    if fewest <= 1:
+        return f" (1 seed: {nothing})"
+    return f" ({fewest} seeds: {interval})" if interval else f" ({fewest} seeds)"
 
 
 def _percent(summary: pd.DataFrame, metric: str, part: str) -> np.ndarray:
     return summary[f"{metric}_{part}"].to_numpy(dtype=float) * METRICS[metric].scale
 
 
-def _band(ax: object, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> bool:
-    """A shaded interval in percent (intervals over few seeds can reach past 0-100%, accuracy cannot);
-    whether there was one to draw."""
+def _band(ax: object, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str, few: bool = False) -> bool:
+    """A shaded interval in percent (intervals over few seeds can reach past 0-100%, accuracy cannot),
+    hatched when `few` (it rests on fewer than FEW_SEEDS seeds); whether there was one to draw."""
     keep = ~(np.isnan(low) | np.isnan(high))
     if keep.any():
         ax.fill_between(x[keep], np.clip(low[keep], 0, 100), np.clip(high[keep], 0, 100), color=colour,
                         alpha=BAND_ALPHA, linewidth=0)
+        if few:
+            ax.fill_between(x[keep], np.clip(low[keep], 0, 100), np.clip(high[keep], 0, 100), facecolor="none",
+                            edgecolor=colour, hatch=FEW_HATCH, alpha=2 * BAND_ALPHA, linewidth=0)
     return bool(keep.any())
 
 
@@ -108,27 +141,69 @@ def _errors(summary: pd.DataFrame, metric: str) -> np.ndarray | None:
     mean, low, high = (_percent(summary, metric, p) for p in ("mean", "low", "high"))
     if np.isnan(low).all():
         return None
-    return np.nan_to_num(np.vstack([mean - np.clip(low, 0, 100), np.clip(high, 0, 100) - mean]))
+    # NaN where a line has no interval (one seed): matplotlib then draws no bar there, not a zero-length cap.
+    return np.vstack([mean - np.clip(low, 0, 100), np.clip(high, 0, 100) - mean])
 
 
 def _size(n_train: object, fraction: float) -> str:
     return f"f={fraction:g}" if pd.isna(n_train) else f"n={int(n_train)}"
 
 
+def _marker_size(rank: int, top: int) -> float:
+    """Marker size of the `rank`-th smallest of `top + 1` training-set sizes: 5 to 8 points."""
+    return 5.0 + 3.0 * rank / top if top else 6.5
+
+
+def _interval_title(head: str, panel: pd.DataFrame, few: str) -> str:
+    """A legend title: `head`, plus how an interval over fewer than FEW_SEEDS seeds is drawn (`few`)
+    when the panel has one (2 seeds; one seed has no interval at all)."""
+    return f"{head}\n({few}: < {FEW_SEEDS} seeds)" if panel["seeds"].between(2, FEW_SEEDS - 1).any() else head
+
+
+def _dash_few(container: object, few: np.ndarray) -> None:
+    """Dash the error bars (of an errorbar container) whose interval rests on fewer than FEW_SEEDS seeds."""
+    if few.any():
+        for bars in container.lines[2]:  # one LineCollection per direction, a segment per point
+            bars.set_linestyles([FEW_LINESTYLE if f else "-" for f in few])
+
+
 def _points(ax: object, panel: pd.DataFrame, x: np.ndarray, y: np.ndarray, xerr: np.ndarray | None,
-            yerr: np.ndarray | None) -> None:
-    """One error-bar point per summary line in its method's style, a legend entry per label, and the
-    training-set size beside each point when the panel has several."""
+            yerr: np.ndarray | None) -> list:
+    """One error-bar point per summary line in its method's style and a legend entry per label (the
+    largest size's point carries it); returns the size key's handles when the panel has several sizes.
+
+    Sizes are told apart by the marker, not by text beside the point (which collides with other labels):
+    larger markers for larger training sets, open below the largest size, filled at it, joined by a thin
+    line per label in the order of size. Error bars over fewer than FEW_SEEDS seeds are dashed.
+    """
     styles = _styles(panel)
     labels = panel["label"].to_numpy()
+    seeds = panel["seeds"].to_numpy(dtype=float)
+    fractions = sorted(panel["fraction"].unique())
+    rank = panel["fraction"].map({f: i for i, f in enumerate(fractions)}).to_numpy()
+    top = len(fractions) - 1
     for label in sorted(set(labels)):
-        at = labels == label
+        at = np.flatnonzero(labels == label)
+        at = at[np.argsort(rank[at], kind="stable")]
         style = styles[label]
-        ax.errorbar(x[at], y[at], xerr=None if xerr is None else xerr[:, at], yerr=None if yerr is None else yerr[:, at],
-                    fmt=style["marker"], color=style["color"], capsize=3, label=label)
-    if panel["fraction"].nunique() > 1:
-        for xi, yi, n, f in zip(x, y, panel["n_train"], panel["fraction"]):
-            ax.annotate(_size(n, f), (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=7, color="#444")
+        if top and len(at) > 1:
+            ax.plot(x[at], y[at], color=style["color"], linestyle=style["linestyle"], linewidth=0.8, alpha=0.5,
+                    zorder=1.5)
+        note = seed_note(seeds[at])
+        for i in at:
+            one = slice(i, i + 1)
+            bars = ax.errorbar(x[one], y[one], xerr=None if xerr is None else xerr[:, one],
+                               yerr=None if yerr is None else yerr[:, one], fmt=style["marker"], color=style["color"],
+                               markersize=_marker_size(rank[i], top), markeredgewidth=1.3, capsize=3, zorder=2,
+                               markerfacecolor=style["color"] if rank[i] == top else "white",
+                               label=f"{label}{note}" if i == at[-1] else "_nolegend_")
+            _dash_few(bars, seeds[one] < FEW_SEEDS)
+    if not top:
+        return []
+    first = panel.drop_duplicates("fraction").set_index("fraction")["n_train"]
+    return [Line2D([], [], color=REFERENCE, marker="o", linestyle="none", markersize=_marker_size(r, top),
+                   markerfacecolor=REFERENCE if r == top else "white", markeredgewidth=1.3, label=_size(first[f], f))
+            for r, f in enumerate(fractions)]
 
 
 def _efficiency(panel: pd.DataFrame, title: str) -> Figure | None:
@@ -142,15 +217,17 @@ def _efficiency(panel: pd.DataFrame, title: str) -> Figure | None:
     for label, line in panel.sort_values("n_train").groupby("label", sort=True):
         x = line["n_train"].to_numpy(dtype=float)
         style = styles[label]
-        ax.plot(x, _percent(line, "clean_acc", "mean"), label=label, markersize=6, **style)
-        banded |= _band(ax, x, _percent(line, "clean_acc", "low"), _percent(line, "clean_acc", "high"), style["color"])
+        note = seed_note(line["seeds"])
+        ax.plot(x, _percent(line, "clean_acc", "mean"), label=f"{label}{note}", markersize=6, **style)
+        banded |= _band(ax, x, _percent(line, "clean_acc", "low"), _percent(line, "clean_acc", "high"), style["color"],
+                        few=bool(note))
     if sizes[-1] / sizes[0] > 4:
         ax.set_xscale("log")
     ax.set_xticks(sizes, labels=[str(n) for n in sizes])
     ax.minorticks_off()
     ax.grid(alpha=0.3)
     ax.set(xlabel="training examples (n_train)", ylabel=METRICS["clean_acc"].label, title=f"Data efficiency\n{title}")
-    _legend(figure, ax, "method (band: 95% CI)" if banded else "method")
+    _legend(figure, ax, _interval_title("method (band: 95% CI)", panel, "hatched") if banded else "method")
     return figure
 
 
@@ -190,7 +267,8 @@ def _learning(table: pd.DataFrame, title: str) -> Figure | None:
         flags = diagnostics(table[table["label"] == label])
         marks = "".join(m for m, key in ((NOT_CONVERGED, "unconverged_seeds"), (STOPPED_EARLY, "stopped_seeds")) if flags[key])
         used.update(marks)
-        ax.plot(x, np.nanmean(values, axis=0), label=f"{label} {marks}".strip(), markersize=5,
+        note = seed_note([len(label_runs)], interval=None, nothing="no band")
+        ax.plot(x, np.nanmean(values, axis=0), label=f"{label} {marks}".strip() + note, markersize=5,
                 markevery=max(1, epochs // 12), **style)
         several = (~np.isnan(values)).sum(axis=0) >= 2
         banded |= _band(ax, x, np.where(several, np.nanmin(values, axis=0), np.nan),
@@ -221,9 +299,9 @@ def _cost(panel: pd.DataFrame, title: str) -> Figure | None:
     figure, ax = _figure()
     cost, acc = panel["total_s_mean"].to_numpy(dtype=float), _percent(panel, "clean_acc", "mean")
     front = pareto_front(cost, acc)
-    ax.step(cost[front], acc[front], where="post", color="#555", linewidth=1.0, zorder=1)
-    ax.scatter(cost[front], acc[front], s=160, facecolors="none", edgecolors="#555", label="Pareto front", zorder=1)
-    _points(ax, panel, cost, acc, None, _errors(panel, "clean_acc"))
+    ax.step(cost[front], acc[front], where="post", color=REFERENCE, linewidth=1.0, zorder=1)
+    ax.scatter(cost[front], acc[front], s=200, facecolors="none", edgecolors=REFERENCE, label="Pareto front", zorder=1)
+    sizes = _points(ax, panel, cost, acc, None, _errors(panel, "clean_acc"))
     if cost.min() > 0 and cost.max() / cost.min() > 10:
         ax.set_xscale("log")
         # Plain numbers at 1-2-5 steps: matplotlib's default labels minor ticks as "3x10^1" and overlaps them.
@@ -234,36 +312,76 @@ def _cost(panel: pd.DataFrame, title: str) -> Figure | None:
     ax.grid(alpha=0.3)
     ax.set(xlabel=f"{METRICS['total_s'].label} per run (generator fit included)", ylabel=METRICS["clean_acc"].label,
            title=f"Accuracy vs cost\n{title}")
-    _legend(figure, ax, "method (bars: 95% CI)")
+    _legend(figure, ax, _interval_title("method (bars: 95% CI)", panel, "dashed"), sizes)
     return figure
 
 
+def _extent(values: np.ndarray, errors: np.ndarray | None) -> tuple[float, float]:
+    """The lowest and highest value reached by the points with their (clipped) error bars."""
+    if errors is None:
+        return float(np.nanmin(values)), float(np.nanmax(values))
+    low, high = np.fmin(values, values - errors[0]), np.fmax(values, values + errors[1])  # fmin/fmax: NaN bars count as none
+    return float(np.nanmin(low)), float(np.nanmax(high))
+
+
 def _robustness(panel: pd.DataFrame, title: str) -> Figure | None:
+    """PGD accuracy vs clean accuracy, one point per line, with the dashed y = x line across the x range:
+    an attack can only lower accuracy, so every point lies on or under it (the y range is widened to hold
+    the whole line) and a point's distance below it is the accuracy the attack took."""
     if "pgd_acc_mean" not in panel or panel["pgd_acc_mean"].isna().all():
         return None
     panel = panel.dropna(subset=["pgd_acc_mean"])
     figure, ax = _figure()
-    _points(ax, panel, _percent(panel, "clean_acc", "mean"), _percent(panel, "pgd_acc", "mean"),
-            _errors(panel, "clean_acc"), _errors(panel, "pgd_acc"))
+    clean, pgd = _percent(panel, "clean_acc", "mean"), _percent(panel, "pgd_acc", "mean")
+    xerr, yerr = _errors(panel, "clean_acc"), _errors(panel, "pgd_acc")
+    (xlo, xhi), (ylo, yhi) = _extent(clean, xerr), _extent(pgd, yerr)
+    pad = 0.05 * max(xhi - xlo, 1.0)
+    xlim = (xlo - pad, xhi + pad)
+    ypad = 0.04 * (max(yhi, xlim[1]) - min(ylo, xlim[0]))
+    ax.plot(xlim, xlim, linestyle="--", color=REFERENCE, linewidth=1.0, zorder=1,
+            label="y = x (PGD cannot exceed clean)")
+    sizes = _points(ax, panel, clean, pgd, xerr, yerr)
+    ax.set_xlim(xlim)
+    ax.set_ylim(min(ylo, xlim[0]) - ypad, max(yhi, xlim[1]) + ypad)
     ax.grid(alpha=0.3)
     ax.set(xlabel=METRICS["clean_acc"].label, ylabel=METRICS["pgd_acc"].label, title=f"Clean vs PGD accuracy\n{title}")
-    _legend(figure, ax, "method (bars: 95% CI)")
+    _legend(figure, ax, _interval_title("method (bars: 95% CI)", panel, "dashed"), sizes)
     return figure
 
 
 def _corruptions(panel: pd.DataFrame, title: str) -> Figure | None:
+    """Mean corruption accuracy per line as horizontal bars, best at the top; `none` hatched, with a
+    dashed line at its value to read every other bar against."""
     if "corruption_acc_mean" not in panel or panel["corruption_acc_mean"].isna().all():
         return None
     # The largest training set is the one a reader compares methods on; smaller ones are in the efficiency plot.
-    panel = panel[panel["fraction"] == panel["fraction"].max()].dropna(subset=["corruption_acc_mean"]).sort_values("label")
-    figure, ax = _figure()
-    colours = [method_style(m)[0] for m in panel["method"]]
-    ax.bar(panel["label"], _percent(panel, "corruption_acc", "mean"), yerr=_errors(panel, "corruption_acc"),
-           capsize=4, color=colours)
+    panel = panel[panel["fraction"] == panel["fraction"].max()].dropna(subset=["corruption_acc_mean"])
+    # barh draws from the bottom up: ascending accuracy puts the best on top (ties: by label, top down).
+    panel = panel.assign(_acc=_percent(panel, "corruption_acc", "mean")).sort_values(["_acc", "label"],
+                                                                                     ascending=[True, False])
+    figure, ax = _figure(height=max(3.0, 1.5 + 0.34 * len(panel)))
+    acc, errors = panel["_acc"].to_numpy(), _errors(panel, "corruption_acc")
+    seeds = panel["seeds"].to_numpy(dtype=float)
+    at = np.arange(len(panel))
+    bars = ax.barh(at, acc, xerr=errors, height=0.7, capsize=4, color=[method_style(m)[0] for m in panel["method"]],
+                   error_kw=dict(ecolor="#222222", elinewidth=1.2))
+    if bars.errorbar is not None:
+        _dash_few(bars.errorbar, seeds < FEW_SEEDS)
+    baseline = (panel["method"] == BASELINE).to_numpy()
+    for bar in np.asarray(bars.patches, dtype=object)[baseline]:
+        bar.set(hatch="//", edgecolor=REFERENCE, linewidth=0.8)
+    if baseline.sum() == 1:
+        value = float(acc[baseline][0])
+        ax.axvline(value, color=REFERENCE, linestyle="--", linewidth=1.0, zorder=3,
+                   label=f"{BASELINE} (hatched): {value:.1f}%")
+    ax.set_yticks(at, labels=[f"{label}{seed_note([n])}" for label, n in zip(panel["label"], seeds)])
+    ax.set_xlim(0, max(_extent(acc, errors)[1], 1.0) * 1.04)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
     n_train, fraction = panel["n_train"].iloc[0], panel["fraction"].iloc[0]
     size = f"fraction {fraction:g}" if pd.isna(n_train) else f"{int(n_train)} train examples"
-    ax.set(ylabel=METRICS["corruption_acc"].label, title=f"Corruption accuracy, {size}\n{title}")
-    ax.tick_params(axis="x", labelrotation=30)
+    ax.set(xlabel=METRICS["corruption_acc"].label, title=f"Corruption accuracy, {size}\n{title}")
+    _legend(figure, ax, _interval_title("bars: 95% CI over seeds", panel, "dashed"))
     return figure
 
 

@@ -20,6 +20,7 @@ from tabulate import tabulate
 from bench.core.errors import UsageError
 from bench.core.provenance import REPO_ROOT
 from bench.results.metrics import METRICS
+from bench.reporting.leaderboard import FEW_SEEDS, FEW_SEEDS_MEANING, MIN_SEEDS, PERCENT, POINTS
 from bench.reporting.stats import ALPHA, Interval, PairedTest, mean_interval, paired_test
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
@@ -92,10 +93,14 @@ def _pts(value: float) -> str:
 
 
 def _interval(interval: Interval, signed: bool) -> str:
+    """The 95% interval, clipped to what the number can be (a difference of accuracies: +-100 points; an
+    accuracy: 0-100%), marked when it comes from fewer than MIN_SEEDS seeds."""
     if math.isnan(interval.low):
         return NONE
     fmt = "{:+.2f}" if signed else "{:.2f}"
-    return f"[{fmt.format(100 * interval.low)}, {fmt.format(100 * interval.high)}]" + (" pts" if signed else "%")
+    low, high = np.clip([100 * interval.low, 100 * interval.high], *(POINTS if signed else PERCENT))
+    text = f"[{fmt.format(low)}, {fmt.format(high)}]" + (" pts" if signed else "%")
+    return text + (FEW_SEEDS if interval.n < MIN_SEEDS else "")
 
 
 def _size(rows: pd.DataFrame, task: str, fraction: float) -> str:
@@ -418,6 +423,8 @@ def render(result: Validation, markdown: bool = False) -> str:
     item, sub = ("- ", "  - ") if markdown else ("  ", "      ")
     title = f"augbench validate: {result.source}"
     lines = [f"# {title}" if markdown else title, *(f"{item}{h}" for h in result.header), "", table, ""]
+    if any(FEW_SEEDS in l.interval for l in result.lines):
+        lines += [f"{FEW_SEEDS} {FEW_SEEDS_MEANING}", ""]
     if result.notes:
         lines += ["**Notes**", ""] if markdown else ["notes:"]
         for note in result.notes:

@@ -39,7 +39,11 @@ def main(*paths: str) -> None:
     print("`converged` (recomputed from the stored curves with today's rule, `bench.run.sweep.converged`): the")
     print("least-squares line through the last quarter of the validation curve moves < 1 point. Seconds: training")
     print("time on the 2-core development VM (round 1: one torch thread, another job on the other core; round 2:")
-    print("two threads, idle). A task tuned at two sizes has a table per size.\n")
+    print("two threads, idle). A task tuned at two sizes has a table per size.")
+    print("Round 3 (FSDD, looking for a cheaper setting for the 15-minute budget): seeds 0 and 1 of width 8 and of")
+    print("batch 64, with other jobs on the CPU (their seconds are not comparable; accuracies are): width 8, and")
+    print("batch 64 at 30 epochs, scored 8-16 points below the quick setting; batch 64 needs 40+ epochs to match it,")
+    print("which costs as much. The quick setting stays. Values are means over the seeds stored.\n")
     for (task, n_train), group in rows.groupby(["task", "n_train"]):
         table = group.pivot_table(index=KEY, columns="method", values="val_acc", aggfunc="mean") * 100
         table["mean"] = table.mean(axis=1)
