@@ -3,7 +3,9 @@
 On one device and in one run: the classic augmentation's throughput through (a) augbench's on-device,
 batched per-sample path, (b) the DataLoader pipeline a PyTorch user would write (torchvision v2
 per-sample transforms on uint8 tensors in worker processes) and (c) Kornia's batched augmentation when
-it is installed; the trainer with and without torch.compile; and, on a GPU, time-to-accuracy.
+it is installed; the same for the per-sample policies (cutout, TrivialAugment, RandAugment) against
+their torchvision v2 equivalents; the trainer with and without torch.compile; and, on a GPU,
+time-to-accuracy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from tabulate import tabulate
 from torch.utils.data import DataLoader, Dataset
 
+from bench.core.cache import cache_root
 from bench.core.device import device_name, place_model, synchronize
 from bench.core.errors import UsageError
 from bench.evaluation.accuracy import accuracy
@@ -28,7 +31,7 @@ from bench.config.profiles import TrainConfig
 from bench.core.seeding import make_generator, seed_everything
 from bench.training.trainer import train
 from methods import METHODS
-from methods.base import Method
+from methods.base import FitContext, Method
 from tasks import TASKS
 from tasks.base import Split, Task
 from tasks.verify import resolve_data_root
@@ -57,6 +60,8 @@ class PerfConfig:
     repeats: int = 3  # timed segments per pipeline; the median segment's rate is reported
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # DataLoader worker processes of (b)
     kornia: bool = True  # add Kornia's pipeline when kornia is installed
+    # Per-sample policies measured beside classic, each against its torchvision v2 DataLoader equivalent.
+    policies: tuple[str, ...] = ("cutout", "trivialaugment", "randaugment")
     train: bool = True  # trainer throughput with and without torch.compile
     train_steps: int = 30  # timed training steps per setting (after the trainer's 5 warm-up steps)
     tta: bool = True  # time-to-accuracy (CUDA only)
@@ -76,6 +81,7 @@ class PipelineResult:
     images_per_s: float
     images: int  # images timed in all
     note: str = ""
+    method: str = "classic"  # the augmentation measured: classic, or a policy of PerfConfig.policies
 
 
 @dataclass
@@ -184,7 +190,7 @@ class PerSampleImages(Dataset):
         return self.transform(self.x[i]), self.y[i]
 
 
-def torchvision_transform(task: Task, padding: int, flip: bool):
+def torchvision_transform(task: Task, padding: int, flip: bool) -> Callable[[torch.Tensor], torch.Tensor]:
     """torchvision v2 RandomCrop with zero padding (+ RandomHorizontalFlip where the task allows it)."""
     from torchvision.transforms import v2
 
@@ -194,13 +200,37 @@ def torchvision_transform(task: Task, padding: int, flip: bool):
     return v2.Compose(steps)
 
 
-def measure_torchvision(task: Task, split: Split, padding: int, flip: bool, batch: int, images: int, repeats: int,
-                        workers: int, device: torch.device) -> float:
+def policy_transform(name: str, method: Method) -> Callable[[torch.Tensor], torch.Tensor]:
+    """What a torchvision user would write for a policy, on uint8 CHW tensors, with the method's settings.
+
+    cutout: RandomErasing(p=1) of one square of the method's side filled with its (rounded) training mean;
+    RandomErasing keeps the square inside the image where Cutout clips it at the border, a different
+    distribution at the same cost. trivialaugment: TrivialAugmentWide(); randaugment: RandAugment(N, M).
+    Both draw their op per call, i.e. per sample here; neither can leave out MNIST's excluded ops, so
+    they draw from all 14 (the same kind of work).
+    """
+    from torchvision.transforms import v2
+
+    params = method.resolved_params()
+    if name == "cutout":
+        height, width = method.task.input_shape[-2:]
+        share = params["size"] ** 2 / (height * width)
+        fill = method.fill_value.flatten().mul(255).round().tolist()
+        return v2.RandomErasing(p=1.0, scale=(share, share), ratio=(1.0, 1.0), value=fill)
+    if name == "trivialaugment":
+        return v2.TrivialAugmentWide(num_magnitude_bins=params["bins"])
+    if name == "randaugment":
+        return v2.RandAugment(num_ops=params["num_ops"], magnitude=params["magnitude"])
+    raise ValueError(f"no torchvision equivalent is known for method {name!r}")
+
+
+def measure_torchvision(task: Task, split: Split, transform: Callable[[torch.Tensor], torch.Tensor], batch: int,
+                        images: int, repeats: int, workers: int, device: torch.device) -> float:
     """(b): DataLoader(num_workers=workers, persistent_workers, pin_memory on CUDA, same batch size), each
     batch copied to the device and made float there, as the trainer would receive it; steady state."""
     x, y = split.x.cpu(), split.y.cpu()
     loader = DataLoader(
-        PerSampleImages(x, y, torchvision_transform(task, padding, flip)), batch_size=batch, shuffle=True,
+        PerSampleImages(x, y, transform), batch_size=batch, shuffle=True,
         num_workers=workers, persistent_workers=workers > 0, pin_memory=device.type == "cuda", drop_last=True,
         generator=torch.Generator().manual_seed(0),
     )
@@ -225,6 +255,29 @@ def measure_torchvision(task: Task, split: Split, padding: int, flip: bool, batc
         del stream
         if loader._iterator is not None:  # end the persistent workers now rather than at exit
             loader._iterator._shutdown_workers()
+
+
+def policy_method(name: str, task: Task, split: Split, profile: str, device: torch.device) -> Method:
+    """A policy as the sweep builds it (registry, profile defaults), fitted on the training split."""
+    cls = METHODS.get(name)
+    method = cls(cls.default_params(profile, task), task, 0)
+    method.fit(split, FitContext(cell={}, profile=profile, device=device, cache_dir=cache_root(), progress=False))
+    return method
+
+
+def measure_policy(name: str, task: Task, split: Split, config: PerfConfig, batch: int, images: int,
+                   device: torch.device, echo: Callable[[str], None]) -> list[PipelineResult]:
+    """(a) and (b) of one per-sample policy on one task; none when the policy does not apply to the task."""
+    if not METHODS.get(name).applies_to(task):
+        return []
+    method = policy_method(name, task, split, config.profile, device)
+    rate_a = measure_augbench(task, split, method, batch, images, config.repeats, device)
+    echo(f"  {name} (a) augbench: {rate_a:,.0f} images/s")
+    rate_b = measure_torchvision(task, split, policy_transform(name, method), batch, images, config.repeats, config.workers, device)
+    echo(f"  {name} (b) torchvision DataLoader: {rate_b:,.0f} images/s")
+    return [PipelineResult(task.name, "(a) augbench on-device batched", rate_a, images, method=name),
+            PipelineResult(task.name, f"(b) torchvision v2 per-sample, DataLoader x{config.workers}", rate_b, images,
+                           method=name)]
 
 
 # --- (c) Kornia: batched augmentation on the device ---------------------------------------------------
@@ -362,13 +415,16 @@ def _run_perf(config: PerfConfig, echo: Callable[[str], None]) -> PerfReport:
         rate = measure_augbench(task, data.train, method, batch, images, config.repeats, device)
         results.append(PipelineResult(name, "(a) augbench on-device batched", rate, images))
         echo(f"  (a) augbench: {rate:,.0f} images/s")
-        rate = measure_torchvision(task, data.train, padding, flip, batch, images, config.repeats, config.workers, device)
+        rate = measure_torchvision(task, data.train, torchvision_transform(task, padding, flip), batch, images,
+                                   config.repeats, config.workers, device)
         results.append(PipelineResult(name, f"(b) torchvision v2 per-sample, DataLoader x{config.workers}", rate, images))
         echo(f"  (b) torchvision DataLoader: {rate:,.0f} images/s")
         if config.kornia and kornia_available():
             rate = measure_kornia(task, data.train, padding, flip, batch, images, config.repeats, device)
             results.append(PipelineResult(name, "(c) kornia batched", rate, images))
             echo(f"  (c) kornia: {rate:,.0f} images/s")
+        for policy in config.policies:
+            results += measure_policy(policy, task, data.train, config, batch, images, device, echo)
         if config.train:
             cells = []
             for compile_model in (False, True):
@@ -426,17 +482,9 @@ def render(report: PerfReport) -> str:
     """The report as markdown: header, augmentation table, trainer table, time-to-accuracy."""
     lines = ["# augbench perf", ""] + [f"- {h}" for h in report.header] + [""]
     lines += ["## Classic augmentation throughput", ""]
-    headers = ["task", "pipeline", "images/s", "vs (b)"]
-    if report.bandwidth is not None:
-        headers.append("share of peak bandwidth")
-    baseline = {r.task: r.images_per_s for r in report.augmentation if r.pipeline.startswith("(b)")}
-    body = []
-    for r in report.augmentation:
-        row = [r.task, r.pipeline, f"{r.images_per_s:,.0f}", f"{r.images_per_s / baseline[r.task]:.1f}x"]
-        if report.bandwidth is not None:
-            row.append(f"{100 * r.images_per_s * report.bytes_per_image[r.task] / (report.bandwidth[0] * 1e9):.2f}%")
-        body.append(row)
-    lines += [tabulate(body, headers=headers, tablefmt="github", disable_numparse=True), ""]
+    classic = [r for r in report.augmentation if r.method == "classic"]
+    policies = [r for r in report.augmentation if r.method != "classic"]
+    lines += [_throughput_table(report, classic, with_method=False), ""]
     lines.append("Each pipeline turns stored uint8 images into a shuffled, augmented float batch on the device: "
                  "(a) gathers from the device-resident split and calls `classic` through the method registry; "
                  "(b) is torchvision v2 RandomCrop(padding) (+ RandomHorizontalFlip where the task flips) on each "
@@ -452,6 +500,14 @@ def render(report: PerfReport) -> str:
     elif any(r for r in report.augmentation):
         lines.append("No bandwidth column: the device is a CPU (or a GPU of unknown peak: pass --peak-bandwidth).")
     lines += [f"- {n}" for n in report.notes]
+    if policies:
+        lines += ["", "## Per-sample policies: on-device vs torchvision v2 DataLoader", "",
+                  _throughput_table(report, policies, with_method=True), "",
+                  "(a) as above, through `cutout`, `trivialaugment` or `randaugment` built with the profile's defaults "
+                  "(every sample draws its own square, op and magnitude); (b) the same DataLoader with the torchvision "
+                  "v2 transform a user would write: RandomErasing(p=1, one square of the method's side, value the "
+                  "training mean) for cutout, TrivialAugmentWide(), RandAugment(num_ops=N, magnitude=M) with the "
+                  "method's N and M."]
     lines += ["", "## Trainer: eager vs torch.compile", ""]
     if report.train_rows:
         lines += [tabulate(report.train_rows, headers=["task", "eager samples/s", "compile samples/s", "speed-up",
@@ -464,6 +520,22 @@ def render(report: PerfReport) -> str:
                            disable_numparse=True), ""]
     lines.append(report.tta_note)
     return "\n".join(lines) + "\n"
+
+
+def _throughput_table(report: PerfReport, results: list[PipelineResult], with_method: bool) -> str:
+    """Images/s per pipeline with the ratio to the (b) row of the same task and method (and the bandwidth share)."""
+    headers = ["task", *(["method"] if with_method else []), "pipeline", "images/s", "vs (b)"]
+    if report.bandwidth is not None:
+        headers.append("share of peak bandwidth")
+    baseline = {(r.task, r.method): r.images_per_s for r in results if r.pipeline.startswith("(b)")}
+    body = []
+    for r in results:
+        row = [r.task, *([r.method] if with_method else []), r.pipeline, f"{r.images_per_s:,.0f}",
+               f"{r.images_per_s / baseline[(r.task, r.method)]:.1f}x"]
+        if report.bandwidth is not None:
+            row.append(f"{100 * r.images_per_s * report.bytes_per_image[r.task] / (report.bandwidth[0] * 1e9):.2f}%")
+        body.append(row)
+    return tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def _version(module: str) -> str | None:

@@ -10,3 +10,8 @@ METHODS.declare("gan", "methods.gan", "conditional DCGAN-style GAN (projection d
 METHODS.declare("wgan_gp", "methods.wgan_gp", "conditional WGAN with gradient penalty (Gulrajani et al. 2017): a share of each batch is synthetic")
 METHODS.declare("vae", "methods.vae", "conditional VAE (Sohn et al. 2015): a share of each batch is decoded from the prior")
 METHODS.declare("adversarial", "methods.adversarial", "adversarial training: PGD (Madry et al. 2018) or FGSM with random start (Wong et al. 2020)")
+METHODS.declare("mixup", "methods.mixup", "mixup (Zhang et al. 2018): each sample blended with a partner, weight ~ Beta(alpha, alpha) per sample; soft labels")
+METHODS.declare("cutmix", "methods.cutmix", "CutMix (Yun et al. 2019): a partner's box pasted into each sample, labels mixed by area; images and log-mel maps")
+METHODS.declare("cutout", "methods.cutout", "Cutout (DeVries & Taylor 2017): one square per sample set to the training mean; images and log-mel maps")
+METHODS.declare("trivialaugment", "methods.trivialaugment", "TrivialAugment wide (Muller & Hutter 2021): one op at a uniform strength per sample; images")
+METHODS.declare("randaugment", "methods.randaugment", "RandAugment (Cubuk et al. 2020): N ops per sample at one magnitude M; images")

@@ -56,12 +56,23 @@ class Method:
     """
 
     Params: ClassVar[type] = NoParams
+    # Task modalities ("image", "audio", "features") the method has a meaning on; None: every modality.
+    # CutMix's box means nothing on a feature vector: the sweep skips such pairs and says so.
+    modalities: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, params: Any, task: Task, seed: int) -> None:
+        if not self.applies_to(task):
+            raise ValueError(f"does not apply to task {task.name!r} (modality {task.modality}); it applies to "
+                             f"{', '.join(self.modalities or ())} tasks")
         self.params = params
         self.task = task
         self.seed = seed
         self._generators: dict[str, torch.Generator] = {}
+
+    @classmethod
+    def applies_to(cls, task: Task) -> bool:
+        """Whether the method has a meaning on `task` (its modality is one of `modalities`)."""
+        return cls.modalities is None or task.modality in cls.modalities
 
     @classmethod
     def default_params(cls, profile: str, task: Task) -> Any:
@@ -103,11 +114,16 @@ class Method:
 
         Args:
             x: float inputs [N, *task.input_shape] in the task's input range, on the run's device.
-            y: int64 labels [N].
+            y: int64 labels [N] (always class labels: methods are not chained).
             model: the classifier being trained (adversarial methods attack it; leave its mode as found).
 
         Returns:
-            (x', y'): new tensors (the inputs are never modified in place), same device and dtype.
+            (x', y'): new tensors (the inputs are never modified in place); x' has x's shape, device and
+            dtype. y' is either int64 class labels [N] or float32 probability targets [N, task.num_classes]
+            (non-negative rows summing to 1), on the same device: mixing methods (mixup, CutMix) return
+            soft targets. The training loop passes y' to `F.cross_entropy` as it is, which takes both
+            forms, and `label_smoothing` then applies to probability targets too
+            ((1 - eps) * y' + eps / C). Return one form for every batch, whatever its size.
         """
         raise NotImplementedError
 

@@ -137,3 +137,23 @@ def test_an_interrupted_sweep_leaves_no_partial_row_and_resumes_without_duplicat
     assert len(stored) == 2 and len({r["run_id"] for r in stored}) == 2
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+
+
+def test_a_method_without_meaning_on_a_task_is_skipped_and_said(tmp_path, monkeypatch, capsys):
+    """A method that declares its modalities is planned only on tasks of those; a run naming no such
+    task is refused (exit 2, one line, no store file)."""
+    from bench.run.sweep import SweepSpec, plan, skipped_pairs
+    from methods import METHODS
+    import torch
+
+    monkeypatch.setattr(METHODS.get("classic"), "modalities", ("image",))
+    spec = SweepSpec(tasks=["mnist", "trec"], methods=["none", "classic"], seeds=[0], fractions=[0.1],
+                     profile="smoke", device=torch.device("cpu"))
+    planned = sorted((p.cell.method, p.cell.task) for p in plan(spec))
+    assert planned == [("classic", "mnist"), ("none", "mnist"), ("none", "trec")]
+    assert skipped_pairs(spec) == ["classic x trec (features)"]
+    path = tmp_path / "runs.sqlite"
+    assert run(path, "--tasks", "trec", "--methods", "classic") == 2
+    err = capsys.readouterr().err
+    assert "classic applies to none of the tasks trec" in err and "image" in err and "Traceback" not in err
+    assert not path.exists()

@@ -154,6 +154,19 @@ def resolve_compile(choice: str, device: torch.device) -> bool:
     return COMPILE_DEFAULT.get(device.type, False) if choice == "auto" else choice == "on"
 
 
+def skipped_pairs(spec: SweepSpec) -> list[str]:
+    """The (method x task) pairs of the spec that `plan` leaves out because the method has no meaning on
+    the task's modality, as "method x task (modality)"."""
+    pairs = []
+    for method_name in spec.methods:
+        method_cls = METHODS.get(method_name)
+        for task_name in spec.tasks:
+            task_cls = TASKS.get(task_name)
+            if not method_cls.applies_to(task_cls):
+                pairs.append(f"{method_name} x {task_name} ({task_cls.modality})")
+    return pairs
+
+
 def plan(spec: SweepSpec) -> list[PlannedCell]:
     """Every cell of the sweep, validated and hashed; raises UsageError before anything runs."""
     get_profile(spec.profile)
@@ -164,6 +177,12 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     eval_config = apply_overrides(RobustnessConfig, spec.overrides.get(ROBUST_OWNER, {}), ROBUST_OWNER,
                                   PROFILE_CONFIGS[spec.profile])
     planned: list[PlannedCell] = []
+    applicable = {m: [t for t in spec.tasks if METHODS.get(m).applies_to(TASKS.get(t))] for m in spec.methods}
+    for method_name, tasks in applicable.items():
+        if not tasks:
+            modalities = ", ".join(METHODS.get(method_name).modalities or ())
+            raise UsageError(f"method {method_name} applies to none of the tasks {', '.join(spec.tasks)}: it needs "
+                             f"a task of modality {modalities}")
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
@@ -172,6 +191,8 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
         source = task.source(root)
         config = apply_overrides(TrainConfig, spec.overrides.get(TRAIN_OWNER, {}), TRAIN_OWNER, task.train_config(spec.profile))
         for method_name in spec.methods:
+            if task_name not in applicable[method_name]:
+                continue  # e.g. CutMix on feature vectors: listed by `skipped_pairs`
             method_cls = METHODS.get(method_name)
             params = apply_overrides(method_cls.Params, spec.overrides.get(method_name, {}), method_name,
                                      method_cls.default_params(spec.profile, task))
@@ -395,6 +416,9 @@ def run_sweep(
     echo(f"plan: {len(cells)} cells ({spec.profile} profile, device {spec.device.type}), "
          f"{len(cells) - len(todo)} already in {store.path}, {len(todo)} to run")
     echo("data: " + "; ".join(variants))
+    skipped = skipped_pairs(spec)
+    if skipped:
+        echo(f"not applicable, skipped: {', '.join(skipped)}")
     pool = make_executor(config, spec.device, REPO_ROOT) if todo else InProcessExecutor()
     if todo and (config.name != "local" or not isinstance(pool, InProcessExecutor)):
         echo(f"executor: {_describe(config, pool)}")

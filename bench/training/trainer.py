@@ -25,7 +25,8 @@ WARMUP_STEPS = 5
 class Augmenter(Protocol):
     """What the loop needs of a method: `methods.base.Method` provides it. Declared here, below the
     methods, so that evaluation (FID's reference classifier, CAS) can train a classifier without
-    importing a method."""
+    importing a method. `augment` gets int64 labels [N] and may return them or probability targets [N, C]
+    (`methods.base.Method.augment`); the loop treats both alike."""
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]: ...
 
@@ -123,6 +124,8 @@ def train(
             index = permutation[i:i + config.batch_size]
             x, y = method.augment(task.prepare(train_split.x[index]), train_split.y[index], model)
             with autocast(device, config.amp) if use_amp else contextlib.nullcontext():
+                # y is int64 labels [N] or probability targets [N, C] (mixup, CutMix): cross_entropy takes
+                # both, smooths both alike, and autocast computes it in float32 either way.
                 loss = F.cross_entropy(forward(x), y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
