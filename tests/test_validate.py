@@ -31,7 +31,9 @@ SMALL, LARGE = 0.1, 1.0
 
 # Per seed 0, 1, 2 at (SMALL, LARGE): numbers of the size the quick profile measures.
 CIFAR_CLEAN = {"none": ([0.400, 0.420, 0.410], [0.540, 0.550, 0.545]),
-               "classic": ([0.450, 0.480, 0.462], [0.600, 0.612, 0.605])}
+               "classic": ([0.450, 0.480, 0.462], [0.600, 0.612, 0.605]),
+               "mixup": ([0.405, 0.418, 0.420], [0.545, 0.552, 0.550]),  # +0.43 pts, not significant
+               "cutmix": ([0.430, 0.452, 0.440], [0.570, 0.580, 0.575])}  # +3.07 pts, p < 0.05: the best recipe
 MNIST_CLEAN = {"none": ([0.960, 0.962, 0.958], [0.985, 0.986, 0.987]),
                "classic": ([0.965, 0.966, 0.962], [0.988, 0.987, 0.989]),
                "adversarial": ([0.930, 0.935, 0.928], [0.950, 0.951, 0.949])}
@@ -97,7 +99,7 @@ def test_passing_store_matches_golden_and_exits_0(capsys):
         expected.write_text(out)
     assert (code, err) == (0, "")
     assert out == expected.read_text()
-    assert out.endswith("validate: 6 passed, 0 failed, 0 not measured\n")
+    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured\n")
 
 
 def test_printed_values_are_the_paired_gains_at_the_smallest_size(capsys):
@@ -134,6 +136,7 @@ def _swap(table: dict, method: str, small: list[float]) -> dict:
     ("(b)", dict(clean=_swap(MNIST_CLEAN, "classic", [0.950, 0.952, 0.949]))),
     ("(c)", dict(pgd=_swap(MNIST_PGD, "adversarial", [0.300, 0.310, 0.290]))),  # +29.5 pts: just short
     ("(d) CAS on mnist: wgan_gp", dict(cas={**MNIST_CAS, "wgan_gp": [0.200, 0.250, 0.300]})),
+    ("(e)", dict(cifar=_swap(CIFAR_CLEAN, "cutmix", [0.395, 0.415, 0.405]))),  # the best recipe left: mixup, p > 0.05
 ])
 def test_breaking_one_effect_fails_only_that_one(capsys, name, broken):
     export(passing(**broken), Path("runs.json"))
@@ -141,7 +144,7 @@ def test_breaking_one_effect_fails_only_that_one(capsys, name, broken):
     assert code == 1
     assert "FAIL" in table_line(out, name)
     assert [line for line in out.splitlines() if line.endswith("FAIL")] == [table_line(out, name)]
-    assert out.endswith("validate: 5 passed, 1 failed, 0 not measured\n")
+    assert out.endswith("validate: 6 passed, 1 failed, 0 not measured\n")
 
 
 def test_an_insignificant_cifar10_gain_fails_with_its_p_value(capsys):
@@ -170,7 +173,7 @@ def test_missing_cifar10_cells_are_not_measured_and_do_not_fail(capsys):
     assert table_line(out, "(a)").endswith("NOT MEASURED")
     assert "missing cells: cifar10/classic (no ok rows), cifar10/none (no ok rows)" in out
     assert "1 rows not ok, ignored" in out
-    assert out.endswith("validate: 5 passed, 0 failed, 1 not measured\n")
+    assert out.endswith("validate: 5 passed, 0 failed, 2 not measured\n")
 
 
 def test_one_cifar10_seed_is_not_measured_and_says_why(capsys):
@@ -194,7 +197,7 @@ def test_the_profile_with_most_rows_is_checked_and_named(capsys):
     export(passing() + smoke, Path("runs.json"))
     code, out, _ = run(capsys, "runs.json")
     assert code == 0
-    assert "profile quick: 48 ok rows (the profile with the most)" in out
+    assert "profile quick: 60 ok rows (the profile with the most)" in out
     assert "not checked: smoke (3 ok rows)" in out
 
 
@@ -203,8 +206,8 @@ def test_markdown_output_holds_the_same_verdicts(capsys):
     code, out, _ = run(capsys, "runs.json", "--output", "out/validate.md")
     text = Path("out/validate.md").read_text()
     assert code == 1 and text.startswith("# augbench validate: runs.json")
-    assert "| (c) adversarial >> none: mnist PGD |" in text and "| FAIL " in text
-    assert text.splitlines()[-1] == out.splitlines()[-1] == "validate: 5 passed, 1 failed, 0 not measured"
+    assert "| (c) adversarial >> none: mnist PGD " in text and "| FAIL " in text
+    assert text.splitlines()[-1] == out.splitlines()[-1] == "validate: 6 passed, 1 failed, 0 not measured"
 
 
 def reproduction(measured_pgd: float, **changes) -> dict:
@@ -233,7 +236,7 @@ def test_a_reproduction_within_tolerance_passes(capsys):
     assert table_line(out, "wong2020-mnist: clean_acc").endswith("PASS")
     assert "pgd_acc: gap -3.38 pts" in out and "clean_acc: gap -1.50 pts" in out
     assert "rerun: augbench reproduce wong2020-mnist" in out and "no reproductions found" not in out
-    assert out.endswith("validate: 8 passed, 0 failed, 0 not measured\n")
+    assert out.endswith("validate: 9 passed, 0 failed, 0 not measured\n")
 
 
 def test_a_gap_of_exactly_the_tolerance_passes(capsys):
@@ -249,11 +252,11 @@ def test_a_reproduction_that_drifted_is_reported_and_fails_only_when_strict(caps
     code, out, _ = run(capsys, "runs.json", "--reproductions", "repro")
     assert code == 0 and table_line(out, "wong2020-mnist: pgd_acc").endswith("GAP")
     assert "pgd_acc: gap -8.38 pts" in out
-    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured, 1 reproduction gaps (reported; "
+    assert out.endswith("validate: 8 passed, 0 failed, 0 not measured, 1 reproduction gaps (reported; "
                         "--strict-reproductions fails on them)\n")
     code, out, _ = run(capsys, "runs.json", "--reproductions", "repro", "--strict-reproductions")
     assert code == 1 and table_line(out, "wong2020-mnist: pgd_acc").endswith("FAIL")
-    assert out.endswith("validate: 7 passed, 1 failed, 0 not measured\n")
+    assert out.endswith("validate: 8 passed, 1 failed, 0 not measured\n")
 
 
 @pytest.mark.parametrize("data, why", [
