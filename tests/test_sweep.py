@@ -155,5 +155,5 @@ def test_a_method_without_meaning_on_a_task_is_skipped_and_said(tmp_path, monkey
     path = tmp_path / "runs.sqlite"
     assert run(path, "--tasks", "trec", "--methods", "classic") == 2
     err = capsys.readouterr().err
-    assert "classic applies to none of the tasks trec" in err and "image" in err and "Traceback" not in err
+    assert "no method of classic applies to the tasks trec" in err and "image" in err and "Traceback" not in err
     assert not path.exists()

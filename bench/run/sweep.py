@@ -178,11 +178,10 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
                                   PROFILE_CONFIGS[spec.profile])
     planned: list[PlannedCell] = []
     applicable = {m: [t for t in spec.tasks if METHODS.get(m).applies_to(TASKS.get(t))] for m in spec.methods}
-    for method_name, tasks in applicable.items():
-        if not tasks:
-            modalities = ", ".join(METHODS.get(method_name).modalities or ())
-            raise UsageError(f"method {method_name} applies to none of the tasks {', '.join(spec.tasks)}: it needs "
-                             f"a task of modality {modalities}")
+    if spec.methods and spec.tasks and not any(applicable.values()):  # `--methods all` skips the pairs, never errs
+        needs = "; ".join(f"{m}: {', '.join(METHODS.get(m).modalities or ())}" for m in spec.methods)
+        raise UsageError(f"no method of {', '.join(spec.methods)} applies to the tasks {', '.join(spec.tasks)} "
+                         f"(modalities needed: {needs})")
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
