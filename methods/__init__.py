@@ -9,6 +9,7 @@ METHODS.declare("classic", "methods.classic", "the task's classic recipe per sam
 METHODS.declare("gan", "methods.gan", "conditional DCGAN-style GAN (projection discriminator): a share of each batch is synthetic")
 METHODS.declare("wgan_gp", "methods.wgan_gp", "conditional WGAN with gradient penalty (Gulrajani et al. 2017): a share of each batch is synthetic")
 METHODS.declare("vae", "methods.vae", "conditional VAE (Sohn et al. 2015): a share of each batch is decoded from the prior")
+METHODS.declare("diffusion", "methods.diffusion", "class-conditional DDPM (Ho et al. 2020) with classifier-free guidance, sampled with few DDIM steps: a share of each batch is synthetic")
 METHODS.declare("adversarial", "methods.adversarial", "adversarial training: PGD (Madry et al. 2018) or FGSM with random start (Wong et al. 2020)")
 METHODS.declare("mixup", "methods.mixup", "mixup (Zhang et al. 2018): each sample blended with a partner, weight ~ Beta(alpha, alpha) per sample; soft labels")
 METHODS.declare("cutmix", "methods.cutmix", "CutMix (Yun et al. 2019): a partner's box pasted into each sample, labels mixed by area; images and log-mel maps")

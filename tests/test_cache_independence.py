@@ -30,12 +30,12 @@ def _rows(path):
 @pytest.mark.parametrize("task", ["trec", "mnist"])
 def test_generative_cells_are_identical_with_a_cold_and_a_warm_cache(task, tmp_path, monkeypatch):
     monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
-    args = ["run", "--profile", "smoke", "--tasks", task, "--methods", "gan,wgan_gp,vae", "--no-progress"]
+    args = ["run", "--profile", "smoke", "--tasks", task, "--methods", "gan,wgan_gp,vae,diffusion", "--no-progress"]
     assert main([*args, "--store", str(tmp_path / "cold.sqlite")]) == 0
     assert (tmp_path / "cache").is_dir()
     assert main([*args, "--store", str(tmp_path / "warm.sqlite")]) == 0
     cold, warm = _rows(tmp_path / "cold.sqlite"), _rows(tmp_path / "warm.sqlite")
-    assert len(cold) == 3 and cold == warm
+    assert len(cold) == 4 and cold == warm
 
 
 def test_a_warm_cell_records_the_cache_hit_and_the_original_fit_time(tmp_path, monkeypatch):

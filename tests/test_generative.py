@@ -1,4 +1,4 @@
-"""The generative methods (gan, wgan_gp, vae): samples, cache, divergence, FID(task) and CAS, on real MNIST (smoke)."""
+"""The generative methods (gan, wgan_gp, vae, diffusion): samples, cache, divergence, FID(task) and CAS, on real MNIST (smoke)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from methods.generative import GeneratorDiverged
 from tasks import TASKS
 from tasks.base import Split, Task
 
-GENERATIVE = ["gan", "wgan_gp", "vae"]
+GENERATIVE = ["gan", "wgan_gp", "vae", "diffusion"]
 CPU = torch.device("cpu")
 POOL = TrainConfig(train_pool=300, test_limit=300)
 
@@ -152,21 +152,22 @@ def run(store, *extra: str) -> int:
     return main(["run", "--profile", "smoke", "--tasks", "mnist", "--store", str(store), "--no-progress", *extra])
 
 
-def test_a_smoke_cell_records_fid_cas_and_reuses_its_generator(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["vae", "diffusion"])
+def test_a_smoke_cell_records_fid_cas_and_reuses_its_generator(name, tmp_path, monkeypatch):
     monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
     store = tmp_path / "runs.sqlite"
-    assert run(store, "--methods", "vae") == 0
+    assert run(store, "--methods", name) == 0
     files = list((tmp_path / "cache" / "generators").iterdir())
     assert len(files) == 1
     stamp = files[0].stat().st_mtime_ns
-    assert run(store, "--methods", "vae", "--force", "--param", "vae.ratio=0.3") == 0
+    assert run(store, "--methods", name, "--force", "--param", f"{name}.ratio=0.3") == 0
     assert files[0].stat().st_mtime_ns == stamp  # a new mixing ratio reuses the fitted generator
     with Store(store) as opened:
         rows = opened.frame()
     assert len(rows) == 2 and (rows["status"] == "ok").all()
     assert (rows["fid"] > 0).all() and rows["cas"].between(0, 1).all() and (rows["gen_fit_s"] > 0).all()
     written = write_sample_grids(rows, tmp_path / "plots", tmp_path / "cache")
-    assert [p.name for p in written] == ["samples-mnist-vae.png"] and written[0].stat().st_size > 1000
+    assert [p.name for p in written] == [f"samples-mnist-{name}.png"] and written[0].stat().st_size > 1000
 
 
 def test_a_nan_loss_becomes_a_failed_row(tmp_path, monkeypatch):
