@@ -14,12 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.config.cell import canonical_json
-from bench.core.cache import load_verified
 from bench.core.seeding import make_generator
 from methods import METHODS
 from methods.base import FitContext
 from methods.diffusion_nets import build_denoiser, cosine_alphas_cumprod, ddim_sample, guided, x0_predictor
-from methods.generative import SAMPLE_CHUNK, Budget, GenerativeMethod, GenerativeParams, _seconds, generator_identity
+from methods.generative import SAMPLE_CHUNK, Budget, GenerativeMethod, GenerativeParams, generator_identity
 from tasks.base import Split, Task
 
 TIMESTEPS = 1000  # T of the noise schedule (Ho et al.); DDIM visits `sample_steps` of them
@@ -126,21 +125,10 @@ class Diffusion(GenerativeMethod):
         return cache_dir / "generators" / f"{cell['task']}-{self.name}-{key}.pt", key
 
     def load_cached(self, cell: dict[str, Any], cache_dir: Path, device: torch.device) -> bool:
-        """The base class's checks of the cache entry, with the denoiser in place of the decoder."""
+        """The base class's load (its `build` gives the denoiser), with the sampling settings reset first."""
         self.settings = self.budget(cell["profile"])
         self._bank = None
-        path, key = self.cache_path(cell, cache_dir)
-        payload = load_verified(path)
-        if not isinstance(payload, dict) or payload.get("key") != key:
-            return False
-        denoiser = self.build(self.settings)["decoder"]
-        try:
-            denoiser.load_state_dict(payload["state"])
-        except (KeyError, RuntimeError):
-            return False
-        self.decoder = denoiser.to(device).eval()
-        self.fit_s = _seconds(payload.get("fit_s"))
-        return True
+        return super().load_cached(cell, cache_dir, device)
 
     def fit(self, train: Split, context: FitContext) -> None:
         self.settings = self.budget(context.profile)  # optimizers, sample and bank read it

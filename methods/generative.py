@@ -183,7 +183,7 @@ class GenerativeMethod(Method):
         payload = load_verified(path)
         if not isinstance(payload, dict) or payload.get("key") != key:
             return False
-        decoder = Decoder(self.task, self.params.z_dim, self.budget(cell["profile"]).width)
+        decoder = self.build(self.budget(cell["profile"]))["decoder"]  # the same network `fit` trains
         try:
             decoder.load_state_dict(payload["state"])
         except (KeyError, RuntimeError):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.transforms.image_ops import MagnitudeTable, OP_NAMES, STANDARD, apply_ops, draw_ops, magnitude_table
+from bench.transforms.image_ops import OP_NAMES, STANDARD, apply_ops, draw_ops, magnitude_table
 from methods import METHODS
 from methods.base import Method
 from tasks.base import Task
@@ -53,21 +53,15 @@ class RandAugment(Method):
             raise ValueError(f"randaugment.magnitude={params.magnitude} is invalid: it must be in [0, {BINS - 1}]")
         self.ops = tuple(name for name in OP_NAMES if name not in EXCLUDED.get(task.name, ()))
         self.table = magnitude_table(self.ops, STANDARD, BINS, tuple(task.input_shape[-2:]))
-        self._tables: dict[str, MagnitudeTable] = {}
 
     def resolved_params(self) -> dict:
         return {"num_ops": self.params.num_ops, "magnitude": self.params.magnitude, "ops": list(self.ops)}
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         generator = self.generator(x.device)
+        self.table = self.table.to(x.device)  # moved once, on the first batch
         for _ in range(self.params.num_ops):
             draw = draw_ops(x.shape[0], len(self.ops), BINS, generator, x.device, level=self.params.magnitude)
-            m = self._table(x.device).of(draw)
+            m = self.table.of(draw)
             x = apply_ops(x, draw.op_index, m, self.ops)
         return x, y
-
-    def _table(self, device: torch.device) -> MagnitudeTable:
-        """The magnitude table on `device`, copied there once."""
-        if str(device) not in self._tables:
-            self._tables[str(device)] = self.table.to(device)
-        return self._tables[str(device)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.transforms.image_ops import MagnitudeTable, OP_NAMES, WIDE, apply_ops, draw_ops, magnitude_table
+from bench.transforms.image_ops import OP_NAMES, WIDE, apply_ops, draw_ops, magnitude_table
 from methods import METHODS
 from methods.base import Method
 from tasks.base import Task
@@ -50,18 +50,12 @@ class TrivialAugment(Method):
             raise ValueError(f"trivialaugment.bins={params.bins} is invalid: it must be >= 2")
         self.ops = tuple(name for name in OP_NAMES if name not in EXCLUDED.get(task.name, ()))
         self.table = magnitude_table(self.ops, WIDE, params.bins, tuple(task.input_shape[-2:]))
-        self._tables: dict[str, MagnitudeTable] = {}
 
     def resolved_params(self) -> dict:
         return {"bins": self.params.bins, "ops": list(self.ops)}
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         draw = draw_ops(x.shape[0], len(self.ops), self.params.bins, self.generator(x.device), x.device)
-        m = self._table(x.device).of(draw)
+        self.table = self.table.to(x.device)  # moved once, on the first batch
+        m = self.table.of(draw)
         return apply_ops(x, draw.op_index, m, self.ops), y
-
-    def _table(self, device: torch.device) -> MagnitudeTable:
-        """The magnitude table on `device`, copied there once."""
-        if str(device) not in self._tables:
-            self._tables[str(device)] = self.table.to(device)
-        return self._tables[str(device)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from pathlib import Path
@@ -132,3 +133,28 @@ def smoke_trained_mnist(source, test_limit: int):
     model = task.classifier(config)
     train(model, task, data.train, PassThrough(), config, seed=0, progress=False)
     return task, model, data
+
+
+# Every way a tensor's value reaches the host, each of which waits for the device.
+HOST_READS = ("item", "cpu", "tolist", "numpy", "__bool__")
+
+
+@contextlib.contextmanager
+def _counting_host_reads():
+    reads: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        for name in HOST_READS:
+            real = getattr(torch.Tensor, name)
+
+            def counting(self, *args, _real=real, _name=name, **kwargs):
+                reads.append(_name)
+                return _real(self, *args, **kwargs)
+
+            patch.setattr(torch.Tensor, name, counting)
+        yield reads
+
+
+@pytest.fixture
+def host_reads():
+    """`with host_reads() as reads:` lists the host reads of tensor values (item, cpu, ...) made inside."""
+    return _counting_host_reads

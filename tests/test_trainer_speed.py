@@ -22,21 +22,12 @@ def mnist_run(sources):
     return task, config, data, method, model
 
 
-def test_the_step_loop_reads_nothing_back_from_the_device(mnist_run, monkeypatch):
+def test_the_step_loop_reads_nothing_back_from_the_device(mnist_run, host_reads):
     """Every read of a tensor's value on the host (item, cpu, tolist, numpy, bool) waits for the device;
     the loop may do one per epoch (the divergence check), none per step."""
     task, config, data, method, model = mnist_run
-    reads = []
-    for name in ("item", "cpu", "tolist", "numpy", "__bool__"):
-        real = getattr(torch.Tensor, name)
-
-        def counting(self, *args, _real=real, _name=name, **kwargs):
-            reads.append(_name)
-            return _real(self, *args, **kwargs)
-
-        monkeypatch.setattr(torch.Tensor, name, counting)
-    stats = train(model, task, data.train, method, config, seed=0, progress=False)
-    monkeypatch.undo()
+    with host_reads() as reads:
+        stats = train(model, task, data.train, method, config, seed=0, progress=False)
     assert stats.steps == 3 * 4
     assert reads == ["item"] * config.epochs
 

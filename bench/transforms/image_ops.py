@@ -287,6 +287,9 @@ class MagnitudeTable:
     signed: torch.Tensor  # bool [num_ops]: the op takes a random sign
 
     def to(self, device: torch.device) -> "MagnitudeTable":
+        """The table on `device`: itself when already there, so a method may call this every batch."""
+        if self.values.device == torch.device(device):
+            return self
         return MagnitudeTable(self.values.to(device), self.signed.to(device))
 
     def of(self, draw: "OpDraw") -> torch.Tensor:
