@@ -209,3 +209,22 @@ def test_feature_tasks_get_mlp_networks(name, tmp_path):
     assert samples.shape == (4, 12) and samples.dtype == torch.float32 and torch.isfinite(samples).all()
     out_x, out_y = method.augment(x[:10], y[:10], torch.nn.Identity())
     assert out_x.shape == (10, 12) and torch.equal(out_y, y[:10])
+
+
+@pytest.mark.parametrize("task_name", ["mnist", "trec"])
+def test_the_none_cell_on_the_whole_pool_stores_the_reference_classifier_it_would_train(task_name, sources, tmp_path, monkeypatch):
+    """The `none` cell of seed 0 at fraction 1 trains exactly the FID reference and caches it; the reference
+    trained from an empty cache has the same weights, so reusing it changes no number."""
+    monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "from-cell"))
+    assert main(["run", "--profile", "smoke", "--tasks", task_name, "--methods", "none", "--fractions", "0.5,1",
+                 "--store", str(tmp_path / "runs.sqlite"), "--no-progress"]) == 0
+    (stored,) = (tmp_path / "from-cell" / "reference").iterdir()  # fraction 0.5 stores nothing
+    task = TASKS.get(task_name)()
+    data = task.load(sources[task_name], 1.0, 0, task.train_config("smoke"), CPU)
+    fresh = reference_classifier(task, sources[task_name], "smoke", CPU, tmp_path / "fresh", data=data)
+    (trained,) = (tmp_path / "fresh" / "reference").iterdir()
+    assert trained.name == stored.name
+    cell_state = load_verified(stored)["state"]
+    assert cell_state.keys() == fresh.state_dict().keys()
+    for name, tensor in fresh.state_dict().items():
+        assert torch.equal(cell_state[name], tensor), name

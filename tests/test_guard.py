@@ -9,6 +9,7 @@ import torch
 from bench.cli import main
 from bench.config.profiles import TrainConfig
 from bench.results.store import Store
+from bench.run import sweep
 from conftest import smoke_trained_mnist
 from methods.adversarial import Adversarial, AdversarialParams
 from methods.base import FitContext
@@ -83,6 +84,7 @@ def test_a_small_drop_does_not_stop_training(sources, tmp_path, monkeypatch):
 def test_the_row_records_the_epoch_the_guard_kept(tmp_path, monkeypatch):
     accuracies = iter([(0.8, 0.6), (0.8, 0.7), (0.8, 0.1), (0.8, 0.9)])
     monkeypatch.setattr(Adversarial, "guard_accuracy", lambda self, m: next(accuracies))
+    monkeypatch.setattr(sweep, "VAL_STRIDE", 1)  # validation after every epoch, to compare epochs 2 and 3
     path = tmp_path / "runs.sqlite"
     assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--methods", "adversarial", "--store", str(path),
                  "--param", "train.epochs=4", "--no-progress"]) == 0

@@ -9,7 +9,7 @@ from torch import nn
 import bench.evaluation.robustness as robustness
 from bench.evaluation.attacks import _input_gradient
 from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness, majority_rate, wide_eps_problem
-from bench.run.sweep import converged
+from bench.run.sweep import VAL_STRIDE, converged, convergence_window, validation_epoch
 from conftest import smoke_trained_mnist
 
 CONFIG = RobustnessConfig(samples=300, pgd_steps=5, check_samples=100)
@@ -118,3 +118,25 @@ def test_restarts_never_raise_pgd_accuracy(mnist):
 ])
 def test_converged_flag_on_synthetic_curves(curve, expected):
     assert converged(curve) is expected
+
+
+@pytest.mark.parametrize("curve,expected", [
+    ([0.2, None, None, 0.6, 0.70, 0.705, 0.708, 0.71], True),  # unmeasured epochs before the window do not matter
+    ([0.2, None, None, 0.5, 0.55, 0.6, 0.65, 0.7], False),
+    ([0.2, None, None, 0.5, None, None, None, 0.6, None, 0.70, None, 0.75], False),  # a gap in the window: 0.70 -> 0.75
+    ([0.2, None, None, 0.6, None, 0.70, None, None], None),  # one measured epoch in the window cannot be judged
+])
+def test_converged_ignores_unmeasured_epochs(curve, expected):
+    assert converged(curve) is expected
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 5, 15, 20, 30, 40, 60])
+def test_validation_schedule_measures_the_whole_convergence_window_and_a_stride_before_it(epochs):
+    measured = [e for e in range(1, epochs + 1) if validation_epoch(e, epochs)]
+    window = convergence_window(epochs)
+    assert measured[0] == 1 and measured[-1] == epochs
+    assert set(range(max(1, epochs - window + 1), epochs + 1)) <= set(measured)
+    before = [e for e in measured if e <= epochs - window]
+    assert all(b - a <= VAL_STRIDE for a, b in zip(before, before[1:] + [epochs - window + 1]))
+    if epochs >= 30:  # the point of the stride: well under every epoch
+        assert len(measured) <= 0.55 * epochs

@@ -2,25 +2,32 @@
 
 - The reference classifier of a task is the task's classifier trained with the task's profile
   hyperparameters on the profile's whole real training pool (fraction 1, seed 0, no augmentation),
-  cached on disk like the generators (bench/core/cache.py).
+  cached on disk like the generators (bench/core/cache.py). It is trained exactly as the `none` cell of
+  seed 0 at fraction 1 trains its classifier (same initialisation stream, data order and batches), so
+  that cell stores its model as the reference when it runs first (`store_reference`) and the grid
+  does not train the same network twice; either way the cached weights are the same.
 - Features are its penultimate activations: the input of its last nn.Linear layer, read with a forward
   pre-hook, so task files need no feature API (MNIST CNN: 128-d; CIFAR-10 ResNet-9: 8 x width).
 - FID(task) is the Frechet distance between Gaussians fitted to real-test and synthetic features.
 - CAS (Ravuri and Vinyals 2019) is the real-test accuracy of a fresh task classifier trained only on
-  synthetic samples, with the task's profile hyperparameters.
+  synthetic samples, with the task's profile hyperparameters (the quick profile: half its epochs).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from bench.core.cache import atomic_save, load_verified
-from bench.config.cell import canonical_json
+from bench.config.cell import Cell, canonical_json
+from bench.config.profiles import TrainConfig
 from bench.core.device import place_model
 from bench.evaluation.accuracy import accuracy
 from bench.config.params import params_to_dict
@@ -29,9 +36,26 @@ from bench.training.trainer import PassThrough, train
 from tasks.base import DataSource, Split, Task, TaskData
 
 # Bump when the reference classifier's training changes, so old cached references are not reused.
-REFERENCE_VERSION = 2  # 2: trained on its own seeded RNG stream (dropout masks no longer depend on what ran before)
+# 2: trained on its own seeded RNG stream (dropout masks no longer depend on what ran before);
+# 3: trained as the `none` cell of seed 0 at fraction 1 is (its initialisation stream), which may store it.
+REFERENCE_VERSION = 3
 # The reference's own seed: one reference per (task, profile, data), shared by every cell and seed.
 REFERENCE_SEED = 0
+
+
+def _reference_entry(task: Task, source: DataSource, profile: str, config: TrainConfig,
+                     data: TaskData | None, cache_dir: Path) -> tuple[Path, str, dict[str, Any]]:
+    """Cache path, key and identity of the reference classifier for these data and hyperparameters."""
+    identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
+                "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
+                "train_config": params_to_dict(config), "seed": REFERENCE_SEED, **task.reference_identity(data)}
+    key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
+    return cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt", key, identity
+
+
+def _save_reference(model: nn.Module, path: Path, key: str, identity: dict[str, Any]) -> None:
+    atomic_save({"key": key, "identity": canonical_json(identity),
+                 "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
 
 
 def reference_classifier(task: Task, source: DataSource, profile: str, device: torch.device, cache_dir: Path,
@@ -42,22 +66,34 @@ def reference_classifier(task: Task, source: DataSource, profile: str, device: t
     was fitted on, so the reference is trained (and cached) in that space.
     """
     config = task.train_config(profile)
-    identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
-                "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
-                "train_config": params_to_dict(config), "seed": REFERENCE_SEED, **task.reference_identity(data)}
-    key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
-    path = cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt"
-    with forked_rng(device, derive_seed(REFERENCE_SEED, f"reference:{task.name}")):
+    path, key, identity = _reference_entry(task, source, profile, config, data, cache_dir)
+    payload = load_verified(path)
+    pool = None if isinstance(payload, dict) and payload.get("key") == key else task.reference_train(source, data, config, device)
+    # The stream seed_everything(REFERENCE_SEED) gives a cell's classifier (bench/run/sweep.py), so the
+    # weights equal those of the `none` cell of that seed on the pool.
+    with forked_rng(device, derive_seed(REFERENCE_SEED, "torch")):
         model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
-        payload = load_verified(path)
-        if isinstance(payload, dict) and payload.get("key") == key:
+        if pool is None:
             model.load_state_dict(payload["state"])
             return model.eval()
-        pool = task.reference_train(source, data, config, device)
         train(model, task, pool, PassThrough(), config, REFERENCE_SEED, progress)
-    atomic_save({"key": key, "identity": canonical_json(identity),
-                 "state": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, path)
+    _save_reference(model, path, key, identity)
     return model.eval()
+
+
+def store_reference(model: nn.Module, task: Task, cell: Cell, config: TrainConfig, data: TaskData, compiled: bool,
+                    cache_dir: Path) -> bool:
+    """Cache a cell's trained classifier as the task's reference when it is the very network
+    `reference_classifier` would train: the `none` cell of REFERENCE_SEED on the whole pool (fraction 1),
+    with the profile's hyperparameters, eager. Returns whether it was stored (or already was)."""
+    if (cell.method != "none" or cell.seed != REFERENCE_SEED or cell.fraction != 1.0 or compiled
+            or config != task.train_config(cell.profile)):
+        return False
+    path, key, identity = _reference_entry(task, data.source, cell.profile, config, data, cache_dir)
+    payload = load_verified(path)
+    if not (isinstance(payload, dict) and payload.get("key") == key):
+        _save_reference(model, path, key, identity)
+    return True
 
 
 @torch.inference_mode()
@@ -113,9 +149,13 @@ def fid_task(reference: nn.Module, task: Task, real_x: torch.Tensor, fake_x: tor
 
 
 def classification_accuracy_score(task: Task, synthetic: Split, test: Split, profile: str, seed: int,
-                                  device: torch.device, progress: bool | None = None) -> float:
-    """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters), accuracy on `test`."""
+                                  device: torch.device, progress: bool | None = None, epoch_share: float = 1.0) -> float:
+    """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters; `epoch_share`
+    of its epochs, rounded up), accuracy on `test`."""
+    if not 0 < epoch_share <= 1:
+        raise ValueError(f"CAS epoch_share={epoch_share} is invalid: it must be in (0, 1]")
     config = task.train_config(profile)
+    config = dataclasses.replace(config, epochs=max(1, math.ceil(config.epochs * epoch_share)))
     with forked_rng(device, derive_seed(seed, "cas:init")):
         model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
         train(model, task, synthetic, PassThrough(), config, derive_seed(seed, "cas:order"), progress)

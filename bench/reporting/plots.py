@@ -232,7 +232,8 @@ def _efficiency(panel: pd.DataFrame, title: str) -> Figure | None:
 
 
 def _curve(text: object) -> np.ndarray | None:
-    """A stored val_curve (JSON list of accuracies per epoch) as an array; None when absent or unreadable."""
+    """A stored val_curve (JSON list of accuracies per epoch, null where not measured) as an array with NaN
+    for those; None when absent or unreadable."""
     if not isinstance(text, str):
         return None
     try:
@@ -268,8 +269,12 @@ def _learning(table: pd.DataFrame, title: str) -> Figure | None:
         marks = "".join(m for m, key in ((NOT_CONVERGED, "unconverged_seeds"), (STOPPED_EARLY, "stopped_seeds")) if flags[key])
         used.update(marks)
         note = seed_note([len(label_runs)], interval=None, nothing="no band")
-        ax.plot(x, np.nanmean(values, axis=0), label=f"{label} {marks}".strip() + note, markersize=5,
-                markevery=max(1, epochs // 12), **style)
+        # Epochs where no seed measured validation (the stride of bench/run/sweep.py: validation_epoch) are
+        # skipped, so the line joins the measured epochs instead of breaking at every gap.
+        measured = ~np.isnan(values).all(axis=0)
+        mean = np.nanmean(np.where(measured, values, 0.0), axis=0)  # 0.0: no all-NaN column to warn about
+        ax.plot(x[measured], mean[measured], label=f"{label} {marks}".strip() + note, markersize=5,
+                markevery=max(1, int(measured.sum()) // 12), **style)
         several = (~np.isnan(values)).sum(axis=0) >= 2
         banded |= _band(ax, x, np.where(several, np.nanmin(values, axis=0), np.nan),
                         np.where(several, np.nanmax(values, axis=0), np.nan), style["color"])

@@ -51,7 +51,7 @@ class RunRecord:
     peak_mem_mb: float | None = None
     # the held-out validation split (never the test split): what hyperparameters are chosen on
     val_acc: float | None = None  # clean accuracy on the task's validation split after training
-    val_curve: str | None = None  # JSON list: validation accuracy after each epoch, in order
+    val_curve: str | None = None  # JSON list: validation accuracy per epoch, in order; null where not measured (sweep.validation_epoch)
     converged: bool | None = None  # the trend line of validation accuracy over the last quarter of the epochs moved < 1 point (None: < 2 epochs)
     stopped_epoch: int | None = None  # an early-stop guard ended training and kept this epoch's weights (None: ran all epochs)
     near_chance: bool | None = None  # clean accuracy of the robustness check examples is within noise of chance: the large-eps check cannot judge the attack
