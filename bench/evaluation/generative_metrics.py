@@ -10,14 +10,12 @@
   pre-hook, so task files need no feature API (MNIST CNN: 128-d; CIFAR-10 ResNet-9: 8 x width).
 - FID(task) is the Frechet distance between Gaussians fitted to real-test and synthetic features.
 - CAS (Ravuri and Vinyals 2019) is the real-test accuracy of a fresh task classifier trained only on
-  synthetic samples, with the task's profile hyperparameters (the quick profile: half its epochs).
+  synthetic samples, with the task's profile hyperparameters.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import math
 from pathlib import Path
 from typing import Any
 
@@ -149,13 +147,9 @@ def fid_task(reference: nn.Module, task: Task, real_x: torch.Tensor, fake_x: tor
 
 
 def classification_accuracy_score(task: Task, synthetic: Split, test: Split, profile: str, seed: int,
-                                  device: torch.device, progress: bool | None = None, epoch_share: float = 1.0) -> float:
-    """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters; `epoch_share`
-    of its epochs, rounded up), accuracy on `test`."""
-    if not 0 < epoch_share <= 1:
-        raise ValueError(f"CAS epoch_share={epoch_share} is invalid: it must be in (0, 1]")
+                                  device: torch.device, progress: bool | None = None) -> float:
+    """CAS: train a fresh task classifier on `synthetic` only (task's profile hyperparameters), accuracy on `test`."""
     config = task.train_config(profile)
-    config = dataclasses.replace(config, epochs=max(1, math.ceil(config.epochs * epoch_share)))
     with forked_rng(device, derive_seed(seed, "cas:init")):
         model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
         train(model, task, synthetic, PassThrough(), config, derive_seed(seed, "cas:order"), progress)
