@@ -3,7 +3,7 @@
 On one device and in one run: the classic augmentation's throughput through (a) augbench's on-device,
 batched per-sample path, (b) the DataLoader pipeline a PyTorch user would write (torchvision v2
 per-sample transforms on uint8 tensors in worker processes) and (c) Kornia's batched augmentation when
-it is installed; the same for the per-sample policies (cutout, TrivialAugment, RandAugment) against
+it is installed; the same for the per-sample policies (mixup, CutMix, cutout, TrivialAugment, RandAugment) against
 their torchvision v2 equivalents; the trainer with and without torch.compile; and, on a GPU,
 time-to-accuracy.
 """
@@ -61,7 +61,7 @@ class PerfConfig:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # DataLoader worker processes of (b)
     kornia: bool = True  # add Kornia's pipeline when kornia is installed
     # Per-sample policies measured beside classic, each against its torchvision v2 DataLoader equivalent.
-    policies: tuple[str, ...] = ("cutout", "trivialaugment", "randaugment")
+    policies: tuple[str, ...] = ("mixup", "cutmix", "cutout", "trivialaugment", "randaugment")
     train: bool = True  # trainer throughput with and without torch.compile
     train_steps: int = 30  # timed training steps per setting (after the trainer's 5 warm-up steps)
     tta: bool = True  # time-to-accuracy (CUDA only)
@@ -200,6 +200,25 @@ def torchvision_transform(task: Task, padding: int, flip: bool) -> Callable[[tor
     return v2.Compose(steps)
 
 
+BatchTransform = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def policy_batch_transform(name: str, method: Method) -> BatchTransform | None:
+    """The batch-level torchvision v2 transform a user applies to each loaded batch in the training loop
+    (torchvision's own recipe for MixUp and CutMix), or None for per-sample policies.
+
+    v2.MixUp and v2.CutMix draw one mixing weight (and one box) per batch and pair each image with its
+    neighbour in the batch; the methods here draw per sample. Same kind of work, a different distribution.
+    """
+    from torchvision.transforms import v2
+
+    if name not in ("mixup", "cutmix"):
+        return None
+    params = method.resolved_params()
+    kind = v2.MixUp if name == "mixup" else v2.CutMix
+    return kind(alpha=params["alpha"], num_classes=method.task.num_classes)
+
+
 def policy_transform(name: str, method: Method) -> Callable[[torch.Tensor], torch.Tensor]:
     """What a torchvision user would write for a policy, on uint8 CHW tensors, with the method's settings.
 
@@ -212,6 +231,8 @@ def policy_transform(name: str, method: Method) -> Callable[[torch.Tensor], torc
     from torchvision.transforms import v2
 
     params = method.resolved_params()
+    if name in ("mixup", "cutmix"):  # batch-level: nothing per sample (policy_batch_transform)
+        return v2.Identity()
     if name == "cutout":
         height, width = method.task.input_shape[-2:]
         share = params["size"] ** 2 / (height * width)
@@ -225,9 +246,11 @@ def policy_transform(name: str, method: Method) -> Callable[[torch.Tensor], torc
 
 
 def measure_torchvision(task: Task, split: Split, transform: Callable[[torch.Tensor], torch.Tensor], batch: int,
-                        images: int, repeats: int, workers: int, device: torch.device) -> float:
+                        images: int, repeats: int, workers: int, device: torch.device,
+                        batch_transform: BatchTransform | None = None) -> float:
     """(b): DataLoader(num_workers=workers, persistent_workers, pin_memory on CUDA, same batch size), each
-    batch copied to the device and made float there, as the trainer would receive it; steady state."""
+    batch copied to the device and made float there, as the trainer would receive it, then `batch_transform`
+    (MixUp, CutMix) on it there; steady state."""
     x, y = split.x.cpu(), split.y.cpu()
     loader = DataLoader(
         PerSampleImages(x, y, transform), batch_size=batch, shuffle=True,
@@ -243,8 +266,9 @@ def measure_torchvision(task: Task, split: Split, transform: Callable[[torch.Ten
 
     def step() -> int:
         xb, yb = next(stream)
-        task.prepare(xb.to(device, non_blocking=True))
-        yb.to(device, non_blocking=True)
+        xb, yb = task.prepare(xb.to(device, non_blocking=True)), yb.to(device, non_blocking=True)
+        if batch_transform is not None:
+            xb, yb = batch_transform(xb, yb)
         return len(yb)
 
     # Warm-up: start the workers and drain the batches they prefetched while starting.
@@ -273,7 +297,8 @@ def measure_policy(name: str, task: Task, split: Split, config: PerfConfig, batc
     method = policy_method(name, task, split, config.profile, device)
     rate_a = measure_augbench(task, split, method, batch, images, config.repeats, device)
     echo(f"  {name} (a) augbench: {rate_a:,.0f} images/s")
-    rate_b = measure_torchvision(task, split, policy_transform(name, method), batch, images, config.repeats, config.workers, device)
+    rate_b = measure_torchvision(task, split, policy_transform(name, method), batch, images, config.repeats, config.workers,
+                                 device, policy_batch_transform(name, method))
     echo(f"  {name} (b) torchvision DataLoader: {rate_b:,.0f} images/s")
     return [PipelineResult(task.name, "(a) augbench on-device batched", rate_a, images, method=name),
             PipelineResult(task.name, f"(b) torchvision v2 per-sample, DataLoader x{config.workers}", rate_b, images,
@@ -503,11 +528,12 @@ def render(report: PerfReport) -> str:
     if policies:
         lines += ["", "## Per-sample policies: on-device vs torchvision v2 DataLoader", "",
                   _throughput_table(report, policies, with_method=True), "",
-                  "(a) as above, through `cutout`, `trivialaugment` or `randaugment` built with the profile's defaults "
-                  "(every sample draws its own square, op and magnitude); (b) the same DataLoader with the torchvision "
-                  "v2 transform a user would write: RandomErasing(p=1, one square of the method's side, value the "
-                  "training mean) for cutout, TrivialAugmentWide(), RandAugment(num_ops=N, magnitude=M) with the "
-                  "method's N and M."]
+                  "(a) as above, through the method built with the profile's defaults (every sample draws its own "
+                  "mixing weight, box, square, op and magnitude); (b) the same DataLoader with the torchvision v2 "
+                  "transform a user would write: MixUp(alpha) or CutMix(alpha) on each loaded batch in the training "
+                  "loop (one weight per batch, torchvision's recipe), RandomErasing(p=1, one square of the method's "
+                  "side, value the training mean) for cutout, TrivialAugmentWide(), RandAugment(num_ops=N, "
+                  "magnitude=M) with the method's N and M."]
     lines += ["", "## Trainer: eager vs torch.compile", ""]
     if report.train_rows:
         lines += [tabulate(report.train_rows, headers=["task", "eager samples/s", "compile samples/s", "speed-up",

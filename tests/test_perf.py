@@ -72,3 +72,31 @@ def test_the_peak_bandwidth_is_none_on_cpu_and_can_be_given():
 
     assert assumed_peak_bandwidth(torch.device("cpu"), None) is None
     assert assumed_peak_bandwidth(torch.device("cpu"), 100.0) is None
+
+
+def test_every_image_policy_is_measured_beside_its_torchvision_pipeline(capsys):
+    """mixup and CutMix against torchvision's batch-level MixUp/CutMix, the per-sample policies against
+    their per-sample transforms: an (a) and a (b) row each, with a positive rate."""
+    assert main([*SMALL, "--no-kornia"]) == 0
+    rows: dict[str, set[str]] = {}
+    for line in capsys.readouterr().out.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[0] == "mnist":
+            assert float(cells[3].replace(",", "")) > 0
+            rows.setdefault(cells[1], set()).add(cells[2][:3])
+    assert rows == {name: {"(a)", "(b)"} for name in ("mixup", "cutmix", "cutout", "trivialaugment", "randaugment")}
+
+
+@pytest.mark.parametrize("name", ["mixup", "cutmix"])
+def test_the_torchvision_mixing_baseline_gives_soft_labels_of_mass_one(name, sources):
+    import torch
+
+    from bench.perf import policy_batch_transform, policy_method
+    from tasks import TASKS
+
+    task = TASKS.get("mnist")()
+    data = task.load(sources["mnist"], 1.0, 0, task.train_config("smoke"), torch.device("cpu"))
+    method = policy_method(name, task, data.train, "quick", torch.device("cpu"))
+    x, y = policy_batch_transform(name, method)(task.prepare(data.train.x[:32]), data.train.y[:32])
+    assert x.shape == (32, 1, 28, 28) and y.shape == (32, 10)
+    assert torch.allclose(y.sum(dim=1), torch.ones(32))
