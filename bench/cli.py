@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--tasks", default="all", help="comma-separated task names, wildcards or 'all' (default: all)")
     p_run.add_argument("--methods", default="all", help="comma-separated method names, wildcards or 'all' (default: all)")
-    p_run.add_argument("--seeds", default=None, help="number of seeds N (seeds 0..N-1) or a list like 0,3 (default: the profile's)")
+    p_run.add_argument("--seeds", default=None, help="number of seeds N (seeds 0..N-1) or a list like 0,3; one seed alone with a trailing comma: 3, (default: the profile's)")
     p_run.add_argument("--fractions", default=None, help="train fractions in (0, 1], comma-separated (default: the profile's)")
     p_run.add_argument("--profile", default="quick", help="smoke, quick or full (default: quick)")
     p_run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")

@@ -140,3 +140,10 @@ def test_validation_schedule_measures_the_whole_convergence_window_and_a_stride_
     assert all(b - a <= VAL_STRIDE for a, b in zip(before, before[1:] + [epochs - window + 1]))
     if epochs >= 30:  # the point of the stride: well under every epoch
         assert len(measured) <= 0.55 * epochs
+
+
+@pytest.mark.parametrize("text,seeds", [("3", [0, 1, 2]), ("1,2", [1, 2]), ("3,", [3]), ("0,", [0]), ("2,2,5", [2, 5])])
+def test_seeds_are_a_count_a_list_or_one_seed_with_a_trailing_comma(text, seeds):
+    from bench.run.sweep import parse_seeds
+
+    assert parse_seeds(text) == seeds

@@ -107,15 +107,19 @@ def parse_fractions(text: str) -> list[float]:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """`N` means seeds 0..N-1 (N >= 1); `a,b,c` lists seeds explicitly (each >= 0)."""
+    """`N` means seeds 0..N-1 (N >= 1); `a,b,c` lists seeds explicitly (each >= 0), and a trailing comma
+    makes a list of one (`3,` is seed 3 alone)."""
     items = [s.strip() for s in text.split(",")]
+    is_list = len(items) > 1
+    if len(items) == 2 and items[1] == "":
+        items = items[:1]
     try:
         values = [int(s) for s in items]
     except ValueError:
-        raise UsageError(f"bad --seeds {text!r}: give a count N >= 1, or a list of seeds like 0,1,7") from None
-    if len(values) == 1:
+        raise UsageError(f"bad --seeds {text!r}: give a count N >= 1, or a list of seeds like 0,1,7 (one seed: 3,)") from None
+    if not is_list:
         if values[0] < 1:
-            raise UsageError(f"--seeds {values[0]} is invalid: the number of seeds must be >= 1")
+            raise UsageError(f"--seeds {values[0]} is invalid: the number of seeds must be >= 1 (seed {values[0]} alone: --seeds {values[0]},)")
         return list(range(values[0]))
     if any(v < 0 for v in values):
         raise UsageError(f"bad --seeds {text!r}: seeds must be >= 0")
