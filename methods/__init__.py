@@ -16,3 +16,5 @@ METHODS.declare("cutmix", "methods.cutmix", "CutMix (Yun et al. 2019): a partner
 METHODS.declare("cutout", "methods.cutout", "Cutout (DeVries & Taylor 2017): one square per sample set to the training mean; images and log-mel maps")
 METHODS.declare("trivialaugment", "methods.trivialaugment", "TrivialAugment wide (Muller & Hutter 2021): one op at a uniform strength per sample; images")
 METHODS.declare("randaugment", "methods.randaugment", "RandAugment (Cubuk et al. 2020): N ops per sample at one magnitude M; images")
+METHODS.declare("eda", "methods.eda", "EDA (Wei & Zou 2019): synonym replacement/insertion (WordNet), swap, deletion on the raw sentences; copies featurized once per cell, one drawn per sample per step; text tasks")
+METHODS.declare("waveaug", "methods.waveaug", "waveform augmentation on FSDD: speed perturbation, gain, white noise, time shift (copies made once per cell, one drawn per sample per step), then SpecAugment")

@@ -16,7 +16,7 @@ from torch import nn
 
 from bench.config.params import NoParams
 from bench.core.seeding import make_generator
-from tasks.base import Split, Task, TaskData
+from tasks.base import Split, Task, TaskData, ViewSpec
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,17 @@ class Method:
     # Task modalities ("image", "audio", "features") the method has a meaning on; None: every modality.
     # CutMix's box means nothing on a feature vector: the sweep skips such pairs and says so.
     modalities: ClassVar[tuple[str, ...] | None] = None
+    # Kinds of raw items (`Task.raw_kind`: "text", "waveform") the method edits before featurization; None:
+    # it works on the classifier's inputs and needs none. EDA edits sentences: it applies to text tasks only.
+    raw_kinds: ClassVar[tuple[str, ...] | None] = None
+    # Whether `resolved_params` depends on the cell's training-set size (EDA's recommended settings per
+    # size): the planner then counts each cell's training examples and records `resolved_params_for(n)`.
+    size_dependent: ClassVar[bool] = False
 
     def __init__(self, params: Any, task: Task, seed: int) -> None:
         if not self.applies_to(task):
             raise ValueError(f"does not apply to task {task.name!r} (modality {task.modality}); it applies to "
-                             f"{', '.join(self.modalities or ())} tasks")
+                             f"{self.scope()}")
         self.params = params
         self.task = task
         self.seed = seed
@@ -71,8 +77,18 @@ class Method:
 
     @classmethod
     def applies_to(cls, task: Task) -> bool:
-        """Whether the method has a meaning on `task` (its modality is one of `modalities`)."""
-        return cls.modalities is None or task.modality in cls.modalities
+        """Whether the method has a meaning on `task` (its modality is one of `modalities`, and its raw items
+        one of `raw_kinds` when the method edits raw items)."""
+        return ((cls.modalities is None or task.modality in cls.modalities)
+                and (cls.raw_kinds is None or task.raw_kind in cls.raw_kinds))
+
+    @classmethod
+    def scope(cls) -> str:
+        """The tasks the method applies to, in words, for errors: "image, audio tasks", "tasks with text raw items"."""
+        where = f"{', '.join(cls.modalities)} tasks" if cls.modalities is not None else "every task"
+        if cls.raw_kinds is not None:
+            where = f"{where} with {' or '.join(cls.raw_kinds)} raw items"
+        return where
 
     @classmethod
     def default_params(cls, profile: str, task: Task) -> Any:
@@ -83,6 +99,19 @@ class Method:
     def resolved_params(self) -> dict[str, Any]:
         """The parameters as run (task defaults filled in): what the run record stores and the hash covers."""
         return dataclasses.asdict(self.params)
+
+    def resolved_params_for(self, n_train: int) -> dict[str, Any]:
+        """`resolved_params` for a cell of `n_train` training examples; only `size_dependent` methods differ."""
+        return self.resolved_params()
+
+    def train_views(self, n_train: int) -> ViewSpec | None:
+        """Augmented copies of the raw training items this method trains on, or None (the default).
+
+        With a spec, the sweep replaces the training split by [N, 1 + K, *input_shape] (the original first,
+        `Task.with_train_views`) before `fit`, and `augment` gets batches of that shape; validation and test
+        never pass through the augmenter. `n_train` is the cell's number of training examples.
+        """
+        return None
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Learn from the training split (exactly the examples the classifier sees) before training starts.
@@ -141,3 +170,13 @@ class Method:
         if key not in self._generators:
             self._generators[key] = make_generator(self.seed, f"method:{type(self).__name__}", device)
         return self._generators[key]
+
+
+def draw_views(n: int, versions: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """int64 [n]: which of the `versions` (1 + K) versions of its example each sample trains on, uniform."""
+    return torch.randint(0, versions, (n,), generator=generator, device=device)
+
+
+def take_views(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """x [N, 1 + K, *shape] -> [N, *shape]: sample i's version index[i] (a new tensor; x is not modified)."""
+    return x[torch.arange(x.shape[0], device=x.device), index]

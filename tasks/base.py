@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -38,6 +38,25 @@ class DataSource:
         return self.files.checksum
 
 
+@dataclass(frozen=True)
+class ViewSpec:
+    """Augmented copies of the training items that a method asks for (`Method.train_views`).
+
+    The copies are made from the raw items (sentences, waveforms) before featurization, once per cell,
+    and featurized with the featurizer fitted on the original training items only; the method then
+    draws one of the 1 + `count` versions of each example per training step.
+    """
+
+    name: str  # the method's registry name
+    count: int  # K: augmented copies per training item (version 0, the original, is not counted)
+    identity: dict[str, Any]  # JSON-ready: everything besides the items and the seed that determines the copies (resolved parameters, a version)
+    # make(raw items [N], view in 1..K, seed) -> raw items [N]: the view-th copy of every item, a pure function of its arguments
+    make: Callable[[np.ndarray, int, int], np.ndarray]
+    # One-off set-up of the process that `make` needs (loading a thesaurus), run before the build is timed,
+    # as data decoding is kept out of every cell's timings: a build's time must not depend on what ran before.
+    prepare: Callable[[], object] | None = None
+
+
 @dataclass
 class Split:
     """Examples of one split, resident on the run's device.
@@ -65,6 +84,8 @@ class TaskData:
     source: DataSource
     val: Split | None = None  # the task's fixed validation split, held out of every training subset
     fit_rows: np.ndarray | None = None  # feature tasks: the train rows their featurizer was fitted on
+    train_views_s: float | None = None  # train.x holds augmented views (`with_train_views`): seconds they took to build
+    train_views_cache_hit: bool | None = None  # ... and whether they were read from the cache rather than built now
 
 
 class Normalize(nn.Module):
@@ -87,7 +108,10 @@ class Task:
     """Base class of a task. Subclasses set the class attributes and implement the abstract methods."""
 
     name: ClassVar[str]
-    modality: ClassVar[str]  # "image" or "features"
+    modality: ClassVar[str]  # "image", "audio" or "features"
+    # What `read_arrays` returns before featurization, for methods that edit raw items (EDA edits
+    # sentences, waveform augmentation recordings): "text", "waveform"; None: the inputs are the raw items.
+    raw_kind: ClassVar[str | None] = None
     num_classes: ClassVar[int]
     class_names: ClassVar[tuple[str, ...] | None] = None  # label -> name, for plots (None: the label index)
     input_shape: ClassVar[tuple[int, ...]]  # one example, as the classifier sees it
@@ -143,6 +167,19 @@ class Task:
             source=source,
             val=self._to_split(x_train[val_rows], y_train[val_rows], device),
         )
+
+    def train_size(self, source: DataSource, fraction: float, config: TrainConfig) -> int:
+        """How many training examples a cell of `fraction` has: the same for every seed, since the subset
+        is stratified to an exact size. The planner asks it for methods whose parameters follow the size."""
+        _, y_train, _, y_test = _cached_arrays(self, source)
+        return len(self.select_rows(y_train, y_test, fraction, POOL_SEED, config)[0])
+
+    def with_train_views(self, source: DataSource, data: TaskData, spec: ViewSpec, seed: int,
+                         device: torch.device) -> TaskData:
+        """`data` with train.x as [N, 1 + K, *input_shape]: each example, then K augmented copies of its raw
+        item. Only tasks that featurize raw items have them (tasks.features.FeatureTask)."""
+        raise ValueError(f"{spec.name} augments raw items before featurization, and task {self.name!r} has none "
+                         f"(its inputs are the raw data)")
 
     def val_rows(self, y_train: np.ndarray) -> np.ndarray:
         """Rows of the train split held out for validation: a fixed stratified `val_size` (at most a fifth

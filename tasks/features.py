@@ -5,16 +5,19 @@ Why fitted per cell: a TF-IDF vocabulary, its IDF weights, an SVD basis or stand
 learned from more rows than the cell trains on would leak those rows into a low-data run. So the
 fraction subset is drawn first, the featurizer is fitted on exactly those rows, and the test split
 (and anything else) is only transformed. The cache key covers the task, its parameters, the data
-checksum, the featurizer version and the row sets, so a changed parameter or subset rebuilds.
+checksum, the featurizer version and the row sets, so a changed parameter or subset rebuilds. Augmented
+copies of the training items that a method asks for (EDA's sentences, waveform augmentation's recordings)
+are extra targets of the same fit, cached under a key of their own (`with_train_views`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import time
 from collections import OrderedDict
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -23,7 +26,8 @@ from tqdm.auto import tqdm
 from bench.core.cache import atomic_save, cache_root, load_verified
 from bench.config.cell import canonical_json
 from bench.config.profiles import TrainConfig
-from tasks.base import DataSource, Split, Task, TaskData, _cached_arrays
+from bench.core.seeding import derive_seed
+from tasks.base import DataSource, Split, Task, TaskData, ViewSpec, _cached_arrays
 
 # Featurized sets kept in memory per process (a sweep runs every method on the same features).
 MEMO_SIZE = 4
@@ -100,6 +104,40 @@ class FeatureTask(Task):
             "targets": {name: [split, rows_digest(rows)] for name, (split, rows) in targets.items()},
             "views": with_views,
         }
+        return self._cached(identity, lambda: self._build(source, fit_rows, targets, with_views))
+
+    def with_train_views(self, source: DataSource, data: TaskData, spec: ViewSpec, seed: int,
+                         device: torch.device) -> TaskData:
+        """`data` with train.x as [N, 1 + K, *input_shape]: each training example (the features `data` has),
+        then the features of K augmented copies of its raw item; validation and test are left as they are.
+
+        The copies are extra targets of the featurizer fitted on the original training items only (the
+        same fit that made `data`), so no augmented item shapes a vocabulary, basis or statistic.
+        """
+        if data.fit_rows is None:
+            raise ValueError(f"task {self.name!r}: the data carries no featurizer fit rows to augment")
+        views, build_s, cache_hit = self.train_view_features(source, data.fit_rows, spec, seed)
+        stacked = torch.cat([data.train.x[:, None], torch.from_numpy(views).to(device)], dim=1)
+        return dataclasses.replace(data, train=Split(stacked, data.train.y, data.train.views),
+                                   train_views_s=build_s, train_views_cache_hit=cache_hit)
+
+    def train_view_features(self, source: DataSource, fit_rows: np.ndarray, spec: ViewSpec,
+                            seed: int) -> tuple[np.ndarray, float, bool]:
+        """Features of the K augmented copies of the raw items of `fit_rows`, float32 [N, K, *input_shape]; the
+        seconds they took to build (kept with them, so the same on a cache hit); whether they came from the
+        memory or disk cache. Cached like `features` under an identity of their own (the method, its
+        resolved view settings, the seed and the count), so features of cells without views keep their keys."""
+        identity = {
+            "task": self.name, "version": self.FEATURIZER_VERSION, "params": self.params_dict(),
+            "data_variant": source.variant, "data_checksum": source.checksum, "fit_rows": rows_digest(fit_rows),
+            "train_views": {"method": spec.name, "count": spec.count, "identity": spec.identity, "seed": seed},
+        }
+        built = []
+        arrays = self._cached(identity, lambda: built.append(True) or self._build_views(source, fit_rows, spec, seed))
+        return arrays["views"], float(arrays["build_s"]), not built
+
+    def _cached(self, identity: dict[str, Any], build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """The arrays stored under `identity`: from memory, from the disk cache, or from `build()` (then saved)."""
         key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
         if key in self._memo:
             self._memo.move_to_end(key)
@@ -109,7 +147,7 @@ class FeatureTask(Task):
         if isinstance(payload, dict) and payload.get("key") == key:
             arrays = {name: t.numpy() for name, t in payload["arrays"].items()}
         else:
-            arrays = self._build(source, fit_rows, targets, with_views)
+            arrays = build()
             atomic_save({"key": key, "identity": canonical_json(identity),
                          "arrays": {name: torch.from_numpy(a) for name, a in arrays.items()}}, path)
         self._memo[key] = arrays
@@ -138,4 +176,28 @@ class FeatureTask(Task):
             tqdm.write(f"{self.name}: features built in {time.perf_counter() - start:.1f}s "
                        f"(fitted on {len(fit_rows)} train rows)", file=sys.stderr)
         return arrays
+
+    def _build_views(self, source: DataSource, fit_rows: np.ndarray, spec: ViewSpec, seed: int) -> dict[str, np.ndarray]:
+        """{"views": [N, K, *input_shape], "build_s": the seconds this took}; the time is kept with the cached
+        views so that a cell that loads them reports the same cost as the cell that built them."""
+        x_train, _, _, _ = _cached_arrays(self, source)
+        if spec.prepare is not None:
+            spec.prepare()
+        start = time.perf_counter()
+        fit_items = x_train[fit_rows]
+        views_seed = derive_seed(seed, f"views:{spec.name}")
+        wanted = {f"view:{k}": spec.make(fit_items, k, views_seed) for k in range(1, spec.count + 1)}
+        made_s = time.perf_counter() - start
+        for name, items in wanted.items():
+            if len(items) != len(fit_items):
+                raise RuntimeError(f"{spec.name} made {len(items)} items for {name} from {len(fit_items)}")
+        arrays = self.featurize(fit_items, wanted)  # fitted on the original items; the copies are only transformed
+        views = np.stack([arrays[f"view:{k}"] for k in range(1, spec.count + 1)], axis=1)
+        if views.shape != (len(fit_items), spec.count, *self.input_shape) or views.dtype != np.float32:
+            raise RuntimeError(f"{self.name} featurizer returned views as {views.dtype} {views.shape}")
+        build_s = time.perf_counter() - start
+        if sys.stderr is not None:
+            tqdm.write(f"{self.name}: {spec.count} {spec.name} views of {len(fit_rows)} train rows built in "
+                       f"{build_s:.1f}s ({made_s:.1f}s augmenting raw items)", file=sys.stderr)
+        return {"views": views, "build_s": np.array(build_s)}
 

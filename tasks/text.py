@@ -122,6 +122,7 @@ class TextTask(FeatureTask):
     """Base of sst2 and trec: TF-IDF + SVD features, an MLP, feature dropout + noise as `classic`."""
 
     Params = TextParams
+    raw_kind = "text"  # sentences (str), which EDA edits before featurization
     # classic for text: feature dropout plus Gaussian noise on the standardized vectors (cheap, per
     # sample, and compatible with the feature cache, unlike token edits before featurization).
     classic = FeatureNoise(dropout=0.1, noise_std=0.2)

@@ -77,6 +77,28 @@ def small_batches(sources):
 
 
 @pytest.fixture(scope="session")
+def method_batch(sources, small_batches):
+    """method_batch(method, task_name): the batch of `small_batches` as `method.augment` gets it in a sweep.
+
+    For a method that trains on augmented copies of the raw items (`train_views`), that is the first 16
+    examples of the same 160-row training split with the task's views: [16, 1 + K, *input_shape].
+    """
+    from bench.config.profiles import TrainConfig
+    from tasks import TASKS
+
+    def make(method, task_name: str):
+        task = TASKS.get(task_name)()
+        data = task.load(sources[task_name], 1.0, 0, TrainConfig(train_pool=160, test_limit=10), torch.device("cpu"))
+        spec = method.train_views(len(data.train))
+        if spec is None:
+            return small_batches[task_name]
+        data = task.with_train_views(sources[task_name], data, spec, method.seed, torch.device("cpu"))
+        return task.prepare(data.train.x[:16]), data.train.y[:16].clone()
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def fitted_method(sources, tmp_path_factory):
     """fitted_method(method, task, seed=0): a method fitted as the sweep fits it, on a real 200-example
     training split with the smoke profile and a session-wide temporary cache (a repeat loads it)."""
@@ -158,3 +180,14 @@ def _counting_host_reads():
 def host_reads():
     """`with host_reads() as reads:` lists the host reads of tensor values (item, cpu, ...) made inside."""
     return _counting_host_reads
+
+
+@pytest.fixture
+def private_feature_cache(tmp_path, monkeypatch):
+    """Each test featurizes into its own cache and starts with an empty in-memory memo."""
+    from tasks.features import FeatureTask
+
+    monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
+    FeatureTask._memo.clear()
+    yield
+    FeatureTask._memo.clear()

@@ -22,12 +22,12 @@ PAIRS = [(m, t) for m in METHODS.list() for t in TASKS.list() if METHODS.get(m).
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_augment_throughput(benchmark, method_name, task_name, small_batches, fitted_method):
-    x, y = small_batches[task_name]
+def test_augment_throughput(benchmark, method_name, task_name, method_batch, fitted_method):
+    method = fitted_method(method_name, task_name)
+    x, y = method_batch(method, task_name)  # [N, 1 + K, ...] for a method that trains on views of the raw items
     repeats = BATCH // len(y)
     x, y = x.repeat(repeats, *([1] * (x.dim() - 1))), y.repeat(repeats)
-    method = fitted_method(method_name, task_name)
     model = TASKS.get(task_name)().classifier(TrainConfig(width=8))
     benchmark.extra_info.update(batch=BATCH, task=task_name, method=method_name)
     out_x, _ = benchmark(method.augment, x, y, model)
-    assert out_x.shape == x.shape
+    assert out_x.shape == (BATCH, *TASKS.get(task_name)().input_shape)

@@ -31,13 +31,7 @@ FEATURE_TASKS = ("sst2", "trec", "fsdd")
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    """Each test featurizes into its own cache and starts with an empty in-memory memo."""
-    monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
-    FeatureTask._memo.clear()
-    yield
-    FeatureTask._memo.clear()
+pytestmark = pytest.mark.usefixtures("private_feature_cache")  # each test featurizes into its own cache
 
 
 def counts(y: np.ndarray) -> list[int]:

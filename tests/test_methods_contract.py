@@ -1,7 +1,9 @@
 """Contract checks for every registered method on every registered task (new entries are covered for free).
 
 Methods are fitted first, as the sweep does (the `fitted_method` fixture: a small real training subset,
-the smoke profile, a temporary cache; methods without a generator ignore `fit`).
+the smoke profile, a temporary cache; methods without a generator ignore `fit`). A method that trains on
+augmented copies of the raw items gets its batches as the sweep gives them, [N, 1 + K, *input_shape]
+(the `method_batch` fixture), and returns [N, *input_shape] like every other method.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ def assert_targets(out_y: torch.Tensor, y: torch.Tensor, task_name: str) -> None
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small_batches, fitted_method):
-    x, y = small_batches[task_name]
+def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, method_batch, fitted_method):
     method = fitted_method(method_name, task_name)
+    x, y = method_batch(method, task_name)
     x_before, y_before = x.clone(), y.clone()
     out_x, out_y = method.augment(x, y, model_for(task_name))
-    assert out_x.shape == x.shape and out_x.dtype == x.dtype and out_x.device == x.device
+    assert out_x.shape == (len(y), *TASKS.get(task_name)().input_shape)
+    assert out_x.dtype == x.dtype and out_x.device == x.device
     assert_targets(out_y, y_before, task_name)
     bounds = TASKS.get(task_name).input_range
     if bounds is not None:  # standardized features are unbounded
@@ -51,8 +54,8 @@ def test_keeps_shape_dtype_device_labels_and_range(method_name, task_name, small
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_same_seed_same_output(method_name, task_name, small_batches, fitted_method):
-    x, y = small_batches[task_name]
+def test_same_seed_same_output(method_name, task_name, method_batch, fitted_method):
+    x, y = method_batch(fitted_method(method_name, task_name, seed=5), task_name)
     model = model_for(task_name)
     a = fitted_method(method_name, task_name, seed=5).augment(x, y, model)[0]
     b = fitted_method(method_name, task_name, seed=5).augment(x, y, model)[0]
@@ -60,14 +63,15 @@ def test_same_seed_same_output(method_name, task_name, small_batches, fitted_met
 
 
 @pytest.mark.parametrize("method_name,task_name", PAIRS)
-def test_batch_of_one_and_empty_batch(method_name, task_name, small_batches, fitted_method):
-    x, y = small_batches[task_name]
+def test_batch_of_one_and_empty_batch(method_name, task_name, method_batch, fitted_method):
     method, model = fitted_method(method_name, task_name), model_for(task_name)
+    x, y = method_batch(method, task_name)
+    shape = TASKS.get(task_name)().input_shape
     one_x, one_y = method.augment(x[:1], y[:1], model)
-    assert one_x.shape == x[:1].shape
+    assert one_x.shape == (1, *shape)
     assert_targets(one_y, y[:1], task_name)
     empty_x, empty_y = method.augment(x[:0], y[:0], model)
-    assert empty_x.shape == x[:0].shape and len(empty_y) == 0
+    assert empty_x.shape == (0, *shape) and len(empty_y) == 0
     assert_targets(empty_y, y[:0], task_name)
 
 

@@ -65,8 +65,8 @@ METRICS: dict[str, Metric] = {
                "aug samples/s", SPEED_TOLERANCE, "ratio", True),
         Metric("train_throughput", "samples/s", True, "steady-state training samples/s, augmentation included",
                "train samples/s", SPEED_TOLERANCE, "ratio"),
-        Metric("gen_fit_s", "s", False, "seconds the generator took to fit, also on a cache hit (gen_cache_hit: read from "
-               "the cache entry); without a generator the fit call's time, about 0", "fit s",
+        Metric("gen_fit_s", "s", False, "seconds the generator took to fit (or a method's training views to build), also on a "
+               "cache hit (gen_cache_hit: read from the cache entry); otherwise the fit call's time, about 0", "fit s",
                SPEED_TOLERANCE, "ratio", min_change=SECONDS_FLOOR),
         Metric("train_s", "s", False, "seconds of classifier training, warm-up included", "train s",
                SPEED_TOLERANCE, "ratio", min_change=SECONDS_FLOOR),

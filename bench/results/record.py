@@ -43,8 +43,8 @@ class RunRecord:
     cas: float | None = None
     aug_throughput: float | None = None
     train_throughput: float | None = None
-    gen_fit_s: float | None = None  # the generator's own fit time, the same whether this cell fitted it or loaded it
-    gen_cache_hit: bool | None = None  # the generator came from the cache (False: fitted in this cell; None: no generator)
+    gen_fit_s: float | None = None  # the generator's own fit time (or the build time of a method's training views), the same whether this cell made it or loaded it
+    gen_cache_hit: bool | None = None  # the generator (or the training views) came from the cache (False: made in this cell; None: neither)
     train_s: float | None = None
     eval_s: float | None = None
     total_s: float | None = None

@@ -184,9 +184,9 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     planned: list[PlannedCell] = []
     applicable = {m: [t for t in spec.tasks if METHODS.get(m).applies_to(TASKS.get(t))] for m in spec.methods}
     if spec.methods and spec.tasks and not any(applicable.values()):  # `--methods all` skips the pairs, never errs
-        needs = "; ".join(f"{m}: {', '.join(METHODS.get(m).modalities or ())}" for m in spec.methods)
+        needs = "; ".join(f"{m}: {METHODS.get(m).scope()}" for m in spec.methods)
         raise UsageError(f"no method of {', '.join(spec.methods)} applies to the tasks {', '.join(spec.tasks)} "
-                         f"(modalities needed: {needs})")
+                         f"(where each applies: {needs})")
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
@@ -201,10 +201,13 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
             params = apply_overrides(method_cls.Params, spec.overrides.get(method_name, {}), method_name,
                                      method_cls.default_params(spec.profile, task))
             try:
-                resolved = method_cls(params, task, 0).resolved_params()
+                method = method_cls(params, task, 0)
+                resolved = method.resolved_params()
             except ValueError as exc:
                 raise UsageError(f"method {method_name} on task {task_name}: {exc}") from None
             for fraction in spec.fractions:
+                if method_cls.size_dependent:  # e.g. EDA's settings per training-set size: the row shows them
+                    resolved = method.resolved_params_for(task.train_size(source, fraction, config))
                 for seed in spec.seeds:
                     cell = Cell(
                         task=task_name, method=method_name, seed=seed, fraction=fraction, profile=spec.profile,
@@ -253,6 +256,10 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     seed_everything(cell.seed)
     model = place_model(task.classifier(config), device, image_input=len(task.input_shape) == 3)
     method: Method = planned.method_cls(planned.method_params, task, cell.seed)
+    views = method.train_views(len(data.train))
+    if views is not None:  # train.x becomes [N, 1 + K, ...]: augmented copies of the raw training items
+        with forked_rng(device):  # building them must not move the stream that training draws from
+            data = task.with_train_views(planned.source, data, views, cell.seed, device)
 
     context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(),
                          progress=progress, val=data.val)
@@ -262,6 +269,9 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     with forked_rng(device):
         method.fit(data.train, context)
     record.gen_fit_s = time.perf_counter() - fit_start
+    if data.train_views_s is not None:  # the views are what such a method makes before training: reported as a
+        # generator's fit is, with the time stored beside them, so a row does not depend on what ran before
+        record.gen_fit_s, record.gen_cache_hit = data.train_views_s, data.train_views_cache_hit
     fitted = method.generator_fit()
     if fitted is not None:  # the generator's own fit time, so a cache hit reports the cost of what it reuses
         record.gen_fit_s, record.gen_cache_hit = fitted.fit_s, fitted.cache_hit
