@@ -128,6 +128,26 @@ def test_learning_curves_are_the_mean_validation_curves_with_method_colours():
     assert ax.get_xlabel() == "epoch" and "validation" in ax.get_title()
 
 
+def test_learning_curves_join_the_measured_epochs_of_a_strided_validation_curve(recwarn):
+    """Stored curves have null where validation was not measured (sweep.validation_epoch): the line joins
+    the measured epochs (their mean over the seeds), the band covers them, and nothing warns."""
+    import dataclasses
+
+    def strided(record):
+        curve = json.loads(record.val_curve)
+        return dataclasses.replace(record, val_curve=json.dumps([v if e in (1, 4, len(curve) - 1, len(curve)) else None
+                                                                 for e, v in enumerate(curve, start=1)]))
+
+    records = [strided(r) for r in scarce_records() if (r.task, r.n_train) == ("mnist", 2000)]
+    figure = _figure(frame(records), "learning-mnist-mnist-idx-quick-n2000")
+    line = next(line for line in figure.axes[0].get_lines() if line.get_label() == "none")
+    curves = [json.loads(r.val_curve) for r in records if r.method == "none"]
+    epochs = [e for e, v in enumerate(curves[0], start=1) if v is not None]
+    assert list(line.get_xdata()) == epochs
+    np.testing.assert_allclose(line.get_ydata(), [100 * np.mean([c[e - 1] for c in curves]) for e in epochs])
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 # --- cost -----------------------------------------------------------------------------------------
 
 

@@ -272,12 +272,12 @@ def _learning(table: pd.DataFrame, title: str) -> Figure | None:
         # Epochs where no seed measured validation (the stride of bench/run/sweep.py: validation_epoch) are
         # skipped, so the line joins the measured epochs instead of breaking at every gap.
         measured = ~np.isnan(values).all(axis=0)
-        mean = np.nanmean(np.where(measured, values, 0.0), axis=0)  # 0.0: no all-NaN column to warn about
-        ax.plot(x[measured], mean[measured], label=f"{label} {marks}".strip() + note, markersize=5,
-                markevery=max(1, int(measured.sum()) // 12), **style)
+        ax.plot(x[measured], np.nanmean(values[:, measured], axis=0), label=f"{label} {marks}".strip() + note,
+                markersize=5, markevery=max(1, int(measured.sum()) // 12), **style)
         several = (~np.isnan(values)).sum(axis=0) >= 2
-        banded |= _band(ax, x, np.where(several, np.nanmin(values, axis=0), np.nan),
-                        np.where(several, np.nanmax(values, axis=0), np.nan), style["color"])
+        low, high = np.full(epochs, np.nan), np.full(epochs, np.nan)
+        low[several], high[several] = np.nanmin(values[:, several], axis=0), np.nanmax(values[:, several], axis=0)
+        banded |= _band(ax, x, low, high, style["color"])
         for row, (_, stop) in enumerate(label_runs):
             if stop is not None and 1 <= stop <= epochs:
                 ax.plot([stop], [values[row, stop - 1]], marker="x", markersize=8, color=style["color"], linestyle="none")
