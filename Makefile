@@ -42,12 +42,12 @@ $(STAMP): pyproject.toml
 # The leaderboard is written even when a cell failed (failed cells are listed in it); the run's
 # exit status is kept, so a failure still fails `make bench`.
 bench: $(STAMP)
-	@status=0; $(PY) -m bench run $(QUICK_GRID) --seeds 1 || status=$$?; \
+	@status=0; $(PY) -m bench run $(QUICK_GRID) --seeds 1 --calibrate || status=$$?; \
 	$(PY) -m bench report && exit $$status
 
 # Every registered method on every task it applies to, into the same store (the core cells already there are kept).
 bench-all: $(STAMP)
-	@status=0; $(PY) -m bench run $(ALL_GRID) --seeds 1 || status=$$?; \
+	@status=0; $(PY) -m bench run $(ALL_GRID) --seeds 1 --calibrate || status=$$?; \
 	$(PY) -m bench report && exit $$status
 
 # The layering contract, the committed baseline against the effects the literature agrees on (so a new

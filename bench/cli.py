@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--force", action="store_true", help="rerun cells already in the store")
     p_run.add_argument("--download", action="store_true", help="fetch missing official datasets through torchvision (needs a network)")
     p_run.add_argument("--no-progress", action="store_true", help="no progress bars (they show only on a terminal anyway)")
+    p_run.add_argument("--calibrate", action="store_true",
+                       help="time the reference ResNet-9 for 3 s before the sweep and print this machine's speed "
+                            "next to the wall time, scaled to the machine the 15-minute budget of `make bench` assumes")
     p_run.add_argument("--compile", default="auto", metavar="{auto,on,off}",
                        help="torch.compile the training forward; auto: the measured faster choice for the device "
                             "(eager on CPU and, until measured, on CUDA). Not part of the config hash")
@@ -341,11 +344,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         compile=args.compile,
     )
     planned = plan(spec)  # every check that can fail on bad input, before the store file is created or opened
+    rate = None
+    if args.calibrate and not executor.remote:
+        from bench.run.calibration import reference_rate
+
+        rate = reference_rate(spec.device)
     with Store(args.store or DEFAULT_STORE) as store:
         result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None,
                            executor=executor, planned=planned, started=started)
     print(f"done: {result.ran} ran, {result.skipped} skipped (already stored), {len(result.failed)} failed "
           f"in {_format_wall(result.wall_s)}")
+    if rate is not None:
+        from bench.run.calibration import describe
+
+        print(describe(rate, result.wall_s))
     return 1 if result.failed else 0
 
 
