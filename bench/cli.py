@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
             "augbench compare base.json results/runs.sqlite --output compare.md --tolerance clean_acc=0.5",
             "augbench compare base.csv cur.csv --alpha 0.01 --tolerance total_s=0.5 --allow-profile-mismatch",
             "augbench compare base.json partial.json --allow-missing",
+            "augbench compare results/baselines/quick-cpu.json cur.json --methods none,classic --fractions 0.5,1",
         ),
     )
     p_compare.add_argument("base", help="baseline: a json or csv export, or a SQLite store")
@@ -157,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--tolerance", action="append", default=[], metavar="METRIC=VALUE",
                            help="override a metric's tolerance: percentage points for accuracies, a share of the "
                                 "baseline (0.2 = 20%%) for throughput, time and FID; repeatable")
+    p_compare.add_argument("--methods", default=None,
+                           help="compare only these methods' cells (comma-separated, wildcards; default: every cell of both)")
+    p_compare.add_argument("--fractions", default=None,
+                           help="compare only cells at these train fractions, comma-separated (default: every fraction)")
     p_compare.add_argument("--alpha", type=float, default=None, help="significance level of Welch's t-test (default: 0.05)")
     p_compare.add_argument("--allow-profile-mismatch", action="store_true",
                            help="compare results of different profiles (matching cells ignore profile and training config)")
@@ -439,13 +444,27 @@ def _tolerance_overrides(items: list[str]) -> dict[str, float]:
     return overrides
 
 
+def _select(rows, methods: list[str] | None, fractions: list[float] | None):
+    """The rows of the chosen methods and fractions: a baseline that holds more cells than a run made (every
+    method, extra sizes) is compared on the run's cells only, without its other cells counting as lost."""
+    if methods is not None:
+        rows = rows[rows["method"].isin(methods)]
+    if fractions is not None:
+        rows = rows[rows["fraction"].astype(float).round(9).isin([round(f, 9) for f in fractions])]
+    return rows
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from bench.reporting.compare import compare, render, summary
     from bench.results.export import read_rows
     from bench.reporting.stats import ALPHA
+    from bench.run.sweep import parse_fractions
+    from methods import METHODS
 
     overrides = _tolerance_overrides(args.tolerance)
-    base, cur = read_rows(args.base), read_rows(args.cur)
+    methods = METHODS.resolve(args.methods) if args.methods is not None else None
+    fractions = parse_fractions(args.fractions) if args.fractions is not None else None
+    base, cur = (_select(read_rows(path), methods, fractions) for path in (args.base, args.cur))
     result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch,
                      args.allow_missing)
     if args.output:

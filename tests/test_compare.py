@@ -8,6 +8,7 @@ an intended change, then review the diff.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -226,3 +227,28 @@ def test_metrics_that_do_not_apply_are_not_compared(capsys, tmp_path):
     # In the full report too: no gen_fit_s row for the fixtures' non-generative methods.
     _, _, full = report(capsys, tmp_path, "base.json", "cur_regressed.json")
     assert "gen_fit_s" not in full
+
+
+def test_methods_and_fractions_restrict_both_sides_so_a_larger_baseline_loses_nothing(capsys, tmp_path):
+    # CUR ran the mnist cells only (as `make regress` runs the core methods against a baseline holding all).
+    rows = json.loads((GOLDEN / "cur_noise.json").read_text())
+    records = rows if isinstance(rows, list) else rows["rows"]
+    mnist_only = tmp_path / "mnist_only.json"
+    mnist_only.write_text(json.dumps([r for r in records if r["task"] == "mnist"]))
+    code, out, _ = run(capsys, "base.json", str(mnist_only))
+    assert code == 1 and "only in BASE" in out  # the cifar10 cell of BASE counts as lost
+    code, out, _ = run(capsys, "base.json", str(mnist_only), "--methods", "classic", "--fractions", "1")
+    assert code == 0 and "only in BASE" not in out and "0 ok in BASE but failed or missing" in out
+    # The filter never hides a lost cell of a selected method: cifar10/none is still missing.
+    code, out, _ = run(capsys, "base.json", str(mnist_only), "--methods", "none")
+    assert code == 1 and "cifar10" in out
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["--methods", "nonesuch"], ["nonesuch", "classic"]),
+    (["--fractions", "1.5"], ["1.5", "(0, 1]"]),
+])
+def test_bad_selection_is_one_line_and_exit_2(capsys, argv, names):
+    code, out, err = run(capsys, "base.json", "cur_noise.json", *argv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert all(name in err for name in names)

@@ -26,7 +26,7 @@ from fixture_records import frame, make_record
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "validate"
 REPO = Path(__file__).resolve().parent.parent
-POOL = {"mnist": 60000, "cifar10": 10000}  # training pool: n_train = pool x fraction
+POOL = {"mnist": 60000, "cifar10": 10000, "trec": 5000, "sst2": 5000}  # training pool: n_train = pool x fraction
 SMALL, LARGE = 0.1, 1.0
 
 # Per seed 0, 1, 2 at (SMALL, LARGE): numbers of the size the quick profile measures.
@@ -41,6 +41,11 @@ MNIST_PGD = {"none": ([0.000, 0.010, 0.005], [0.000, 0.000, 0.010]),
              "classic": ([0.000, 0.000, 0.000], [0.000, 0.000, 0.000]),
              "adversarial": ([0.850, 0.880, 0.860], [0.880, 0.890, 0.900])}
 MNIST_CAS = {"gan": [0.600, 0.620, 0.580], "vae": [0.800, 0.790, 0.810], "wgan_gp": [0.550, 0.560, 0.570]}
+# EDA on both text tasks: +3.0 pts at the small size, +1.0 at the large one (the paper's shape).
+TEXT_CLEAN = {"none": ([0.700, 0.720, 0.710], [0.850, 0.860, 0.855]),
+              "eda": ([0.740, 0.745, 0.735], [0.860, 0.870, 0.865])}
+# Every summary line of a store with TEXT_CLEAN ends with the two reported EDA lines.
+REPORTED = ", 2 reported (2 shown; not required to pass)"
 
 
 def cell(method: str, seed: int, fraction: float, clean: float, task: str = "mnist", **metrics) -> RunRecord:
@@ -49,7 +54,7 @@ def cell(method: str, seed: int, fraction: float, clean: float, task: str = "mni
 
 
 def passing(cifar: dict = CIFAR_CLEAN, clean: dict = MNIST_CLEAN, pgd: dict = MNIST_PGD,
-            cas: dict = MNIST_CAS) -> list[RunRecord]:
+            cas: dict = MNIST_CAS, text: dict = TEXT_CLEAN) -> list[RunRecord]:
     """A store in which every effect holds; the keyword arguments swap in the numbers that break one."""
     rows = []
     for i, fraction in enumerate((SMALL, LARGE)):
@@ -57,6 +62,7 @@ def passing(cifar: dict = CIFAR_CLEAN, clean: dict = MNIST_CLEAN, pgd: dict = MN
             rows += [cell(m, seed, fraction, v[i][seed], task="cifar10") for m, v in cifar.items()]
             rows += [cell(m, seed, fraction, v[i][seed], pgd_acc=pgd[m][i][seed]) for m, v in clean.items()]
             rows += [cell(m, seed, fraction, 0.98, cas=v[seed], pgd_acc=0.0) for m, v in cas.items()]
+            rows += [cell(m, seed, fraction, v[i][seed], task=t) for t in ("trec", "sst2") for m, v in text.items()]
     return rows
 
 
@@ -99,7 +105,7 @@ def test_passing_store_matches_golden_and_exits_0(capsys):
         expected.write_text(out)
     assert (code, err) == (0, "")
     assert out == expected.read_text()
-    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured\n")
+    assert out.endswith(f"validate: 7 passed, 0 failed, 0 not measured{REPORTED}\n")
 
 
 def test_printed_values_are_the_paired_gains_at_the_smallest_size(capsys):
@@ -144,7 +150,7 @@ def test_breaking_one_effect_fails_only_that_one(capsys, name, broken):
     assert code == 1
     assert "FAIL" in table_line(out, name)
     assert [line for line in out.splitlines() if line.endswith("FAIL")] == [table_line(out, name)]
-    assert out.endswith("validate: 6 passed, 1 failed, 0 not measured\n")
+    assert out.endswith(f"validate: 6 passed, 1 failed, 0 not measured{REPORTED}\n")
 
 
 def test_an_insignificant_cifar10_gain_fails_with_its_p_value(capsys):
@@ -173,7 +179,7 @@ def test_missing_cifar10_cells_are_not_measured_and_do_not_fail(capsys):
     assert table_line(out, "(a)").endswith("NOT MEASURED")
     assert "missing cells: cifar10/classic (no ok rows), cifar10/none (no ok rows)" in out
     assert "1 rows not ok, ignored" in out
-    assert out.endswith("validate: 5 passed, 0 failed, 2 not measured\n")
+    assert out.endswith(f"validate: 5 passed, 0 failed, 2 not measured{REPORTED}\n")
 
 
 def test_one_cifar10_seed_is_not_measured_and_says_why(capsys):
@@ -197,7 +203,7 @@ def test_the_profile_with_most_rows_is_checked_and_named(capsys):
     export(passing() + smoke, Path("runs.json"))
     code, out, _ = run(capsys, "runs.json")
     assert code == 0
-    assert "profile quick: 60 ok rows (the profile with the most)" in out
+    assert "profile quick: 84 ok rows (the profile with the most)" in out
     assert "not checked: smoke (3 ok rows)" in out
 
 
@@ -207,7 +213,7 @@ def test_markdown_output_holds_the_same_verdicts(capsys):
     text = Path("out/validate.md").read_text()
     assert code == 1 and text.startswith("# augbench validate: runs.json")
     assert "| (c) adversarial >> none: mnist PGD " in text and "| FAIL " in text
-    assert text.splitlines()[-1] == out.splitlines()[-1] == "validate: 6 passed, 1 failed, 0 not measured"
+    assert text.splitlines()[-1] == out.splitlines()[-1] == f"validate: 6 passed, 1 failed, 0 not measured{REPORTED}"
 
 
 def reproduction(measured_pgd: float, **changes) -> dict:
@@ -236,7 +242,7 @@ def test_a_reproduction_within_tolerance_passes(capsys):
     assert table_line(out, "wong2020-mnist: clean_acc").endswith("PASS")
     assert "pgd_acc: gap -3.38 pts" in out and "clean_acc: gap -1.50 pts" in out
     assert "rerun: augbench reproduce wong2020-mnist" in out and "no reproductions found" not in out
-    assert out.endswith("validate: 9 passed, 0 failed, 0 not measured\n")
+    assert out.endswith(f"validate: 9 passed, 0 failed, 0 not measured{REPORTED}\n")
 
 
 def test_a_gap_of_exactly_the_tolerance_passes(capsys):
@@ -252,11 +258,11 @@ def test_a_reproduction_that_drifted_is_reported_and_fails_only_when_strict(caps
     code, out, _ = run(capsys, "runs.json", "--reproductions", "repro")
     assert code == 0 and table_line(out, "wong2020-mnist: pgd_acc").endswith("GAP")
     assert "pgd_acc: gap -8.38 pts" in out
-    assert out.endswith("validate: 8 passed, 0 failed, 0 not measured, 1 reproduction gaps (reported; "
+    assert out.endswith(f"validate: 8 passed, 0 failed, 0 not measured{REPORTED}, 1 reproduction gaps (reported; "
                         "--strict-reproductions fails on them)\n")
     code, out, _ = run(capsys, "runs.json", "--reproductions", "repro", "--strict-reproductions")
     assert code == 1 and table_line(out, "wong2020-mnist: pgd_acc").endswith("FAIL")
-    assert out.endswith("validate: 8 passed, 1 failed, 0 not measured\n")
+    assert out.endswith(f"validate: 8 passed, 1 failed, 0 not measured{REPORTED}\n")
 
 
 @pytest.mark.parametrize("data, why", [
@@ -317,3 +323,27 @@ def test_a_failed_reproduction_is_one_line_and_exit_1(capsys, monkeypatch):
     assert main(["reproduce", "wong2020-mnist"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == "augbench reproduce: reproduction wong2020-mnist failed: RobustnessCheckFailed: ..."
+
+
+def test_eda_shape_is_reported_with_the_paired_shrink_and_gains_by_size(capsys):
+    export(passing(), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    line = table_line(out, "(f) eda gain shrinks with size: text clean: trec")
+    # per seed: (+4.0, +2.5, +2.5) at 500 minus (+1.0, +1.0, +1.0) at 5,000: a shrink of +2.00 pts
+    assert code == 0 and "trec, n_train=500 vs 5000, 3 seeds" in line and "+2.00 pts" in line and line.endswith("SHOWN")
+    assert "eda - none by size: n_train=500: +3.00 pts" in out and "n_train=5000: +1.00 pts" in out
+
+
+def test_eda_gain_that_grows_with_size_is_not_shown_and_does_not_fail(capsys):
+    growing = {"none": TEXT_CLEAN["none"], "eda": ([0.700, 0.725, 0.710], [0.880, 0.890, 0.885])}
+    export(passing(text=growing), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 0 and table_line(out, "(f) eda gain shrinks with size: text clean: sst2").endswith("NOT SHOWN")
+    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured, 2 reported (0 shown; not required to pass)\n")
+
+
+def test_eda_at_one_size_is_not_measured_and_says_why(capsys):
+    export([r for r in passing() if r.task not in ("trec", "sst2") or r.fraction == SMALL], Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 0 and table_line(out, "(f) eda gain shrinks with size: text clean: trec").endswith("NOT MEASURED")
+    assert "needs two sizes sharing >= 2 seeds; the store has 1 size(s)" in out

@@ -24,6 +24,9 @@ from bench.reporting.leaderboard import FEW_SEEDS, FEW_SEEDS_MEANING, MIN_SEEDS,
 from bench.reporting.stats import ALPHA, Interval, PairedTest, mean_interval, paired_test
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
+# An effect the suite reports without requiring it: its published form may not carry over to the suite's
+# model (EDA's gains were measured with CNNs and RNNs over word embeddings, ours is a TF-IDF MLP).
+SHOWN, NOT_SHOWN = "SHOWN", "NOT SHOWN"
 # A reproduction outside its tolerance is reported, and fails the run only with --strict-reproductions: a
 # published number the suite cannot reach (on this hardware, with today's PyTorch) is a finding to read,
 # not a regression of the benchmark.
@@ -259,6 +262,44 @@ def check_recipe_cifar10(rows: pd.DataFrame) -> list[Outcome]:
                     f"best of {len(candidates)}: {method}, paired t-test p={test.p:.3g}; gains: {others}", method)]
 
 
+TEXT_TASKS = ("trec", "sst2")
+
+
+def _gain_interval(values: np.ndarray) -> str:
+    return f"{_pts(float(values.mean()))} {_interval(mean_interval(values), signed=True)}"
+
+
+def check_eda_shape(rows: pd.DataFrame) -> list[Outcome]:
+    """EDA's gain over `none` should shrink as the training set grows (Wei & Zou 2019, Table 2).
+
+    Measured per text task as the paired shrink: per seed, (eda - none) at the smallest size minus
+    (eda - none) at the largest; reported (SHOWN / NOT SHOWN), never failed."""
+    outcomes, gaps = [], []
+    for task in TEXT_TASKS:
+        sizes = paired_sizes(rows, task, "eda", "clean_acc")
+        if isinstance(sizes, str):
+            gaps.append((task, sizes))
+            continue
+        small, large = sizes[0], sizes[-1]
+        seeds = sorted(set(small.seeds) & set(large.seeds))
+        if len(sizes) < 2 or len(seeds) < 2:
+            why = (f"needs two sizes sharing >= 2 seeds; the store has {len(sizes)} size(s), "
+                   f"{len(seeds) if len(sizes) > 1 else len(small.seeds)} common seed(s)")
+            outcomes.append(Outcome(f"{task}, {small.size}", NONE, NONE, NOT_MEASURED, why, task))
+            continue
+        gain_small = np.array([small.values[small.seeds.index(s)] - small.baseline[small.seeds.index(s)] for s in seeds])
+        gain_large = np.array([large.values[large.seeds.index(s)] - large.baseline[large.seeds.index(s)] for s in seeds])
+        shrink = mean_interval(gain_small - gain_large)
+        verdict = SHOWN if shrink.mean > 0 and gain_small.mean() > 0 else NOT_SHOWN
+        per_size = "; ".join(f"{p.size}: {_gain_interval(p.values - p.baseline)} ({_seeds(len(p.seeds))})" for p in sizes)
+        cells = f"{task}, {small.size} vs {large.size.removeprefix('n_train=')}, {_seeds(len(seeds))}"
+        outcomes.append(Outcome(cells, _pts(shrink.mean), _interval(shrink, signed=True), verdict,
+                                f"eda - none by size: {per_size}", task))
+    if len(gaps) == len(TEXT_TASKS):  # no text task measured: one line, as every other effect
+        return _not_measured(", ".join(TEXT_TASKS), "; ".join(why for _, why in gaps))
+    return outcomes + [Outcome(task, NONE, NONE, NOT_MEASURED, why, task) for task, why in gaps]
+
+
 EFFECTS: list[Effect] = [
     Effect("a", "classic > none: cifar10 clean", "DeVries & Taylor 2017: error 10.6% -> 4.7%",
            "ResNet-18 on CIFAR-10 without vs with crop + flip",
@@ -282,6 +323,12 @@ EFFECTS: list[Effect] = [
            "TrivialAugment and RandAugment report gains of the same order",
            f"at the smallest size, the recipe with the largest gain (of {', '.join(RECIPES)}) beats `none` with "
            f"paired p < {ALPHA:g} (>= 2 seeds)", check_recipe_cifar10),
+    Effect("f", "eda gain shrinks with size: text clean", "Wei & Zou 2019: +3.0 pts at 500, +0.9 at 5,000",
+           "EDA vs none with CNNs and RNNs over word embeddings, mean of SST-2, CR, SUBJ, TREC and PC, 5 seeds "
+           "(Table 2); the measured value is the shrink, the gain at the smallest size minus the gain at the "
+           "largest (paper: +2.1 pts from 500 to 5,000 sentences)",
+           f"reported, not required: {SHOWN} when the shrink and the gain at the smallest size are > 0, else "
+           f"{NOT_SHOWN}", check_eda_shape),
 ]
 
 
@@ -470,6 +517,8 @@ def render(result: Validation, markdown: bool = False) -> str:
             lines += [f"{item}{note.text}.", *(f"{sub}{d}" for d in note.details)]
     lines += [*(f"{item}{f}" for f in result.footer), ""]
     gaps = f", {result.count(GAP)} reproduction gaps (reported; --strict-reproductions fails on them)" if result.count(GAP) else ""
+    reported = result.count(SHOWN) + result.count(NOT_SHOWN)
+    shown = f", {reported} reported ({result.count(SHOWN)} shown; not required to pass)" if reported else ""
     lines.append(f"validate: {result.count(PASS)} passed, {result.count(FAIL)} failed, "
-                 f"{result.count(NOT_MEASURED)} not measured{gaps}")
+                 f"{result.count(NOT_MEASURED)} not measured{shown}{gaps}")
     return "\n".join(lines) + "\n"
