@@ -147,10 +147,10 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         problems.append(problem)
     double_alpha = default_pgd_alpha(eps, 2 * steps) if config.pgd_alpha is None else config.pgd_alpha / 2
     double_gen = make_generator(POOL_SEED, "pgd-double", device)
-    double = float((run(lambda xb, yb: pgd(model, xb, yb, eps, double_alpha, 2 * steps, double_gen, bounds),
-                        check_x, check_y) & clean_ok[check]).double().mean())
-    single = float(first_start_ok[check].double().mean())  # not the best of N starts: that is a stronger attack
-    problems += masking_problems(single, double, len(check), config.tolerance)
+    double_ok = run(lambda xb, yb: pgd(model, xb, yb, eps, double_alpha, 2 * steps, double_gen, bounds),
+                    check_x, check_y) & clean_ok[check]
+    single_ok = first_start_ok[check]  # not the best of N starts: that is a stronger attack
+    problems += masking_problems(single_ok, double_ok, config.tolerance)
     return RobustnessResult(metrics, problems)
 
 
@@ -200,10 +200,32 @@ def ordering_problems(clean: float, fgsm_acc: float, pgd_acc: float, tolerance: 
     return problems
 
 
-def masking_problems(single: float, double: float, n: int, tolerance: float) -> list[str]:
-    """Twice the PGD steps must not raise accuracy beyond noise (two binomial standard errors, at least
-    `tolerance`): if it does, the gradients mislead the attack (gradient masking)."""
-    noise = max(tolerance, 2 * math.sqrt(max(single * (1 - single), 1e-12) / max(n, 1)))
-    if double > single + noise:
-        return [f"PGD with twice the steps raises accuracy from {single:.3f} to {double:.3f} (> noise {noise:.3f}): gradient masking?"]
-    return []
+MASKING_ALPHA = 0.01  # one-sided exact McNemar level of the double-steps check
+
+
+def masking_problems(single_ok: torch.Tensor, double_ok: torch.Tensor, tolerance: float) -> list[str]:
+    """Twice the PGD steps must not raise accuracy beyond noise: if it does, the gradients mislead the attack
+    (gradient masking). `single_ok` and `double_ok` say, per checked example, whether it survived each attack.
+
+    Beyond noise means both: the rise exceeds two binomial standard errors of the single attack's accuracy
+    (at least `tolerance`), and the examples only the longer attack left standing outnumber those only the
+    shorter one left standing by more than chance allows (exact one-sided McNemar test, p < MASKING_ALPHA).
+    The second condition matters near zero, where the first has no width: the two attacks start from
+    different random points, and a model with a few borderline examples saw 0 of 100 survive PGD-10 and 4 of
+    100 survive PGD-20 (MNIST randaugment, 600 digits; McNemar 4 vs 0, p = 0.06), while a masked gradient
+    leaves many more standing (0.40 -> 0.60 on 200 examples: 40 vs 0, p ~ 1e-12)."""
+    from scipy.stats import binomtest
+
+    n = max(len(single_ok), 1)
+    single, double = float(single_ok.double().mean()), float(double_ok.double().mean())
+    noise = max(tolerance, 2 * math.sqrt(max(single * (1 - single), 1e-12) / n))
+    if double <= single + noise:
+        return []
+    gained = int((double_ok & ~single_ok).sum())  # survived the longer attack only
+    lost = int((single_ok & ~double_ok).sum())
+    p = binomtest(gained, gained + lost, 0.5, alternative="greater").pvalue
+    if p >= MASKING_ALPHA:
+        return []
+    return [f"PGD with twice the steps raises accuracy from {single:.3f} to {double:.3f} (> noise {noise:.3f}; "
+            f"{gained} examples survive only the longer attack, {lost} only the shorter, McNemar p={p:.2g}): "
+            "gradient masking?"]
