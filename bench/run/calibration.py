@@ -4,7 +4,8 @@ The 15-minute budget of `make bench` was set for a 2-core CPU that trains the CI
 at about 1,700 images/s with batch 64. A shared VM with the same core count can run at half that on a busy
 host (measured on the development VM: 1,070 images/s one day, 750-780 another, idle both times), so a wall
 time means little without the speed it was measured at. `augbench run --calibrate` times this network
-before the sweep (random CIFAR-shaped batches, SGD, the sweep's torch threads) and prints the rate next to
+before the sweep (random CIFAR-shaped batches, SGD, channels-last as the trainer runs it, the sweep's
+torch threads) and prints the rate next to
 the sweep's wall time, with the wall time the sweep would take on the budget's reference machine.
 """
 
@@ -15,6 +16,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from bench.core.device import place_model
 from tasks.cifar10 import ResNet9
 
 REFERENCE_RATE = 1700.0  # images/s of the budget's reference machine (developers' guide and issue 12)
@@ -34,7 +36,7 @@ def reference_rate(device: torch.device, seconds: float = 3.0) -> float:
     x = torch.randn(BATCH_SIZE, 3, 32, 32, generator=generator).to(device)
     y = torch.randint(0, 10, (BATCH_SIZE,), generator=generator).to(device)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        model = ResNet9(WIDTH).to(device)
+        model = place_model(ResNet9(WIDTH), device, image_input=True)  # channels-last, as the trainer places it
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def step() -> None:
