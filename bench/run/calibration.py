@@ -2,7 +2,7 @@
 
 The 15-minute budget of `make bench` was set for a 2-core CPU that trains the CIFAR-10 ResNet-9 of width 16
 at about 1,700 images/s with batch 64. A shared VM with the same core count can run at half that on a busy
-host (measured on the development VM: 1,070 images/s one day, 750-780 another, idle both times), so a wall
+host (measured on the development VM: 1,070 images/s one day, 873 another, idle both times), so a wall
 time means little without the speed it was measured at. `augbench run --calibrate` times this network
 before the sweep (random CIFAR-shaped batches, SGD, channels-last as the trainer runs it, the sweep's
 torch threads) and prints the rate next to
