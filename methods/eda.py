@@ -31,7 +31,7 @@ from torch import nn
 
 from methods import METHODS
 from methods.base import Method, draw_views, take_views
-from tasks.base import Task, ViewSpec
+from tasks.base import Task, ViewSpec, object_array
 
 # Wei & Zou's Table 3, the recommended parameters per training-set size: (sentences, alpha, n_aug). A cell
 # takes the row of the largest size at or below its own (below 500 sentences, the first row).
@@ -176,10 +176,8 @@ def eda_view(sentences: np.ndarray, view: int, seed: int, alpha: float, synonyms
     """
     start = np.random.default_rng([seed, 0]).integers(0, len(OPERATIONS), len(sentences))
     rng = np.random.default_rng([seed, view])
-    out = np.empty(len(sentences), dtype=object)
-    out[:] = [eda_sentence(str(s), OPERATIONS[(start[i] + view - 1) % len(OPERATIONS)], alpha, rng, synonyms)
-              for i, s in enumerate(sentences)]
-    return out
+    return object_array([eda_sentence(str(s), OPERATIONS[(start[i] + view - 1) % len(OPERATIONS)], alpha, rng, synonyms)
+                         for i, s in enumerate(sentences)])
 
 
 @METHODS.register("eda")

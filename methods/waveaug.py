@@ -27,7 +27,7 @@ from torch import nn
 
 from methods import METHODS
 from methods.base import Method, draw_views, take_views
-from tasks.base import Task, ViewSpec
+from tasks.base import Task, ViewSpec, object_array
 from tasks.fsdd import SAMPLE_RATE, fixed_length, with_noise
 
 SPEED_STEPS = 100  # speed factors are multiples of 1/100: the resampler's polyphase kernel has <= 100 phases (0.07 ms per recording; 0.7 ms at 1/1000)
@@ -104,9 +104,7 @@ def augment_recording(recording: np.ndarray, draw: WaveDraw, i: int) -> np.ndarr
 def wave_view(recordings: np.ndarray, view: int, seed: int, params: WaveAugParams) -> np.ndarray:
     """The `view`-th augmented copy (1-based) of every recording: object array [N] of float32 [8,064] waveforms."""
     draw = draw_wave(len(recordings), params, np.random.default_rng([seed, view]))
-    out = np.empty(len(recordings), dtype=object)
-    out[:] = [augment_recording(r, draw, i) for i, r in enumerate(recordings)]
-    return out
+    return object_array([augment_recording(r, draw, i) for i, r in enumerate(recordings)])
 
 
 @METHODS.register("waveaug")

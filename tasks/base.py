@@ -26,6 +26,14 @@ POOL_SEED = 0
 VAL_SEED = 0
 
 
+def object_array(items: list[Any]) -> np.ndarray:
+    """A 1-D object array holding `items` as they are: raw items of unequal or equal length (waveforms,
+    sentences), which `np.array` would turn into a 2-D array when they happen to share a length."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
 @dataclass(frozen=True)
 class DataSource:
     """One verified variant of a task's data: its name, the files, and a checksum over them."""

@@ -37,7 +37,7 @@ from bench.core.errors import DataError, UsageError
 from bench.config.profiles import TrainConfig
 from bench.core.seeding import derive_seed
 from tasks import TASKS
-from tasks.base import POOL_SEED, DataSource
+from tasks.base import POOL_SEED, DataSource, object_array
 from tasks.features import FeatureTask
 from tasks.verify import KnownFile, read_sums
 
@@ -187,8 +187,7 @@ class Fsdd(FeatureTask):
 
     def read_arrays(self, source: DataSource):
         def read(files: list[str]) -> tuple[np.ndarray, np.ndarray]:
-            items = np.empty(len(files), dtype=object)
-            items[:] = [read_wav(source.files.path(rel)) for rel in files]
+            items = object_array([read_wav(source.files.path(rel)) for rel in files])
             return items, np.array([int(Path(rel).name[0]) for rel in files], dtype=np.int64)
 
         train, test = self.split_files(source)
@@ -198,9 +197,7 @@ class Fsdd(FeatureTask):
         views = {}
         for name, snr in WAVEFORM_NOISE_SNR_DB.items():
             rng = np.random.default_rng(derive_seed(POOL_SEED, f"corruption:{name}"))
-            noisy = np.empty(len(test_items), dtype=object)
-            noisy[:] = [with_noise(r, snr, rng) for r in test_items]
-            views[name] = noisy
+            views[name] = object_array([with_noise(r, snr, rng) for r in test_items])
         return views
 
     def featurize(self, fit_items: Any, targets: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -141,6 +141,21 @@ def existing_store(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture
+def bad_param_run(tmp_path, capsys):
+    """Run a smoke sweep with one `--param` and return (exit status, stderr, whether the store file exists):
+    bad input must be one line on stderr, exit 2, and leave no store behind."""
+    from bench.cli import main
+
+    def run(task: str, method: str, value: str) -> tuple[int, str, bool]:
+        store = tmp_path / "runs.sqlite"
+        status = main(["run", "--profile", "smoke", "--tasks", task, "--methods", method, "--param", value,
+                       "--store", str(store), "--no-progress"])
+        return status, capsys.readouterr().err.strip(), store.exists()
+
+    return run
+
+
 def smoke_trained_mnist(source, test_limit: int):
     """(task, model, data): the MNIST CNN (width 8) trained 2 epochs on a 2,000-image pool, without augmentation,
     and `test_limit` test examples: a model with real accuracy and attackable, in seconds."""

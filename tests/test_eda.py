@@ -181,13 +181,10 @@ def test_features_of_cells_without_views_keep_their_cache_key(sources, tmp_path)
 @pytest.mark.parametrize("value,expected", [("eda.alpha=1.5", "eda.alpha=1.5 is invalid"), ("eda.alpha=0", "eda.alpha=0.0 is invalid"),
                                             ("eda.n_aug=0", "eda.n_aug=0 is invalid"), ("eda.n_aug=65", "[1, 64] or auto"),
                                             ("eda.n_aug=many", "expected int or one of auto")])
-def test_bad_parameters_are_one_line_and_exit_2(value, expected, tmp_path, capsys):
-    store = tmp_path / "runs.sqlite"
-    status = main(["run", "--profile", "smoke", "--tasks", "trec", "--methods", "eda", "--param", value,
-                   "--store", str(store), "--no-progress"])
-    err = capsys.readouterr().err.strip()
+def test_bad_parameters_are_one_line_and_exit_2(value, expected, bad_param_run):
+    status, err, store_exists = bad_param_run("trec", "eda", value)
     assert status == 2 and len(err.splitlines()) == 1 and expected in err and "Traceback" not in err
-    assert not store.exists()
+    assert not store_exists
 
 
 def test_eda_applies_to_text_tasks_only(tmp_path, capsys):

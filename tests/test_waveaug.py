@@ -121,13 +121,10 @@ def test_a_view_per_sample_then_specaugment_per_sample():
                                             ("waveaug.snr_db_high=5", "waveaug.snr_db_high=5.0 is invalid"),
                                             ("waveaug.gain_db=-1", "waveaug.gain_db=-1.0 is invalid"),
                                             ("waveaug.noise=maybe", "expected bool")])
-def test_bad_parameters_are_one_line_and_exit_2(value, expected, tmp_path, capsys):
-    store = tmp_path / "runs.sqlite"
-    status = main(["run", "--profile", "smoke", "--tasks", "fsdd", "--methods", "waveaug", "--param", value,
-                   "--store", str(store), "--no-progress"])
-    err = capsys.readouterr().err.strip()
+def test_bad_parameters_are_one_line_and_exit_2(value, expected, bad_param_run):
+    status, err, store_exists = bad_param_run("fsdd", "waveaug", value)
     assert status == 2 and len(err.splitlines()) == 1 and expected in err and "Traceback" not in err
-    assert not store.exists()
+    assert not store_exists
 
 
 def test_waveaug_applies_to_fsdd_only():
