@@ -1,10 +1,14 @@
-# Two entry points: `make bench` and `make test`. Both create .venv on first use and reinstall
-# only when pyproject.toml changes (the stamp file records the last install).
+# Two entry points: `make bench` and `make test`. Both create .venv on first use and reinstall only when
+# pyproject.toml or the lock changes (the stamp file records the last install). The venv holds exactly what
+# requirements.lock pins, nothing resolved at install time; `make lock` regenerates the lock.
 SHELL  := /bin/bash
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.augbench-installed
+LOCK   := requirements.lock
+# uv installs the lock at the version the lock itself pins (so the installer is locked too).
+UV_PIN := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' $(LOCK))
 
 # The shared data root sits beside the checkout; an AUGBENCH_DATA set by the user wins.
 ifeq ($(strip $(AUGBENCH_DATA)),)
@@ -13,7 +17,7 @@ export AUGBENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: bench bench-all test regress baseline microbench perf bench-full venv clean-results validate
+.PHONY: lock bench bench-all test regress baseline microbench perf bench-full venv clean-results validate
 
 # `make bench` runs the core methods: the ones the question is about (none, the classic recipe, the three
 # generators, adversarial training) and RandAugment, the cheap recipe with the largest validation gain over
@@ -30,15 +34,41 @@ SETUP := $(if $(NOVENV),,$(STAMP))
 
 venv: $(STAMP)
 
-# The install goes through uv when the package index has it: the same pins, resolved from the same
-# index, installed in 22 s instead of pip's 86 s on the 2-core VM (torch's CUDA wheels are 5 GB unpacked),
-# which is a third of `make bench`'s margin under 15 minutes. Where uv cannot be had, pip does the same job.
-$(STAMP): pyproject.toml
+# The install: every package at the version and hash requirements.lock pins (`uv pip sync` also removes what
+# the lock does not hold), then the project itself with no dependencies and no build environment, so nothing
+# is resolved and a release upstream cannot change a fresh install. uv installs in 22 s what takes pip 86 s on
+# the 2-core VM (torch's CUDA wheels are 5 GB unpacked); where uv cannot be had, pip installs the same lock.
+# The marker file says "this venv was installed from the lock": in it the environment check (bench/core/
+# environment.py, `augbench env`) fails on any version that differs from the lock; it runs last here, first in
+# `make test` and at the start of every `augbench run`.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@($(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null && \
-	  $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev,slurm]') || \
-	  $(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,slurm]'
+	@if $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_PIN)" 2>/dev/null; then \
+	  $(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes $(LOCK) && \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .; \
+	else \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK) && \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; \
+	fi
+	@sha256sum $(LOCK) | cut -c1-64 > $(VENV)/augbench-lock.sha256
+	@$(PY) -m bench env
 	@touch $(STAMP)
+
+# Resolve pyproject.toml's ranges (with the dev and slurm extras and lock-tools.in) for Python 3.11 on Linux
+# x86-64 into requirements.lock, with hashes. Versions already in the lock are kept where the ranges allow;
+# `make lock UPGRADE=1` takes the newest releases instead. uv where it can be had, pip-tools otherwise
+# (pip-compile resolves for the machine it runs on, which must then be Python 3.11 on Linux x86-64).
+LOCK_INPUTS := pyproject.toml lock-tools.in --extra dev --extra slurm
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null; then \
+	  $(VENV)/bin/uv pip compile --quiet $(LOCK_INPUTS) --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	    --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK); \
+	else \
+	  $(PY) -m pip install --quiet --disable-pip-version-check pip-tools && \
+	  $(VENV)/bin/pip-compile --quiet $(LOCK_INPUTS) --allow-unsafe --generate-hashes $(if $(UPGRADE),--upgrade) -o $(LOCK); \
+	fi
+	@echo "lock: $(LOCK) pins $$(grep -c '^[A-Za-z0-9]' $(LOCK)) packages; commit it with pyproject.toml"
 
 # The leaderboard is written even when a cell failed (failed cells are listed in it); the run's
 # exit status is kept, so a failure still fails `make bench`.
@@ -51,9 +81,10 @@ bench-all: $(STAMP)
 	@status=0; $(PY) -m bench run $(ALL_GRID) --seeds 1 --calibrate || status=$$?; \
 	$(PY) -m bench report && exit $$status
 
-# The layering contract, the committed baseline against the effects the literature agrees on (so a new
+# The environment against the lock (one line and exit 2 when a package differs or does not load), the layering contract, the committed baseline against the effects the literature agrees on (so a new
 # baseline that breaks a known effect cannot land; seconds), then the suite.
 test: $(STAMP)
+	$(PY) -m bench env
 	$(VENV)/bin/lint-imports
 	$(PY) -m bench validate results/baselines/quick-cpu.json
 	$(PY) -m pytest -q -m "not slow and not microbench"

@@ -1,4 +1,4 @@
-"""The `augbench` command line: list, run, report, export, compare, perf, costs, validate. Bad input is one line on stderr and exit status 2."""
+"""The `augbench` command line: list, run, report, export, compare, perf, costs, validate, reproduce, env. Bad input is one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"augbench {package_version()}",
                         help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs,validate}", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs,validate,reproduce,env}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
         "list", help="methods, tasks and profiles with one-line descriptions; --params: every --param",
@@ -244,7 +244,45 @@ def build_parser() -> argparse.ArgumentParser:
                              help="store the cell's row goes to (default: results/reproductions/runs.sqlite; a stored cell is reused)")
     p_reproduce.add_argument("--output-dir", default=None, help="where NAME.json and NAME.md go (default: results/reproductions)")
     p_reproduce.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p_env = sub.add_parser(
+        "env", help="check the installed packages against requirements.lock and load the compiled libraries; exit 2 "
+                    "when one does not load or (in a venv installed from the lock) a version differs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples("augbench env", "augbench env --versions", "augbench env --strict --lock requirements.lock"),
+    )
+    mode = p_env.add_mutually_exclusive_group()
+    mode.add_argument("--strict", action="store_true", help="a version that differs from the lock fails (default: only in a "
+                                                             "venv that `make venv` installed from the lock)")
+    mode.add_argument("--report", action="store_true", help="report versions that differ from the lock without failing")
+    p_env.add_argument("--lock", default=None, help="the lock to compare with (default: requirements.lock of this checkout)")
+    p_env.add_argument("--versions", action="store_true", help="also list every locked package: installed and locked version")
+    p_env.add_argument("--quiet", action="store_true", help="print nothing when the check passes")
     return parser
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    from bench.core.environment import check, same_version
+
+    strict = True if args.strict else False if args.report else None
+    report = check(strict, Path(args.lock) if args.lock else None)
+    if args.versions:
+        for name, pinned in report.pins.items():
+            found = report.installed.get(name, "not installed")
+            print(f"  {name:<28} {found:<20} lock {pinned}{'' if same_version(found, pinned) else '  *'}")
+    if not args.quiet or report.differences:
+        print(report.summary())
+    return 0
+
+
+def check_environment() -> None:
+    """The environment check before cells run: exit 2 on a library that does not load or, in the locked venv,
+    a version that differs from the lock; elsewhere (a GPU machine's preinstalled torch) the differences
+    are reported in one line on stderr and the run goes on."""
+    from bench.core.environment import check_once
+
+    report = check_once()
+    if not report.matches_lock:  # the locked venv says nothing; anything else says what it runs on
+        print(report.summary(), file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -334,6 +372,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tasks import TASKS
 
     started = time.perf_counter()
+    check_environment()
     profile = get_profile(args.profile)
     executor = _executor_config(args)
     spec = SweepSpec(
@@ -533,6 +572,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from bench.reproduce import OUTPUT_DIR, ReproductionFailed, get_reproduction, render_markdown, run_reproduction
 
     get_reproduction(args.name)  # a bad name fails before any store is opened
+    check_environment()
     try:
         payload = run_reproduction(args.name, resolve_device(args.device), Path(args.store),
                                    Path(args.output_dir) if args.output_dir else OUTPUT_DIR, args.data_dir,
@@ -545,7 +585,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": cmd_list, "reproduce": cmd_reproduce, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare,
-            "perf": cmd_perf, "costs": cmd_costs, "validate": cmd_validate}
+            "perf": cmd_perf, "costs": cmd_costs, "validate": cmd_validate, "env": cmd_env}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,13 +40,19 @@ def data_root() -> Path:
 
 
 def pytest_configure(config):
-    """Point AUGBENCH_DATA at the real data for the whole session (tests that need another root override it),
-    and run torch on one CPU thread.
+    """Check the environment against the lock first, point AUGBENCH_DATA at the real data for the whole session
+    (tests that need another root override it), and run torch on one CPU thread.
 
     Smoke-sized tensors gain nothing from intra-op threads, and on a shared machine whose cores are busy
     every parallel op waits for a thread that is not scheduled: on the 2-core development VM under load,
     the suite took 8 min with torch's 2 threads. Subprocesses the tests start inherit OMP_NUM_THREADS.
     """
+    from bench.core.environment import EnvironmentMismatch, check_once
+
+    try:  # a library that does not load (or, in the locked venv, a version off the lock) is one line, not 272 errors
+        check_once()
+    except EnvironmentMismatch as exc:
+        pytest.exit(str(exc), returncode=2)
     root = find_data_root()
     if root is not None:
         os.environ["AUGBENCH_DATA"] = str(root)
