@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from bench.core.cache import atomic_save, load_verified
+from bench.core.errors import UsageError
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
 from bench.core.seeding import derive_seed, forked_rng, make_generator
@@ -97,7 +98,8 @@ def generator_identity(cell: dict[str, Any], method: str, version: int, params: 
     """Everything that determines a fitted generator, from a cell identity (`Cell.identity()` or a stored row).
 
     The training data are fixed by task, task parameters, data checksum, profile pool, fraction and
-    seed; the classifier's other training settings are left out, so they share one generator.
+    seed (and, for a feature task, by how its features are made); the classifier's other training
+    settings are left out, so they share one generator.
     """
     train_config = cell["train_config"]
     if isinstance(train_config, str):
@@ -105,7 +107,7 @@ def generator_identity(cell: dict[str, Any], method: str, version: int, params: 
     task_params = cell["task_params"]
     if isinstance(task_params, str):
         task_params = json.loads(task_params)
-    return {
+    identity = {
         "method": method, "version": version,
         "params": {k: v for k, v in params.items() if k not in MIXING_FIELDS},
         "budget": dataclasses.asdict(budget),
@@ -113,6 +115,20 @@ def generator_identity(cell: dict[str, Any], method: str, version: int, params: 
         "data_checksum": cell["data_checksum"], "profile": cell["profile"],
         "train_pool": train_config.get("train_pool"), "fraction": float(cell["fraction"]), "seed": int(cell["seed"]),
     }
+    features = _features_identity(cell["task"])
+    return {**identity, "features": features} if features else identity  # image tasks keep their keys
+
+
+def _features_identity(task_name: str) -> dict[str, Any]:
+    """What a feature task's inputs depend on beyond the cell (featurizer version, library versions, BLAS
+    kernel): a generator fitted on features made otherwise must not be loaded. {} for raw-input tasks."""
+    from tasks import TASKS
+
+    try:
+        task_class = TASKS.get(task_name)
+    except UsageError:  # a row of a task this checkout lacks (an export read by the report): nothing to add
+        return {}
+    return task_class().features_identity()
 
 
 class GenerativeMethod(Method):

@@ -218,7 +218,13 @@ class Task:
     # --- the reference classifier of FID(task) ------------------------------------------------
     def reference_identity(self, data: TaskData | None) -> dict[str, Any]:
         """What, beyond task, data and profile, makes the reference classifier's input space: nothing for
-        raw inputs; a feature task adds the rows its featurizer was fitted on."""
+        raw inputs; a feature task adds the rows its featurizer was fitted on and `features_identity`."""
+        return {}
+
+    def features_identity(self) -> dict[str, Any]:
+        """What the classifier's inputs depend on beyond the cell, for the keys of what is cached from them
+        (generators, FID's reference classifier): nothing for raw inputs; a feature task names its
+        featurizer version and the versions of the libraries that compute the features."""
         return {}
 
     def reference_train(self, source: DataSource, data: TaskData | None, config: TrainConfig,

@@ -5,7 +5,8 @@ Why fitted per cell: a TF-IDF vocabulary, its IDF weights, an SVD basis or stand
 learned from more rows than the cell trains on would leak those rows into a low-data run. So the
 fraction subset is drawn first, the featurizer is fitted on exactly those rows, and the test split
 (and anything else) is only transformed. The cache key covers the task, its parameters, the data
-checksum, the featurizer version and the row sets, so a changed parameter or subset rebuilds. Augmented
+checksum, the featurizer version, the versions of the libraries that compute the features and the row
+sets, so a changed parameter, subset or library release rebuilds. Augmented
 copies of the training items that a method asks for (EDA's sentences, waveform augmentation's recordings)
 are extra targets of the same fit, cached under a key of their own (`with_train_views`).
 """
@@ -48,6 +49,11 @@ class FeatureTask(Task):
     modality: ClassVar[str] = "features"
     input_range: ClassVar[tuple[float, float] | None] = None  # standardized features are unbounded
     FEATURIZER_VERSION: ClassVar[int] = 1  # bump when featurization changes: old cache entries then miss
+    # The distributions whose code computes the features: their versions are part of the cache key, so features
+    # cached under one release are never read under another (a release may change them in the last bits).
+    # "blas": the BLAS of numpy and scipy with the kernel it picked for this CPU (a cache on a shared disk read
+    # by a machine whose OpenBLAS picks other kernels is rebuilt there).
+    featurizer_libraries: ClassVar[tuple[str, ...]] = ("numpy", "torch")
 
     _memo: ClassVar[OrderedDict[str, dict[str, np.ndarray]]] = OrderedDict()
 
@@ -79,7 +85,12 @@ class FeatureTask(Task):
                         source=source, fit_rows=train_rows, val=split("val", y_train[val_rows]))
 
     def reference_identity(self, data: TaskData | None) -> dict[str, Any]:
-        return {} if data is None or data.fit_rows is None else {"featurizer_fit_rows": rows_digest(data.fit_rows)}
+        if data is None or data.fit_rows is None:
+            return {}
+        return {"featurizer_fit_rows": rows_digest(data.fit_rows), "features": self.features_identity()}
+
+    def features_identity(self) -> dict[str, Any]:
+        return {"featurizer_version": self.FEATURIZER_VERSION, "libraries": self.library_versions()}
 
     def reference_train(self, source: DataSource, data: TaskData | None, config: TrainConfig, device: torch.device) -> Split:
         if data is None or data.fit_rows is None:
@@ -101,6 +112,7 @@ class FeatureTask(Task):
         identity = {
             "task": self.name, "version": self.FEATURIZER_VERSION, "params": self.params_dict(),
             "data_variant": source.variant, "data_checksum": source.checksum, "fit_rows": rows_digest(fit_rows),
+            "libraries": self.library_versions(),
             "targets": {name: [split, rows_digest(rows)] for name, (split, rows) in targets.items()},
             "views": with_views,
         }
@@ -130,11 +142,30 @@ class FeatureTask(Task):
         identity = {
             "task": self.name, "version": self.FEATURIZER_VERSION, "params": self.params_dict(),
             "data_variant": source.variant, "data_checksum": source.checksum, "fit_rows": rows_digest(fit_rows),
+            "libraries": self.library_versions(),
             "train_views": {"method": spec.name, "count": spec.count, "identity": spec.identity, "seed": seed},
         }
         built = []
         arrays = self._cached(identity, lambda: built.append(True) or self._build_views(source, fit_rows, spec, seed))
         return arrays["views"], float(arrays["build_s"]), not built
+
+    def library_versions(self) -> dict[str, str | None]:
+        """{distribution: installed version} of `featurizer_libraries` (None where one is not installed; "blas":
+        environment.blas_identity())."""
+        from importlib import metadata
+
+        from bench.core.environment import blas_identity
+
+        versions = {}
+        for name in self.featurizer_libraries:
+            if name == "blas":
+                versions[name] = blas_identity()
+                continue
+            try:
+                versions[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                versions[name] = None
+        return versions
 
     def _cached(self, identity: dict[str, Any], build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         """The arrays stored under `identity`: from memory, from the disk cache, or from `build()` (then saved)."""

@@ -150,6 +150,7 @@ class Fsdd(FeatureTask):
     val_size = 300  # validation examples held out of the train split (30 recordings per digit of the official split's 2,700 training takes)
     modality = "audio"
     raw_kind = "waveform"  # float32 samples in [-1, 1] at 8 kHz, of each recording's own length
+    featurizer_libraries = ("numpy", "torch", "torchaudio")
     num_classes = 10
     input_shape = (1, N_MELS, FRAMES)
     Params = FsddParams

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.reporting.compare import compare
+from bench.reporting.compare import compare, summary
 from bench.results.export import read_rows, write_export
 from bench.results.metrics import METRICS
 from bench.results.record import RunRecord
@@ -143,6 +143,28 @@ def test_cells_only_in_cur_or_seeds_not_run_never_fail():
     extra = pd.concat([base, frame([make_record("none", 0, task="fashion")])])
     result = compare(base, extra)
     assert [(m.why, m.lost) for m in result.missing] == [("only in CUR", False)] and not result.regressed
+
+
+def test_the_summary_line_says_when_library_versions_differ():
+    """Rows made under another scikit-learn (or before rows named it) are compared, and the summary says so."""
+    versions = {"pillow": "13.0.0", "scikit-learn": "1.9.1", "scipy": "1.17.1", "torchaudio": "2.11.0", "wn": "0.0.23"}
+
+    def rows(libraries: dict | None, seeds=(0, 1, 2)):
+        records = [make_record("none", seed, 0.9 + seed / 1000) for seed in seeds]
+        return frame(records).assign(library_versions=None if libraries is None else json.dumps(libraries, sort_keys=True))
+
+    same = compare(rows(versions), rows(versions))
+    assert same.libraries == []
+    assert "; libraries: same versions" in summary(same, "BASE", "CUR").splitlines()[1]
+    newer = compare(rows(versions), rows({**versions, "scikit-learn": "1.10.0"}))
+    assert newer.libraries == ["scikit-learn 1.9.1 -> 1.10.0"]
+    assert "; libraries DIFFER: scikit-learn 1.9.1 -> 1.10.0" in summary(newer, "BASE", "CUR").splitlines()[1]
+    unrecorded = compare(rows(None), rows(versions))  # a baseline from before schema 4
+    assert unrecorded.libraries == [f"{name} unrecorded -> {version}" for name, version in sorted(versions.items())]
+    mixed = compare(pd.concat([rows(None, (0,)), rows(versions, (1, 2))]), rows(versions))
+    assert "scikit-learn 1.9.1/unrecorded -> 1.9.1" in mixed.libraries
+    torch_only = compare(rows(versions), rows(versions).assign(torch_version="2.12.0"))
+    assert torch_only.libraries == ["torch 2.11.0 -> 2.12.0"]
 
 
 def test_csv_export_and_store_compare_like_json(capsys, tmp_path):

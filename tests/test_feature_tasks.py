@@ -107,10 +107,36 @@ def test_features_are_cached_reused_and_rebuilt_when_parameters_change(sources, 
     assert smaller.train.x.shape == (300, 64)
     assert len(list((tmp_path / "cache" / "features").glob("trec-*.pt"))) == 2
 
+    FeatureTask._memo.clear()  # another scikit-learn release computes the features: the cached ones are not read
+    with monkeypatch.context() as patch:
+        patch.setattr(type(task), "library_versions", lambda self: {**FeatureTask.library_versions(self), "scikit-learn": "0.1"})
+        other_release = task.load(sources["trec"], 1.0, 0, config, CPU)
+    assert len(list((tmp_path / "cache" / "features").glob("trec-*.pt"))) == 3
+    assert torch.equal(first.train.x, other_release.train.x)  # (rebuilt by the same code here, so equal)
+
     files[0].write_bytes(files[0].read_bytes()[:-100])  # a truncated cache file is rebuilt, not trusted
     FeatureTask._memo.clear()
     rebuilt = task.load(sources["trec"], 1.0, 0, config, CPU)
     assert torch.equal(first.train.x, rebuilt.train.x)
+
+
+def test_what_is_cached_from_features_is_keyed_by_how_they_are_made(monkeypatch):
+    """A generator (or FID's reference classifier) fitted on text features made by another scikit-learn, BLAS
+    kernel or featurizer version is not loaded; image tasks' generator keys are as they were."""
+    from methods.generative import Budget, generator_identity
+
+    def identity(task: str) -> dict:
+        cell = {"task": task, "train_config": {"train_pool": 2000}, "task_params": {}, "data_variant": task,
+                "data_checksum": "0" * 64, "profile": "quick", "fraction": 1.0, "seed": 0}
+        return generator_identity(cell, "vae", 1, {}, Budget(steps=1, width=8, batch_size=4))
+
+    assert "features" not in identity("mnist") and "features" not in identity("cifar10")
+    before = identity("trec")
+    assert before["features"]["featurizer_version"] == TASKS.get("trec").FEATURIZER_VERSION
+    assert set(before["features"]["libraries"]) == {"numpy", "scipy", "scikit-learn", "threadpoolctl", "blas"}
+    reference_before = TASKS.get("trec")().features_identity()
+    monkeypatch.setattr(FeatureTask, "library_versions", lambda self: {"scikit-learn": "0.1"})
+    assert identity("trec") != before and TASKS.get("trec")().features_identity() != reference_before
 
 
 def test_fsdd_waveform_noise_views_get_worse_with_lower_snr(sources):

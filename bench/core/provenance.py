@@ -1,4 +1,4 @@
-"""Where a number came from: library versions, the device, the code's git commit, UTC timestamps."""
+"""Where a number came from: library versions (and the lock they match), the device, the code's git commit, UTC timestamps."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import torch
 import torchvision
 
 from bench.core.device import device_name
+from bench.core.environment import run_provenance
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # bench/core/provenance.py -> the checkout
 
@@ -45,6 +46,7 @@ def provenance(device: torch.device) -> dict[str, object]:
         "torchvision_version": torchvision.__version__,
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
+        **run_provenance(),
         "git_commit": commit,
         "git_dirty": dirty,
     }

@@ -9,6 +9,7 @@ fails too (unless allowed): a crash must not pass as "nothing regressed". Unlike
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -70,6 +71,7 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     allow_missing: bool = False  # lost cells are reported but do not fail
     cells: int = 0  # cells with ok rows on both sides
+    libraries: list[str] = field(default_factory=list)  # how the library versions behind BASE and CUR differ (library_differences)
 
     @property
     def lost(self) -> list[Missing]:
@@ -158,6 +160,47 @@ def applies(name: str, base_rows: pd.DataFrame, cur_rows: pd.DataFrame) -> bool:
     return witnesses is None or any(w in rows and rows[w].notna().any() for w in witnesses for rows in (base_rows, cur_rows))
 
 
+# Columns that name one library's version each; schema 4 adds the JSON column library_versions for the rest.
+VERSION_COLUMNS = {"torch_version": "torch", "torchvision_version": "torchvision", "numpy_version": "numpy",
+                   "python_version": "python"}
+
+
+def library_versions(rows: pd.DataFrame, libraries: set[str] = frozenset()) -> dict[str, set[str]]:
+    """{library: the versions the rows name} over the rows' version columns and library_versions JSON. Rows
+    from before schema 4 name only torch, torchvision, numpy and Python: for them each of `libraries` (the
+    ones other rows record) counts as "unrecorded", so that a mix never passes for the same versions."""
+    found: dict[str, set[str]] = {}
+    for column, library in VERSION_COLUMNS.items():
+        if column in rows:
+            found.setdefault(library, set()).update(str(v) for v in rows[column].dropna())
+    recorded = rows["library_versions"] if "library_versions" in rows else pd.Series([None] * len(rows), dtype=object)
+    for text in recorded.dropna():
+        for library, version in json.loads(text).items():
+            found.setdefault(library, set()).add("not installed" if version is None else str(version))
+    if recorded.isna().any():
+        for library in libraries:
+            found.setdefault(library, set()).add("unrecorded")
+    return {library: versions for library, versions in found.items() if versions}
+
+
+def library_differences(base: pd.DataFrame, cur: pd.DataFrame) -> list[str]:
+    """How the library versions behind BASE's and CUR's rows differ, one entry per library that differs
+    ("scikit-learn 1.9.0 -> 1.9.1", "scipy unrecorded -> 1.17.1"). Empty: the same versions on both sides."""
+    recorded = set()
+    for rows in (base, cur):
+        for text in rows["library_versions"].dropna() if "library_versions" in rows else []:
+            recorded.update(json.loads(text))
+    b, c = library_versions(base, recorded), library_versions(cur, recorded)
+    return [f"{library} {'/'.join(sorted(b.get(library, {'unrecorded'})))} -> {'/'.join(sorted(c.get(library, {'unrecorded'})))}"
+            for library in sorted(set(b) | set(c)) if b.get(library) != c.get(library)]
+
+
+def _libraries_text(comparison: Comparison) -> str:
+    if not comparison.libraries:
+        return "libraries: same versions"
+    return f"libraries DIFFER: {'; '.join(comparison.libraries)}"
+
+
 def _failed_seeds(rows: pd.DataFrame, identity: list[str]) -> dict[tuple, set]:
     """The seeds of each cell whose row is not ok."""
     failed: dict[tuple, set] = {}
@@ -234,7 +277,7 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
             b, c = mean_interval(b_values), mean_interval(c_values)
             worse_by, p, status = _verdict(metric, b, c, limit, alpha, b_values, c_values)
             changes.append(Change(labels[key], metric, b, c, worse_by, limit, p, status))
-    return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common))
+    return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common), library_differences(base, cur))
 
 
 def _change_text(change: Change) -> str:
@@ -280,7 +323,7 @@ def render(comparison: Comparison, base_name: str, cur_name: str) -> str:
         "",
         f"**{counts['regressed']} regressed**, {counts['improved']} improved, {counts['~']} ~ (beyond tolerance, "
         f"not significant), {counts['unchanged']} unchanged, {len(comparison.missing)} missing; "
-        f"**{_lost_text(comparison)}**.",
+        f"**{_lost_text(comparison)}**; {_libraries_text(comparison)}.",
         "",
         f"A change counts when it exceeds the metric's tolerance and, where both sides have 2+ seeds, Welch's "
         f"t-test gives p < {comparison.alpha:g}; with one seed on a side the tolerance alone decides. A cell (or "
@@ -329,7 +372,7 @@ def summary(comparison: Comparison, base_name: str, cur_name: str, output: str |
         f"augbench compare: {base_name} -> {cur_name}",
         f"{_plural(comparison.cells, 'cell')} compared; metrics: {counts['regressed']} regressed, {counts['improved']} improved, "
         f"{counts['unchanged']} unchanged, {counts['~']} ~ (beyond tolerance, not significant); "
-        f"cells: {_lost_text(comparison)}",
+        f"cells: {_lost_text(comparison)}; {_libraries_text(comparison)}",
         *comparison.notes,
     ]
     shown = [c for status in ("regressed", "improved") for c in comparison.changes if c.status == status]

@@ -543,9 +543,28 @@ def provenance(rows: pd.DataFrame) -> list[str]:
         f"devices: {distinct('device_name') or 'unknown'}",
         f"torch {distinct('torch_version')}, torchvision {distinct('torchvision_version')}, "
         f"python {distinct('python_version')}, numpy {distinct('numpy_version')}",
+        *_library_lines(ok),
         f"commits: {', '.join(commits)}",
         f"runs finished between {ok['finished_at'].min()} and {ok['finished_at'].max()} (UTC)",
     ]
+
+
+def _library_lines(ok: pd.DataFrame) -> list[str]:
+    """The other libraries that computed numbers, and the locks the rows matched (rows since schema 4)."""
+    import json
+
+    if "library_versions" not in ok or ok["library_versions"].isna().all():
+        return []
+    found: dict[str, set[str]] = {}
+    for text in ok["library_versions"].dropna():
+        for library, version in json.loads(text).items():
+            found.setdefault(library, set()).add(str(version))
+    unrecorded = int(ok["library_versions"].isna().sum())
+    locks = sorted({str(d) for d in ok["lock_digest"].dropna()}) if "lock_digest" in ok else []
+    unlocked = int(ok["lock_digest"].isna().sum()) if "lock_digest" in ok else len(ok)
+    return [", ".join(f"{library} {'/'.join(sorted(v))}" for library, v in sorted(found.items()))
+            + (f" ({unrecorded} rows from before these were recorded)" if unrecorded else ""),
+            f"requirements.lock: {', '.join(locks) or 'none'}" + (f"; {unlocked} rows not from a locked environment" if unlocked else "")]
 
 
 def _markdown_table(table: Table) -> list[str]:

@@ -6,7 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 3  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit
+SCHEMA_VERSION = 4  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
+# 4: library_versions, lock_digest
 # Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
@@ -65,6 +66,8 @@ class RunRecord:
     torchvision_version: str | None = None
     python_version: str | None = None
     numpy_version: str | None = None
+    library_versions: str | None = None  # JSON {distribution: version} of the other libraries that compute numbers (environment.NUMBER_LIBRARIES)
+    lock_digest: str | None = None  # sha256[:16] of requirements.lock when every installed package matched it (None: not a locked environment)
     git_commit: str | None = None
     git_dirty: bool | None = None  # uncommitted changes in the checkout at run time
     started_at: str | None = None  # UTC ISO 8601
