@@ -164,15 +164,17 @@ def test_each_sample_draws_its_own_view_and_every_view_occurs():
 
 
 def test_features_of_cells_without_views_keep_their_cache_key(sources, tmp_path):
-    """The key of a cell's features was pinned with the code before views existed; views get another."""
+    """Building a cell's views leaves the key of its plain features alone (views get keys of their own), so a
+    cell without views reads the features a cell with views made. (The key itself holds the featurizing
+    libraries' versions and BLAS kernel, so it is not pinned to a literal: it differs between machines.)"""
     task = TASKS.get("trec")()
     data = task.load(sources["trec"], 0.5, 1, TrainConfig(train_pool=400, test_limit=50), CPU)
     folder = tmp_path / "cache" / "features"
-    assert [p.name for p in folder.glob("*.pt")] == ["trec-c937980f4d2e587c7c8994fc.pt"]
+    (plain,) = [p.name for p in folder.glob("*.pt")]
     spec = METHODS.get("eda")(EdaParams(n_aug=2), task, 0).train_views(len(data.train))
     task.with_train_views(sources["trec"], data, spec, 1, CPU)
     names = sorted(p.name for p in folder.glob("*.pt"))
-    assert len(names) == 2 and "trec-c937980f4d2e587c7c8994fc.pt" in names
+    assert len(names) == 2 and plain in names
     other_seed, _, cache_hit = task.train_view_features(sources["trec"], data.fit_rows, spec, 2)
     assert len(list(folder.glob("*.pt"))) == 3 and other_seed.shape == (200, 2, 256) and not cache_hit
     assert task.train_view_features(sources["trec"], data.fit_rows, spec, 2)[2]  # the second time, from the cache

@@ -142,3 +142,18 @@ def test_validation_accuracy_column_and_training_set_size_per_table():
     assert headers[:6] == ["method", "clean acc %", "seeds", "gain vs none (pts)", "p", "val acc %"]
     assert classic[0] == "classic" and classic[5].startswith("47.00 ± ")
     assert [r[4] for r in board.cells.rows if r[3] == "0.4"] == ["1000"] * 4
+
+
+def test_provenance_names_the_libraries_and_the_lock_behind_the_rows():
+    import json
+
+    from bench.reporting.leaderboard import provenance
+
+    versions = json.dumps({"blas": "openblas 0.3.30 SkylakeX", "scikit-learn": "1.9.1"}, sort_keys=True)
+    old = frame([make_record("none", 0)])  # a row from before schema 4: no library_versions
+    locked = frame([make_record("none", 1)]).assign(library_versions=versions, lock_digest="efa14738962f93f1")
+    unlocked = frame([make_record("none", 2)]).assign(library_versions=versions.replace("1.9.1", "1.10.0"), lock_digest=None)
+    lines = provenance(pd.concat([old, locked, unlocked]))
+    assert "blas openblas 0.3.30 SkylakeX, scikit-learn 1.10.0/1.9.1 (1 row from before these were recorded)" in lines
+    assert "requirements.lock: efa14738962f93f1; 1 row not from a locked environment" in lines
+    assert not any("requirements.lock" in line for line in provenance(old))  # nothing recorded, nothing claimed

@@ -561,10 +561,12 @@ def _library_lines(ok: pd.DataFrame) -> list[str]:
             found.setdefault(library, set()).add(str(version))
     unrecorded = int(ok["library_versions"].isna().sum())
     locks = sorted({str(d) for d in ok["lock_digest"].dropna()}) if "lock_digest" in ok else []
-    unlocked = int(ok["lock_digest"].isna().sum()) if "lock_digest" in ok else len(ok)
+    recorded = ok[ok["library_versions"].notna()]  # rows from before schema 4 are counted above, not here
+    unlocked = int(recorded["lock_digest"].isna().sum()) if "lock_digest" in recorded else len(recorded)
     return [", ".join(f"{library} {'/'.join(sorted(v))}" for library, v in sorted(found.items()))
-            + (f" ({unrecorded} rows from before these were recorded)" if unrecorded else ""),
-            f"requirements.lock: {', '.join(locks) or 'none'}" + (f"; {unlocked} rows not from a locked environment" if unlocked else "")]
+            + (f" ({unrecorded} row{'s' * (unrecorded != 1)} from before these were recorded)" if unrecorded else ""),
+            f"requirements.lock: {', '.join(locks) or 'none'}"
+            + (f"; {unlocked} row{'s' * (unlocked != 1)} not from a locked environment" if unlocked else "")]
 
 
 def _markdown_table(table: Table) -> list[str]:
