@@ -3,8 +3,9 @@
 Featurization (scikit-learn): TF-IDF over word uni- and bi-grams (sublinear tf, terms in at least
 `min_df` training rows), reduced to `dims` dense dimensions by TruncatedSVD (LSA), then standardized
 with training statistics, on one BLAS thread so that the features do not depend on the machine's cores
-(they still depend on the BLAS kernel OpenBLAS picks for the CPU: rows record it). Vocabulary, IDF, SVD basis and scaler are fitted on the cell's training rows
-only (tasks/features.py says why), so a token that occurs only in test changes no training feature.
+(they still depend on the BLAS kernel OpenBLAS picks for the CPU: rows record it). Vocabulary, IDF, SVD
+basis and scaler are fitted on the cell's training rows only (tasks/features.py says why), so a token that
+occurs only in test changes no training feature.
 """
 
 from __future__ import annotations
