@@ -145,6 +145,19 @@ def test_cells_only_in_cur_or_seeds_not_run_never_fail():
     assert [(m.why, m.lost) for m in result.missing] == [("only in CUR", False)] and not result.regressed
 
 
+def test_a_one_seed_run_is_compared_with_the_same_seed_of_a_three_seed_baseline():
+    """`make regress`'s case: seed 0 against seed 0, not against the mean of seeds 0-2 (issue 25, point 5)."""
+    base = frame([make_record("none", seed, acc) for seed, acc in ((0, 0.90), (1, 0.95), (2, 0.99))])
+    same = compare(base, frame([make_record("none", 0, 0.90)]))
+    (clean,) = [c for c in same.changes if c.metric.name == "clean_acc"]
+    assert (clean.status, clean.base.n, clean.base.mean) == ("unchanged", 1, 0.90) and not same.regressed
+    assert any("compared on CUR's seeds only" in note for note in same.notes)
+    lower = compare(base, frame([make_record("none", 0, 0.85)]))  # 5 points below its own seed: caught
+    assert [c.status for c in lower.changes if c.metric.name == "clean_acc"] == ["regressed"]
+    every_seed = compare(base, base)  # the same seeds on both sides: nothing to say
+    assert not any("CUR's seeds only" in note for note in every_seed.notes)
+
+
 def test_the_summary_line_says_when_library_versions_differ():
     """Rows made under another scikit-learn (or before rows named it) are compared, and the summary says so."""
     versions = {"pillow": "13.0.0", "scikit-learn": "1.9.1", "scipy": "1.17.1", "torchaudio": "2.11.0", "wn": "0.0.23"}

@@ -263,9 +263,12 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
                          f"matching on {', '.join(identity)}")
     labels = _labels(pd.concat([base, cur]), identity)
     missing = _one_sided(base_groups, cur_groups, failed, labels)
-    changes = []
+    changes, seed_matched = [], 0
     for key in common:
         b_rows, c_rows = base_groups[key], cur_groups[key]
+        cur_seeds = set(c_rows["seed"])
+        if cur_seeds < set(b_rows["seed"]):  # a 1-seed run against a 3-seed baseline: its own seeds, not the mean
+            b_rows, seed_matched = b_rows[b_rows["seed"].isin(cur_seeds)], seed_matched + 1
         for name, limit in limits.items():
             if not applies(name, b_rows, c_rows):
                 continue
@@ -277,6 +280,9 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
             b, c = mean_interval(b_values), mean_interval(c_values)
             worse_by, p, status = _verdict(metric, b, c, limit, alpha, b_values, c_values)
             changes.append(Change(labels[key], metric, b, c, worse_by, limit, p, status))
+    if seed_matched:
+        notes.append(f"{_plural(seed_matched, 'cell')} compared on CUR's seeds only: BASE holds more seeds of "
+                     f"{'it' if seed_matched == 1 else 'them'}, and CUR's seed is compared with the same seed in BASE.")
     return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common), library_differences(base, cur))
 
 
