@@ -152,20 +152,9 @@ class FeatureTask(Task):
     def library_versions(self) -> dict[str, str | None]:
         """{distribution: installed version} of `featurizer_libraries` (None where one is not installed; "blas":
         environment.blas_identity())."""
-        from importlib import metadata
+        from bench.core.environment import versions_of
 
-        from bench.core.environment import blas_identity
-
-        versions = {}
-        for name in self.featurizer_libraries:
-            if name == "blas":
-                versions[name] = blas_identity()
-                continue
-            try:
-                versions[name] = metadata.version(name)
-            except metadata.PackageNotFoundError:
-                versions[name] = None
-        return versions
+        return versions_of(self.featurizer_libraries)
 
     def _cached(self, identity: dict[str, Any], build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         """The arrays stored under `identity`: from memory, from the disk cache, or from `build()` (then saved)."""

@@ -110,6 +110,18 @@ def installed_versions() -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _installed_snapshot() -> dict[str, str]:
+    return installed_versions()
+
+
+def versions_of(names: tuple[str, ...]) -> dict[str, str | None]:
+    """{name: installed version} (None where not installed; "blas": blas_identity()), read once per process:
+    what a run record and a feature cache key name."""
+    installed = _installed_snapshot()
+    return {name: blas_identity() if name == "blas" else installed.get(normalize(name)) for name in names}
+
+
 def same_version(found: str, pinned: str) -> bool:
     """Whether `found` is the release the lock pins; a local build tag the pin does not name is ignored
     (PyPI's torch 2.11.0 reports itself as 2.11.0+cu130)."""
@@ -297,13 +309,12 @@ def run_provenance() -> dict[str, str | None]:
     every installed package matches it (None otherwise: the rows then name only the versions they list)."""
     import json
 
-    installed = installed_versions()
-    libraries = {name: blas_identity() if name == "blas" else installed.get(name) for name in NUMBER_LIBRARIES}
+    libraries = versions_of(NUMBER_LIBRARIES)
     lock = lock_path()
     digest = None
     if lock.is_file():
         try:
-            if not differences(read_lock(lock), installed):
+            if not differences(read_lock(lock), _installed_snapshot()):
                 digest = lock_digest(lock)
         except UsageError:
             digest = None

@@ -9,7 +9,6 @@ fails too (unless allowed): a crash must not pass as "nothing regressed". Unlike
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ from tabulate import tabulate
 
 from bench.core.errors import UsageError
 from bench.results.metrics import METRICS, Metric
-from bench.reporting.leaderboard import format_value
+from bench.reporting.leaderboard import format_value, recorded_library_versions
 from bench.reporting.stats import ALPHA, Interval, mean_interval, welch_p
 
 # A cell's identity without its seed: everything that makes two runs comparable.
@@ -169,15 +168,11 @@ def library_versions(rows: pd.DataFrame, libraries: set[str] = frozenset()) -> d
     """{library: the versions the rows name} over the rows' version columns and library_versions JSON. Rows
     from before schema 4 name only torch, torchvision, numpy and Python: for them each of `libraries` (the
     ones other rows record) counts as "unrecorded", so that a mix never passes for the same versions."""
-    found: dict[str, set[str]] = {}
+    found = recorded_library_versions(rows)
     for column, library in VERSION_COLUMNS.items():
         if column in rows:
             found.setdefault(library, set()).update(str(v) for v in rows[column].dropna())
-    recorded = rows["library_versions"] if "library_versions" in rows else pd.Series([None] * len(rows), dtype=object)
-    for text in recorded.dropna():
-        for library, version in json.loads(text).items():
-            found.setdefault(library, set()).add("not installed" if version is None else str(version))
-    if recorded.isna().any():
+    if "library_versions" not in rows or rows["library_versions"].isna().any():
         for library in libraries:
             found.setdefault(library, set()).add("unrecorded")
     return {library: versions for library, versions in found.items() if versions}
@@ -186,10 +181,7 @@ def library_versions(rows: pd.DataFrame, libraries: set[str] = frozenset()) -> d
 def library_differences(base: pd.DataFrame, cur: pd.DataFrame) -> list[str]:
     """How the library versions behind BASE's and CUR's rows differ, one entry per library that differs
     ("scikit-learn 1.9.0 -> 1.9.1", "scipy unrecorded -> 1.17.1"). Empty: the same versions on both sides."""
-    recorded = set()
-    for rows in (base, cur):
-        for text in rows["library_versions"].dropna() if "library_versions" in rows else []:
-            recorded.update(json.loads(text))
+    recorded = set(recorded_library_versions(base)) | set(recorded_library_versions(cur))
     b, c = library_versions(base, recorded), library_versions(cur, recorded)
     return [f"{library} {'/'.join(sorted(b.get(library, {'unrecorded'})))} -> {'/'.join(sorted(c.get(library, {'unrecorded'})))}"
             for library in sorted(set(b) | set(c)) if b.get(library) != c.get(library)]

@@ -549,16 +549,23 @@ def provenance(rows: pd.DataFrame) -> list[str]:
     ]
 
 
-def _library_lines(ok: pd.DataFrame) -> list[str]:
-    """The other libraries that computed numbers, and the locks the rows matched (rows since schema 4)."""
+def recorded_library_versions(rows: pd.DataFrame) -> dict[str, set[str]]:
+    """{library: the versions named} over the rows' `library_versions` JSON (schema 4; "not installed" where
+    a row names a library it did not have); rows from before schema 4 add nothing."""
     import json
 
-    if "library_versions" not in ok or ok["library_versions"].isna().all():
-        return []
     found: dict[str, set[str]] = {}
-    for text in ok["library_versions"].dropna():
+    for text in rows["library_versions"].dropna() if "library_versions" in rows else []:
         for library, version in json.loads(text).items():
-            found.setdefault(library, set()).add(str(version))
+            found.setdefault(library, set()).add("not installed" if version is None else str(version))
+    return found
+
+
+def _library_lines(ok: pd.DataFrame) -> list[str]:
+    """The other libraries that computed numbers, and the locks the rows matched (rows since schema 4)."""
+    found = recorded_library_versions(ok)
+    if not found:
+        return []
     unrecorded = int(ok["library_versions"].isna().sum())
     locks = sorted({str(d) for d in ok["lock_digest"].dropna()}) if "lock_digest" in ok else []
     recorded = ok[ok["library_versions"].notna()]  # rows from before schema 4 are counted above, not here
