@@ -59,3 +59,14 @@ def test_welch():
     assert welch_p(a, a) == pytest.approx(1.0)
     assert math.isnan(welch_p([0.9], [0.8, 0.7]))
     assert welch_p([0.9, 0.9], [0.8, 0.8]) == 0.0
+
+
+def test_a_collapsed_seed_is_named_by_its_distance_from_the_median():
+    from bench.reporting.stats import collapsed
+
+    # Wong et al.'s FGSM-RS on MNIST: four seeds near 90% PGD accuracy, one collapsed.
+    assert collapsed({0: 0.23, 1: 0.89, 2: 0.91, 3: 0.90, 4: 0.93}) == [0]
+    assert collapsed({0: 0.89, 1: 0.91, 2: 0.90}) == []  # healthy seeds, whatever their count
+    assert collapsed({0: 0.02, 1: 0.90, 2: 0.91}) == [0]
+    assert collapsed({0: 0.60, 1: 0.65, 2: 0.78, 3: 0.70}) == [2]  # 78% lies 10.5 pts above the median of 67.5%
+    assert collapsed({5: 0.5}) == [] and collapsed({}) == []

@@ -35,6 +35,9 @@ def get_profile(name: str) -> Profile:
     return PROFILES[name]
 
 
+SCHEDULES = ("linear", "flat")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyperparameters of the shared training loop; each task picks values per profile.
@@ -51,6 +54,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # cross-entropy target smoothing
     width: int = 16  # channels of the classifier's first stage (the task scales later stages from it)
     warmup: float = 0.2  # share of all steps with a linear learning-rate ramp-up; then linear decay to 0
+    schedule: Literal["linear", "flat"] = "linear"  # linear: the warm-up then linear decay to 0; flat: lr throughout (Madry et al.'s MNIST training)
     train_pool: int | None = None  # examples of the train split the profile draws from before the fraction (None: all)
     test_limit: int | None = None  # examples of the test split evaluated (None: the whole official split)
     eval_batch_size: int = 1000  # examples per forward pass in evaluation
@@ -63,6 +67,8 @@ class TrainConfig:
         for name in ("lr", "weight_decay", "momentum", "label_smoothing"):
             if getattr(self, name) < 0:
                 raise UsageError(f"train.{name}={getattr(self, name)} is invalid: it must be >= 0")
+        if self.schedule not in SCHEDULES:
+            raise UsageError(f"train.schedule={self.schedule!r} is invalid; valid: {', '.join(SCHEDULES)}")
         if not 0 <= self.warmup < 1:
             raise UsageError(f"train.warmup={self.warmup} is invalid: it must be in [0, 1)")
         for name in ("train_pool", "test_limit"):
@@ -72,3 +78,11 @@ class TrainConfig:
 
     def replace(self, **changes: object) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
+
+    def identity(self) -> dict[str, object]:
+        """The resolved values as they enter the config hash. `schedule` came later: at its default it is
+        left out, so every row stored before it keeps its run_id (no key means the linear schedule)."""
+        values = dataclasses.asdict(self)
+        if values["schedule"] == "linear":
+            del values["schedule"]
+        return values

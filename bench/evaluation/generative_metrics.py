@@ -28,7 +28,6 @@ from bench.config.cell import Cell, canonical_json
 from bench.config.profiles import TrainConfig
 from bench.core.device import place_model
 from bench.evaluation.accuracy import accuracy
-from bench.config.params import params_to_dict
 from bench.core.seeding import derive_seed, forked_rng
 from bench.training.trainer import PassThrough, train
 from tasks.base import DataSource, Split, Task, TaskData
@@ -46,7 +45,7 @@ def _reference_entry(task: Task, source: DataSource, profile: str, config: Train
     """Cache path, key and identity of the reference classifier for these data and hyperparameters."""
     identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
                 "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
-                "train_config": params_to_dict(config), "seed": REFERENCE_SEED, **task.reference_identity(data)}
+                "train_config": config.identity(), "seed": REFERENCE_SEED, **task.reference_identity(data)}
     key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
     return cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt", key, identity
 

@@ -509,6 +509,11 @@ def _cell_flags(row: pd.Series) -> str:
     parts = [NOT_CONVERGED] if _flag(row.get("converged"), False) else []
     if not _missing(row.get("stopped_epoch")):
         parts.append(f"{STOPPED_EARLY} epoch {int(row['stopped_epoch'])}")
+    guard = None if _missing(row.get("guard_json")) else row["guard_json"]
+    guard = json.loads(guard) if isinstance(guard, str) else guard  # a store row holds text, an export a dict
+    for event in (guard or {}).get("events", []):
+        if event.get("action") == "shrink_step":  # the guard rolled back and went on with a smaller step
+            parts.append(f"rolled back to epoch {event['kept_epoch']} after epoch {event['epoch']}, step {event['alpha']:.3g}")
     return " ".join(parts + ([NEAR_CHANCE] if _flag(row.get("near_chance"), True) else []))
 
 

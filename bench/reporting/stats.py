@@ -66,6 +66,22 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> In
     return Interval(mean, float(low), float(high), n)
 
 
+COLLAPSE_POINTS = 10.0  # percentage points: a seed this far from its seeds' median has collapsed
+
+
+def collapsed(values: dict[int, float], points: float = COLLAPSE_POINTS) -> list[int]:
+    """The seeds (keys) whose value (an accuracy, a fraction) lies more than `points` percentage points from
+    the median of all the seeds' values: catastrophic overfitting of FGSM training strikes single seeds.
+
+    The median, not the mean: one collapsed seed at 23% among four at ~90% pulls the mean to ~77%, which
+    would put every seed more than 10 points from it. With the median the four stay and the one is named.
+    """
+    if not values:
+        return []
+    middle = float(np.median(list(values.values())))
+    return [seed for seed, value in values.items() if abs(value - middle) * 100 > points]
+
+
 def _degenerate_p(difference: float) -> float:
     # Zero spread: any difference is certain and no difference is certainly none (scipy returns NaN here).
     return 1.0 if difference == 0.0 else 0.0

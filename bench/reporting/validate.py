@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +21,7 @@ from bench.core.errors import UsageError
 from bench.core.provenance import REPO_ROOT
 from bench.results.metrics import METRICS
 from bench.reporting.leaderboard import FEW_SEEDS, FEW_SEEDS_MEANING, MIN_SEEDS, PERCENT, POINTS
-from bench.reporting.stats import ALPHA, Interval, PairedTest, mean_interval, paired_test
+from bench.reporting.stats import ALPHA, COLLAPSE_POINTS, Interval, PairedTest, collapsed, mean_interval, paired_test
 
 PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 # An effect the suite reports without requiring it: its published form may not carry over to the suite's
@@ -33,7 +33,6 @@ SHOWN, NOT_SHOWN = "SHOWN", "NOT SHOWN"
 GAP = "GAP"
 BASELINE = "none"
 ADVERSARIAL_GAIN = 30.0  # percentage points of PGD accuracy over `none`; standard training sits near 0 at eps 0.3
-COLLAPSE_POINTS = 10.0  # percentage points: a seed this far below/above the adversarial mean has collapsed
 CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; see README for the measured values)
 GENERATIVE = ("gan", "wgan_gp", "vae")  # plus any method whose rows carry a CAS
 # Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
@@ -183,15 +182,16 @@ def check_classic_mnist(rows: pd.DataFrame) -> list[Outcome]:
 
 
 def _collapsed(rows: pd.DataFrame) -> list[str]:
-    """Per size, the seeds whose adversarial PGD accuracy is further than COLLAPSE_POINTS from the size's mean:
-    catastrophic overfitting of FGSM training strikes single seeds, and a mean over seeds would hide it."""
+    """Per size, the seeds whose adversarial PGD accuracy is further than COLLAPSE_POINTS from the median of
+    the size's seeds (`stats.collapsed`, the rule `augbench reproduce` counts collapses by): catastrophic
+    overfitting of FGSM training strikes single seeds, and a mean over seeds would hide it."""
     per_seed = _per_seed(rows, "mnist", "adversarial", "pgd_acc")
     found = []
     for fraction, values in per_seed.groupby(level="fraction"):
-        mean = float(values.mean())
-        off = [f"seed {seed} {_pct(v)}" for (_, seed), v in values.items() if abs(v - mean) * 100 > COLLAPSE_POINTS]
+        by_seed = {seed: float(v) for (_, seed), v in values.items()}
+        off = [f"seed {seed} {_pct(by_seed[seed])}" for seed in collapsed(by_seed)]
         if off:
-            found.append(f"{_size(rows, 'mnist', float(fraction))} (mean {_pct(mean)}): {', '.join(off)}")
+            found.append(f"{_size(rows, 'mnist', float(fraction))} (median {_pct(float(values.median()))}): {', '.join(off)}")
     return found
 
 
@@ -201,11 +201,11 @@ def check_adversarial_mnist(rows: pd.DataFrame) -> list[Outcome]:
     if isinstance(sizes, str):
         return _not_measured("mnist", sizes)
     gain = sizes[0].test().diff.mean
-    collapsed = _collapsed(rows)
+    off = _collapsed(rows)
     per_size = ", ".join(f"{p.size} {_pts(p.test().diff.mean)}" for p in sizes)
-    spread = (f"seeds more than {COLLAPSE_POINTS:g} pts from their size's mean: {'; '.join(collapsed)}" if collapsed
+    spread = (f"seeds more than {COLLAPSE_POINTS:g} pts from their size's median: {'; '.join(off)}" if off
               else "no collapsed seed")
-    verdict = PASS if gain * 100 >= ADVERSARIAL_GAIN and not collapsed else FAIL
+    verdict = PASS if gain * 100 >= ADVERSARIAL_GAIN and not off else FAIL
     return [_gain(sizes[0], verdict, f"gain by size: {per_size}; {spread}")]
 
 
@@ -311,7 +311,7 @@ EFFECTS: list[Effect] = [
            "adversarial training (the profile's attack: PGD, Madry et al. 2018, or FGSM-RS, Wong, Rice & Kolter "
            "2020) vs standard training, MNIST eps 0.3; a seed far below the others has collapsed",
            f"at the smallest size, gain >= {ADVERSARIAL_GAIN:g} pts; at every size, each seed within "
-           f"{COLLAPSE_POINTS:g} pts of the mean", check_adversarial_mnist),
+           f"{COLLAPSE_POINTS:g} pts of the seeds' median", check_adversarial_mnist),
     Effect("d", "CAS on mnist", "Ravuri & Vinyals 2019: BigGAN-deep -27.9 pts vs real",
            "CAS: a classifier trained on generated samples only, tested on real data; BigGAN-deep's top-1 on "
            "ImageNet is 27.9 pts below real data's",
@@ -342,8 +342,11 @@ class Reproduction:
     command: str
     reference: dict[str, float]  # metric -> published value (fraction)
     source: str  # where the published value comes from
-    measured: dict[str, float]  # metric -> our value (fraction)
+    measured: dict[str, float]  # metric -> our value (fraction): the mean over the seeds that did not collapse
     tolerance_points: float
+    per_seed: dict[int, dict[str, float]] = field(default_factory=dict)  # seed -> metric -> value (empty: a one-seed file of before)
+    collapsed: tuple[int, ...] = ()  # seeds whose PGD accuracy collapsed, left out of `measured`
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # metric -> 95% t-interval over the kept seeds
 
 
 def _number(value: object) -> bool:
@@ -383,9 +386,23 @@ def read_reproduction(path: Path) -> Reproduction:
             raise bad(f"reference {metric} must be a number, got {value!r}")
         if not _number(data["measured"].get(metric)):
             raise bad(f"measured {metric} must be a number, got {data['measured'].get(metric)!r}")
+    per_seed, intervals = {}, {}
+    entries = data.get("per_seed", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("seed"), int)
+                                                and all(_number(e.get(m)) for m in reference) for e in entries):
+        raise bad(f"'per_seed' must be a list of objects with an integer seed and {', '.join(reference)}")
+    for entry in entries:
+        per_seed[entry["seed"]] = {m: float(entry[m]) for m in reference}
+    fallen = data.get("collapsed_seeds", [])
+    if not isinstance(fallen, list) or not set(fallen) <= set(per_seed):
+        raise bad("'collapsed_seeds' must list seeds of 'per_seed'")
+    for metric, summary in (data.get("summary") or {}).items():
+        if metric in reference and isinstance(summary, dict) and _number(summary.get("low")) and _number(summary.get("high")):
+            intervals[metric] = (float(summary["low"]), float(summary["high"]))
     return Reproduction(path, data["name"], str(data.get("title", data["name"])), str(data.get("command", "")),
                         {k: float(v) for k, v in reference.items()}, str(data["reference"].get("source", "")),
-                        {k: float(data["measured"][k]) for k in reference}, float(tolerance))
+                        {k: float(data["measured"][k]) for k in reference}, float(tolerance), per_seed,
+                        tuple(fallen), intervals)
 
 
 def read_reproductions(folder: Path) -> list[Reproduction]:
@@ -414,19 +431,32 @@ class Note:
 
 
 def check_reproduction(repro: Reproduction, strict: bool = False) -> tuple[list[Line], Note]:
-    """One line per reproduced metric: PASS when measured and published differ by at most the tolerance,
-    else GAP (or FAIL with `strict`)."""
+    """One line per reproduced metric: PASS when the mean over the seeds that did not collapse and the
+    published number differ by at most the tolerance, else GAP (or FAIL with `strict`). The notes give
+    each seed's value and how many collapsed."""
     lines, details = [], []
+    kept = len(repro.per_seed) - len(repro.collapsed)
+    cells = f"reproduction, {kept} of {len(repro.per_seed)} seeds" if repro.per_seed else "reproduction"
     for metric, published in repro.reference.items():
         gap = 100 * (repro.measured[metric] - published)  # a gap of exactly the tolerance passes: 1e-9 absorbs rounding
         source = f" ({repro.source})" if repro.source else ""
-        lines.append(Line(f"{repro.name}: {metric}", "reproduction", _pct(repro.measured[metric]), NONE,
+        low_high = repro.intervals.get(metric)
+        lines.append(Line(f"{repro.name}: {metric}", cells, _pct(repro.measured[metric]),
+                          f"[{_pct(low_high[0])}, {_pct(low_high[1])}]" if low_high else NONE,
                           f"{_pct(published)}{source}",
                           PASS if abs(gap) <= repro.tolerance_points + 1e-9 else (FAIL if strict else GAP)))
-        details.append(f"{metric}: gap {gap:+.2f} pts")
+        seeds = ", ".join(f"{seed} {_pct(values[metric])}{' (collapsed)' if seed in repro.collapsed else ''}"
+                          for seed, values in sorted(repro.per_seed.items()))
+        details.append(f"{metric}: gap {gap:+.2f} pts" + (f"; per seed: {seeds}" if seeds else ""))
+    if repro.per_seed:
+        fallen = ", ".join(map(str, repro.collapsed))
+        details.append(f"collapsed: {len(repro.collapsed)} of {len(repro.per_seed)} seeds"
+                       + (f" (seed {fallen}; PGD accuracy more than {COLLAPSE_POINTS:g} pts from the seeds' median), "
+                          "left out of the mean" if repro.collapsed else ""))
     rerun = f"; rerun: {repro.command}" if repro.command else ""
     return lines, Note(f"{repro.name}: {repro.title} ({_shown(repro.path)}{rerun}). Needs: |gap| <= "
-                       f"{repro.tolerance_points:g} pts per metric", details)
+                       f"{repro.tolerance_points:g} pts per metric, for the mean over the seeds that did not collapse",
+                       details)
 
 
 @dataclass(frozen=True)

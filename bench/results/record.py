@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 4  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
-# 4: library_versions, lock_digest
+SCHEMA_VERSION = 5  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
+# 4: library_versions, lock_digest; 5: guard_json
 # Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
@@ -55,6 +55,7 @@ class RunRecord:
     val_curve: str | None = None  # JSON list: validation accuracy per epoch, in order; null where not measured (sweep.validation_epoch)
     converged: bool | None = None  # the trend line of validation accuracy over the last quarter of the epochs moved < 1 point (None: < 2 epochs)
     stopped_epoch: int | None = None  # an early-stop guard ended training and kept this epoch's weights (None: ran all epochs)
+    guard_json: str | None = None  # JSON of what the catastrophic-overfitting guard did: {"events": [each trip: epoch, kept_epoch, action, ...], "final_val_clean", "final_val_pgd"} (None: no guard ran)
     near_chance: bool | None = None  # clean accuracy of the robustness check examples is within noise of chance: the large-eps check cannot judge the attack
     # how the timings were taken
     timing_warmup_steps: int | None = None  # training steps excluded from train_throughput

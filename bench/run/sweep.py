@@ -211,7 +211,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
                 for seed in spec.seeds:
                     cell = Cell(
                         task=task_name, method=method_name, seed=seed, fraction=fraction, profile=spec.profile,
-                        method_params=resolved, task_params=task.params_dict(), train_config=params_to_dict(config),
+                        method_params=resolved, task_params=task.params_dict(), train_config=config.identity(),
                         eval_config=params_to_dict(eval_config),
                         data_variant=source.variant, data_checksum=source.checksum,
                     )

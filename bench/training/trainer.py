@@ -52,7 +52,10 @@ class TrainStats:
 
 
 def lr_at(step: int, total: int, config: TrainConfig) -> float:
-    """Learning-rate multiplier: linear warm-up over `config.warmup` of the steps, then linear decay to 0."""
+    """Learning-rate multiplier: linear warm-up over `config.warmup` of the steps, then linear decay to 0;
+    with `schedule=flat`, 1 throughout."""
+    if config.schedule == "flat":
+        return 1.0
     warm = max(1, int(config.warmup * total))
     if step < warm:
         return (step + 1) / warm

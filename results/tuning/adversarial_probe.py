@@ -3,7 +3,8 @@
 Run from the repo root: `.venv/bin/python results/tuning/adversarial_probe.py [TASK] [DATA] [SETTINGS] [FRACTIONS] [SEEDS]`
 (comma-separated; defaults: mnist, ../shared/data, all settings, 0.5, 0). Each setting trains the task's
 quick classifier at each fraction and seed (the sweep's own loop) and reports clean and PGD-10 accuracy
-on the validation split (never the test split), plus training seconds.
+on the validation split (never the test split), plus training seconds. A setting's keys override the
+task's quick defaults (`Adversarial.default_params`), so keys it leaves out keep the quick value.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SETTINGS = {
     "pgd steps=3 eps_warmup=5": {"attack": "pgd", "steps": "3", "eps_warmup": "5"},
     "pgd steps=3 eps_warmup=10": {"attack": "pgd", "steps": "3", "eps_warmup": "10"},
     "pgd steps=3 eps_warmup=15": {"attack": "pgd", "steps": "3", "eps_warmup": "15"},
+    "fgsm_rs eps_warmup=0": {"attack": "fgsm_rs", "eps_warmup": "0"},  # plain FGSM-RS where the task's quick default warms up
     "fgsm_rs eps_warmup=5": {"attack": "fgsm_rs", "eps_warmup": "5"},
     "fgsm_rs eps_warmup=8": {"attack": "fgsm_rs", "eps_warmup": "8"},
     "fgsm_rs eps_warmup=10": {"attack": "fgsm_rs", "eps_warmup": "10"},
