@@ -6,8 +6,10 @@ statistics frozen, as when the model is attacked at test time) and the model's m
 
 FGSM-RS can overfit catastrophically: within an epoch its PGD accuracy falls to ~0 while FGSM accuracy
 soars. Wong et al.'s guard (their CIFAR-10 script) is kept here, on the validation split: after each epoch,
-PGD-5 on a fixed validation minibatch; when its robust accuracy drops sharply, training stops with the
-previous epoch's weights, and the row records that epoch (`stopped_epoch`). One refinement: the drop that
+PGD-5 on a fixed validation minibatch; when its robust accuracy drops sharply, the weights go back to the
+last kept epoch, and training either stops there (`on_collapse=stop`; the row records that epoch in
+`stopped_epoch`) or goes on from them with a smaller FGSM step (`shrink_step`, the default, Wong et al.'s
+advice); the row's `guard_json` records every trip. One refinement: the drop that
 counts is the robust accuracy's fall beyond the clean accuracy's fall on the same batch. Catastrophic
 overfitting leaves clean accuracy standing; a small-data model whose whole accuracy swings between
 epochs (FSDD's clean validation accuracy moved 20-45 points from one epoch to the next; SST-2 at epoch 2)
@@ -65,7 +67,7 @@ class AdversarialParams:
     guard_samples: int = 128  # validation examples the guard attacks after each epoch (a fixed stratified batch; Wong et al.: one minibatch of 128)
     clamp_start: bool = True  # fgsm_rs: clip the random start into the input range before the gradient (Wong et al.'s CIFAR-10 script) or not (their MNIST script)
     eps_warmup: int = 0  # epochs over which the training radius (and step) ramps linearly up to eps; 0: full radius from the first step
-    on_collapse: Literal["stop", "shrink_step"] = "shrink_step"  # when the guard trips: end training with the kept weights (stop), or go on from them with a smaller step (chosen on validation: ON_COLLAPSE_CHOICE)
+    on_collapse: Literal["stop", "shrink_step"] = "shrink_step"  # when the guard trips: end training with the kept weights (stop), or go on from them with a smaller step (chosen on validation: the note at ON_COLLAPSE)
     shrink_factor: float = 0.8  # on_collapse=shrink_step: the FGSM step is multiplied by this at each trip
 
 

@@ -73,7 +73,7 @@ def probe(task, data, config, only: str, seed: int) -> None:
             robust = (model(adv).argmax(1) == y).float().mean().item()
         clean = accuracy(model, task, data.val)
         print(f"  {name:24s} val clean {100 * clean:5.1f}%  val PGD-10 {100 * robust:5.1f}%  "
-              f"stopped_epoch {method.stopped_epoch}  train {seconds:5.1f}s ({stats.steps} steps)", flush=True)
+              f"stopped_epoch {method.stopped_epoch}  guard trips {len(method.guard_events)}  train {seconds:5.1f}s ({stats.steps} steps)", flush=True)
 
 
 if __name__ == "__main__":
