@@ -88,7 +88,7 @@ REPRODUCTIONS: dict[str, Reproduction] = {
             reference={"clean_acc": 0.9850, "pgd_acc": 0.8838},
             reference_source=("their released MNIST model fgsm.pth (github.com/locuslab/fast_adversarial), measured by "
                               "their evaluate_mnist.py (locuslab/fast_adversarial issue #20); the suite's evaluation of "
-                              "the same file: results/reproductions/released-models.json"),
+                              "the same file: results/reproductions/released/released-models.json"),
             tolerance_points=5.0,
             notes=(
                 "trains on 59,000 images: the suite holds 1,000 out of the 60,000 as the validation split the guard reads",
@@ -122,7 +122,7 @@ REPRODUCTIONS: dict[str, Reproduction] = {
             reference={"clean_acc": 0.988, "pgd_acc": 0.893},
             reference_source=("Madry et al. 2018, Table 1 (MNIST, eps 0.3): natural 98.8%, PGD 100 steps x 20 restarts "
                               "89.3% (their larger network, 100,000 steps); Wong et al.'s released pgd_madry.pth on "
-                              "this network, measured by the suite: results/reproductions/released-models.json"),
+                              "this network, measured by the suite: results/reproductions/released/released-models.json"),
             tolerance_points=5.0,
             seeds=1,
             notes=(
@@ -131,8 +131,10 @@ REPRODUCTIONS: dict[str, Reproduction] = {
                 "per image, about 215 s per epoch on one thread of this CPU, so the full budget would take 6 hours per "
                 "seed. The flat learning rate makes the 5 epochs exactly the first 5% of their run: the gap measures "
                 "the budget. One seed is an anecdote; it is what fit beside the other runs of this session",
-                "a first run of 2 epochs (2,360 steps) ended at chance (11.35% clean accuracy): PGD training from "
-                "scratch at eps 0.3 and lr 1e-4 had not yet left the plateau every MNIST PGD run starts on",
+                "a first run of 2 epochs (2,360 steps) also ended at chance (its row went with a scratch store): PGD-40 "
+                "training from scratch at eps 0.3 and a flat lr of 1e-4 had not left chance by 5,900 steps (every "
+                "test image called one class). The suite's PGD training does leave it elsewhere (quick MNIST: PGD-3 with a radius "
+                "warm-up, 74-76% validation PGD accuracy), and Wong et al.'s 100-epoch model did",
                 "Wong et al.'s network (conv 16, conv 32, FC 100), not Madry et al.'s (conv 32, conv 64, FC 1024, "
                 "23 times the compute per image); Wong et al. trained their pgd_madry.pth on this one",
                 "trains on 59,000 images (1,000 held out as the validation split)",
@@ -235,10 +237,13 @@ def run_reproduction(name: str, device: torch.device, store_path: Path, output_d
     result = summarize(per_seed, spec_of.reference, spec_of.tolerance_points)
     first = rows[seeds[0]]
     seeds_arg = f" --seeds {','.join(map(str, seeds))}{',' if len(seeds) == 1 else ''}" if seeds != list(range(spec_of.seeds)) else ""
+    # A collapsing seed's trajectory depends on the floating-point order of its sums, so on the thread count:
+    # the command says how many threads the rows were made with where that was set.
+    threads = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if os.environ.get("OMP_NUM_THREADS") else ""
     payload = {
         "name": spec_of.name,
         "title": spec_of.title,
-        "command": f"augbench reproduce {spec_of.name}{seeds_arg}",
+        "command": f"{threads}augbench reproduce {spec_of.name}{seeds_arg}",
         "reference": {**spec_of.reference, "source": spec_of.reference_source},
         "seeds": seeds,
         "per_seed": per_seed,
@@ -288,7 +293,8 @@ def _seed_table(per_seed: list[dict], fallen: list[int]) -> list[str]:
 
 def _collapse_line(result: dict) -> str:
     fallen = result["collapsed_seeds"]
-    text = f"{len(fallen)} of {result['n_seeds']} seeds collapsed" + (f" (seed {', '.join(map(str, fallen))})" if fallen else "")
+    text = f"{len(fallen)} of {result['n_seeds']} seeds collapsed" + (
+        f" (seed{'s' if len(fallen) > 1 else ''} {', '.join(map(str, fallen))})" if fallen else "")
     return text + ("; every seed is that far from the median, so the mean is over all of them" if result["kept_all"] else "")
 
 
@@ -299,7 +305,8 @@ def render_markdown(payload: dict) -> str:
              "in all)", "", "Each seed:", ""]
     lines += _seed_table(payload["per_seed"], payload["collapsed_seeds"])
     lines += ["", f"Collapse: {_collapse_line(payload)} (rule: {payload['collapse_rule']}, as `validate` (c)).", "",
-              f"Over the {n_kept} seeds that did not collapse (mean, 95% t-interval), against the paper:", "",
+              f"Over the {n_kept} seed{'s' if n_kept != 1 else ''} that did not collapse (mean, 95% t-interval), "
+              "against the paper:", "",
               "| metric | mean | interval | paper | gap (points) |", "|---|---:|---:|---:|---:|"]
     for metric, s in payload["summary"].items():
         interval = "–" if s["low"] is None else f"{_pct(s['low'])} .. {_pct(s['high'])}"

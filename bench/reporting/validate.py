@@ -451,7 +451,7 @@ def check_reproduction(repro: Reproduction, strict: bool = False) -> tuple[list[
     if repro.per_seed:
         fallen = ", ".join(map(str, repro.collapsed))
         details.append(f"collapsed: {len(repro.collapsed)} of {len(repro.per_seed)} seeds"
-                       + (f" (seed {fallen}; PGD accuracy more than {COLLAPSE_POINTS:g} pts from the seeds' median), "
+                       + (f" (seed{'s' if len(repro.collapsed) > 1 else ''} {fallen}; PGD accuracy more than {COLLAPSE_POINTS:g} pts from the seeds' median), "
                           "left out of the mean" if repro.collapsed else ""))
     rerun = f"; rerun: {repro.command}" if repro.command else ""
     return lines, Note(f"{repro.name}: {repro.title} ({_shown(repro.path)}{rerun}). Needs: |gap| <= "

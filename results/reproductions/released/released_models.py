@@ -5,10 +5,10 @@ Their repository (github.com/locuslab/fast_adversarial, MNIST/models/) holds `fg
 wong2020-mnist recipe) and `pgd_madry.pth` (PGD-40 adversarial training with Madry et al.'s settings on the
 same network). Both are state dicts of their `mnist_net`, the suite's `mnist.arch=wong2020`. Each is
 evaluated exactly as the reproductions evaluate (PGD-50, step 0.01, 10 restarts, the whole test split,
-`bench.evaluation.robustness`), and the result is written to released-models.json beside this script.
+`bench.evaluation.robustness`), and the result is written to released-models.json beside this script (a folder of its own: validate reads every JSON file of results/reproductions as a reproduction).
 
 Run from the repo root, with the two files fetched from that repository:
-    AUGBENCH_DATA=../shared/data .venv/bin/python results/reproductions/released_models.py DIR_WITH_PTH_FILES
+    AUGBENCH_DATA=../shared/data .venv/bin/python results/reproductions/released/released_models.py DIR_WITH_PTH_FILES
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def main(folder: str) -> None:
     out = {"source": SOURCE, "evaluation": "PGD-50, step 0.01, 10 restarts, eps 0.3, the whole MNIST test split "
            "(bench.evaluation.robustness, as the reproductions)", "models": results,
            "torch": torch.__version__}
-    (REPO_ROOT / "results" / "reproductions" / "released-models.json").write_text(json.dumps(out, indent=2) + "\n")
+    (REPO_ROOT / "results" / "reproductions" / "released" / "released-models.json").write_text(json.dumps(out, indent=2) + "\n")
 
 
 if __name__ == "__main__":
