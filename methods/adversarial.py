@@ -70,7 +70,7 @@ class AdversarialParams:
     guard_samples: int = 128  # validation examples the guard attacks after each epoch (a fixed stratified batch; Wong et al.: one minibatch of 128)
     clamp_start: bool = True  # fgsm_rs: clip the random start into the input range before the gradient (Wong et al.'s CIFAR-10 script) or not (their MNIST script)
     eps_warmup: int = 0  # epochs over which the training radius (and step) ramps linearly up to eps; 0: full radius from the first step
-    on_collapse: Literal["stop", "shrink_step"] = "shrink_step"  # when the guard trips: end training with the kept weights (stop), or go on from them with a smaller step (chosen on validation: the note at ON_COLLAPSE)
+    on_collapse: Literal["stop", "shrink_step"] = "shrink_step"  # when the guard trips: end training with the kept weights (stop), or go on from them with a smaller step (default chosen on validation: results/tuning/wong-on-collapse.md)
     shrink_factor: float = 0.8  # on_collapse=shrink_step: the FGSM step is multiplied by this at each trip
 
 
