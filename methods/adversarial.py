@@ -203,7 +203,9 @@ class Adversarial(Method):
         the validation accuracy, clean and under the guard's PGD-5, that `on_collapse` is chosen on."""
         if self._guard_batch is None:
             return {"stopped_epoch": None, "guard_json": None}
-        clean, robust = self.guard_accuracy(model)
+        # After the last judged epoch the model holds the kept weights (accepted or rolled back to), whose look
+        # the guard already took; only a run that ended before the guard first judged needs a new one.
+        clean, robust = self._last_guard if self._last_guard is not None else self.guard_accuracy(model)
         guard = {"events": self.guard_events, "final_val_clean": round(clean, 4), "final_val_pgd": round(robust, 4)}
         return {"stopped_epoch": self.stopped_epoch, "guard_json": json.dumps(guard, sort_keys=True)}
 
