@@ -304,6 +304,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {name:<{width}}  {registry.summary(name)}")
         if not names:
             print("  (none match)")
+    print("compositions:")
+    print("  a+b        two methods in one cell, e.g. adversarial+vae (adversarial training on batches mixing real and\n"
+          "             generated samples) or classic+gan (crop and flip on real and generated images alike); at most one\n"
+          "             generator, one input augmentation and one adversarial part; each part takes its own --param")
     print("profiles:")
     for profile in PROFILES.values():
         print(f"  {profile.name:<7}  {profile.purpose}")
@@ -372,7 +376,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.config.profiles import get_profile
     from bench.results.store import DEFAULT_STORE, Store
     from bench.run.sweep import SweepSpec, parse_fractions, parse_seeds, plan, run_sweep
-    from methods import METHODS
+    from methods.compose import resolve_methods
     from tasks import TASKS
 
     started = time.perf_counter()
@@ -381,7 +385,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     executor = _executor_config(args)
     spec = SweepSpec(
         tasks=TASKS.resolve(args.tasks),
-        methods=METHODS.resolve(args.methods),
+        methods=resolve_methods(args.methods),
         seeds=parse_seeds(args.seeds) if args.seeds is not None else list(range(profile.default_seeds)),
         fractions=parse_fractions(args.fractions) if args.fractions is not None else list(profile.default_fractions),
         profile=profile.name,
@@ -502,10 +506,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from bench.results.export import read_rows
     from bench.reporting.stats import ALPHA
     from bench.run.sweep import parse_fractions
-    from methods import METHODS
+    from methods.compose import resolve_methods
 
     overrides = _tolerance_overrides(args.tolerance)
-    methods = METHODS.resolve(args.methods) if args.methods is not None else None
+    methods = resolve_methods(args.methods) if args.methods is not None else None
     fractions = parse_fractions(args.fractions) if args.fractions is not None else None
     base, cur = (_select(read_rows(path), methods, fractions) for path in (args.base, args.cur))
     result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch,

@@ -79,6 +79,7 @@ class Adversarial(Method):
     """Trains on adversarial examples of the model being trained."""
 
     Params = AdversarialParams
+    compose_stage = 2  # in a composition it attacks the batch the other parts made
 
     @classmethod
     def default_params(cls, profile: str, task: Task) -> AdversarialParams:

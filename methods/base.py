@@ -29,6 +29,10 @@ class FitContext:
     cache_dir: Path  # root of the on-disk cache (AUGBENCH_CACHE, default results/cache)
     progress: bool | None = None  # show progress bars (None: only on a terminal)
     val: Split | None = None  # the task's validation split (early-stop guards look here, never at the test split)
+    # The task's whole train split outside validation, loaded on first call, in the cell's input space: what a
+    # `pool`-regime generator is fitted on (never the validation or test rows). None: not available.
+    pool: Callable[[], Split] | None = None
+    input_space: dict[str, Any] = dataclasses.field(default_factory=dict)  # what the inputs depend on beyond the task (a featurizer's fit rows); {} for raw inputs
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ class Method:
     # Whether `resolved_params` depends on the cell's training-set size (EDA's recommended settings per
     # size): the planner then counts each cell's training examples and records `resolved_params_for(n)`.
     size_dependent: ClassVar[bool] = False
+    # Where the method acts in a composition (methods/compose.py): 0 a generator (mixes its samples in first),
+    # 1 an input augmentation, 2 adversarial training (attacks the batch the others made).
+    compose_stage: ClassVar[int] = 1
+    # `augment` returns probability targets [N, C] (mixup, CutMix): nothing that needs class labels may follow it.
+    soft_targets: ClassVar[bool] = False
 
     def __init__(self, params: Any, task: Task, seed: int) -> None:
         if not self.applies_to(task):
@@ -95,6 +104,12 @@ class Method:
         """The parameters a profile runs with before CLI overrides; a method whose cost must fit the
         profile's budget (an attack's step count, a generator's training steps) picks them here."""
         return cls.Params()
+
+    @classmethod
+    def complete_params(cls, params: Any, profile: str, given: set[str]) -> Any:
+        """The parameters after the CLI's overrides (`given`: the keys the user set): a method whose defaults
+        follow another parameter's value (a pool generator's longer budget) fills them in here."""
+        return params
 
     def resolved_params(self) -> dict[str, Any]:
         """The parameters as run (task defaults filled in): what the run record stores and the hash covers."""

@@ -54,6 +54,7 @@ class CutMix(Method):
     """
 
     Params = CutMixParams
+    soft_targets = True  # returns probability targets
     modalities = ("image", "audio")
 
     def __init__(self, params: CutMixParams, task: Task, seed: int) -> None:

@@ -115,20 +115,21 @@ class Diffusion(GenerativeMethod):
                                sample_steps=p.sample_steps or base.sample_steps,
                                guidance=base.guidance if p.guidance is None else p.guidance, bank=p.bank or base.bank)
 
-    def cache_path(self, cell: dict[str, Any], cache_dir: Path) -> tuple[Path, str]:
+    def cache_path(self, cell: dict[str, Any], cache_dir: Path, input_space: dict[str, Any] | None = None) -> tuple[Path, str]:
         """As the base class's, with the sampling settings left out of the key (they do not change the model)."""
         budget = self.budget(cell["profile"])
         params = {k: v for k, v in self.resolved_params().items() if k not in SAMPLING_FIELDS} | {"lr": budget.lr}
         identity = generator_identity(cell, self.name, self.VERSION, params,
-                                      Budget(steps=budget.steps, width=budget.width, batch_size=budget.batch_size))
+                                      Budget(steps=budget.steps, width=budget.width, batch_size=budget.batch_size), input_space)
         key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
         return cache_dir / "generators" / f"{cell['task']}-{self.name}-{key}.pt", key
 
-    def load_cached(self, cell: dict[str, Any], cache_dir: Path, device: torch.device) -> bool:
+    def load_cached(self, cell: dict[str, Any], cache_dir: Path, device: torch.device,
+                    input_space: dict[str, Any] | None = None) -> bool:
         """The base class's load (its `build` gives the denoiser), with the sampling settings reset first."""
         self.settings = self.budget(cell["profile"])
         self._bank = None
-        return super().load_cached(cell, cache_dir, device)
+        return super().load_cached(cell, cache_dir, device, input_space)
 
     def fit(self, train: Split, context: FitContext) -> None:
         self.settings = self.budget(context.profile)  # optimizers, sample and bank read it
@@ -215,14 +216,8 @@ class Diffusion(GenerativeMethod):
             self._bank = samples.view(self.task.num_classes, per_class, *self.task.input_shape)
         return self._bank
 
-    def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-        """Replace a `ratio` share of the batch with bank samples of the drawn labels (new tensors; inputs untouched)."""
-        generator = self.generator(x.device)
-        positions, labels = self.draw_mix(y, generator)
-        out_x, out_y = x.clone(), y.clone()
-        if positions.numel():
-            bank = self.bank(x.device)
-            pick = torch.randint(0, bank.shape[1], (labels.shape[0],), generator=generator, device=x.device)
-            out_x[positions] = bank[labels, pick].to(x.dtype)
-            out_y[positions] = labels
-        return out_x, out_y
+    def draw_synthetic(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Random bank samples of `labels` (the base class's `augment` mixes them in, filtered or not)."""
+        bank = self.bank(labels.device)
+        pick = torch.randint(0, bank.shape[1], (labels.shape[0],), generator=generator, device=labels.device)
+        return bank[labels, pick]

@@ -32,7 +32,20 @@ from tasks.splits import stratified_indices
 
 # Fields of the parameters that only change how samples are mixed into batches, not the generator:
 # they are left out of the cache key, so changing them reuses the fitted generator.
-MIXING_FIELDS = ("ratio", "labels")
+MIXING_FIELDS = ("ratio", "labels", "filter_tau")
+# Where a generator's training data come from (the row's `generator_data`): `scarce`, the cell's own training
+# subset (the classifier's n_train examples); `pool`, the task's whole train split outside the validation rows,
+# fitted once per (task, method, gen_seed) and shared by every size and seed of the classifier.
+GENERATOR_DATA = ("scarce", "pool")
+# Fields added after rows were stored: at these values they are left out of the resolved parameters (and so of
+# the config hash and the cache key), so every row stored before them keeps its run_id.
+LATER_DEFAULTS = {"data": "scarce", "gen_seed": 0, "filter_tau": 0.0}
+# A pool generator's steps as a multiple of the profile's scarce budget, when `steps` is not given: it is fitted
+# once and reused by every cell, as a generator pretrained elsewhere is (README, "Generated data: regimes").
+POOL_STEPS = {"smoke": 1, "quick": 10, "full": 1}
+# The confidence filter draws at most this many rounds of candidates for the positions still unfilled; the
+# positions left then keep their real examples (the row's gen_filter_kept says how many candidates passed).
+FILTER_ROUNDS = 8
 # Samples drawn per forward pass when many are needed (FID, CAS, grids): bounds peak memory.
 SAMPLE_CHUNK = 1000
 # Losses are checked for NaN/inf every this many steps (each check is a host-device sync).
@@ -63,6 +76,9 @@ class GenerativeParams:
     width: int | None = None  # base channels (conv) / hidden units / 4 (MLP) of the networks; none: the profile's
     batch_size: int | None = None  # real examples per generator step; none: the profile's
     z_dim: int = 64  # latent dimensions
+    data: Literal["scarce", "pool"] = "scarce"  # the generator's training data: the cell's subset, or the task's whole train split outside validation
+    gen_seed: int = 0  # the pool generator's seed (pool only: every classifier seed shares it)
+    filter_tau: float = 0.0  # keep a synthetic sample only when a classifier trained on the cell's real subset gives its label probability >= tau; 0: off
 
 
 @dataclass(frozen=True)
@@ -94,12 +110,15 @@ EVAL_BUDGETS = {
 }
 
 
-def generator_identity(cell: dict[str, Any], method: str, version: int, params: dict[str, Any], budget: Budget) -> dict[str, Any]:
+def generator_identity(cell: dict[str, Any], method: str, version: int, params: dict[str, Any], budget: Budget,
+                       input_space: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything that determines a fitted generator, from a cell identity (`Cell.identity()` or a stored row).
 
     The training data are fixed by task, task parameters, data checksum, profile pool, fraction and
     seed (and, for a feature task, by how its features are made); the classifier's other training
-    settings are left out, so they share one generator.
+    settings are left out, so they share one generator. A `pool` generator's data are the task's whole
+    train split outside validation: fraction, pool and the cell's seed are replaced by `gen_seed`, and a
+    feature task adds `input_space` (the featurizer's fit rows), in which its pool features are made.
     """
     train_config = cell["train_config"]
     if isinstance(train_config, str):
@@ -115,6 +134,12 @@ def generator_identity(cell: dict[str, Any], method: str, version: int, params: 
         "data_checksum": cell["data_checksum"], "profile": cell["profile"],
         "train_pool": train_config.get("train_pool"), "fraction": float(cell["fraction"]), "seed": int(cell["seed"]),
     }
+    if params.get("data") == "pool":  # one generator per task, method and gen_seed: the cell's subset and seed are not in it
+        for key in ("train_pool", "fraction", "seed"):
+            del identity[key]
+        identity["seed"] = int(params.get("gen_seed", 0))
+        if input_space:  # a feature task's inputs are made by a featurizer fitted on the cell's rows: one generator per space
+            identity["input_space"] = input_space
     features = _features_identity(cell["task"])
     return {**identity, "features": features} if features else identity  # image tasks keep their keys
 
@@ -142,6 +167,7 @@ class GenerativeMethod(Method):
     VERSION: ClassVar[int]
     BUDGETS: ClassVar[dict[str, Budget]]
     Params: ClassVar[type] = GenerativeParams
+    compose_stage = 0  # in a composition its samples are mixed in first
 
     def __init__(self, params: GenerativeParams, task: Task, seed: int) -> None:
         super().__init__(params, task, seed)
@@ -157,11 +183,22 @@ class GenerativeMethod(Method):
             value = getattr(params, field.name)
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{self.name}.{field.name}={value} is invalid: it must be finite")
+        if params.data not in GENERATOR_DATA:
+            raise ValueError(f"{self.name}.data={params.data!r} is invalid; valid: {', '.join(GENERATOR_DATA)}")
+        if params.gen_seed < 0:
+            raise ValueError(f"{self.name}.gen_seed={params.gen_seed} is invalid: it must be >= 0")
+        if params.gen_seed != 0 and params.data != "pool":
+            raise ValueError(f"{self.name}.gen_seed={params.gen_seed} applies to data=pool only (a scarce generator takes the cell's seed)")
+        if not 0.0 <= params.filter_tau < 1.0:
+            raise ValueError(f"{self.name}.filter_tau={params.filter_tau} is invalid: it must be in [0, 1) (0: no filter)")
         check_shape(task)
         self.decoder: Decoder | None = None
         self.output = RangeOutput(task.input_range)
         self.fit_source: str | None = None  # "cache" or "fit", once fitted
         self.fit_s: float | None = None  # the generator's fit time: measured by `fit`, or stored with the one `load_cached` loaded
+        self.filter_model: nn.Module | None = None  # the confidence filter's classifier (filter_tau > 0), trained in `fit`
+        self.filter_drawn = 0  # candidates the filter judged, and how many it kept (the row's gen_filter_kept)
+        self.filter_kept = 0
 
     # --- what subclasses provide ------------------------------------------------------------------
     def build(self, budget: Budget) -> nn.ModuleDict:
@@ -183,21 +220,43 @@ class GenerativeMethod(Method):
         base = cls.BUDGETS[profile]
         return dataclasses.replace(cls.Params(), steps=base.steps, width=base.width, batch_size=base.batch_size)
 
+    @classmethod
+    def complete_params(cls, params: GenerativeParams, profile: str, given: set[str]) -> GenerativeParams:
+        """A pool generator's default steps are POOL_STEPS x the profile's (unless `steps` was given)."""
+        if params.data == "pool" and "steps" not in given:
+            return dataclasses.replace(params, steps=cls.BUDGETS[profile].steps * POOL_STEPS[profile])
+        return params
+
+    def resolved_params(self) -> dict[str, Any]:
+        """As run; `data`, `gen_seed` and `filter_tau` at their defaults are left out (LATER_DEFAULTS)."""
+        values = super().resolved_params()
+        for key, default in LATER_DEFAULTS.items():
+            if values.get(key) == default:
+                del values[key]
+        return values
+
+    @property
+    def generator_data(self) -> str:
+        """The regime, as the row's `generator_data` names it."""
+        return self.params.data
+
     def budget(self, profile: str) -> Budget:
         """The profile's budget with the parameters' overrides applied."""
         base = self.BUDGETS[profile]
         p = self.params
         return Budget(steps=p.steps or base.steps, width=p.width or base.width, batch_size=p.batch_size or base.batch_size)
 
-    def cache_path(self, cell: dict[str, Any], cache_dir: Path) -> tuple[Path, str]:
+    def cache_path(self, cell: dict[str, Any], cache_dir: Path, input_space: dict[str, Any] | None = None) -> tuple[Path, str]:
         """Where this cell's generator is cached, and the key the file must carry."""
-        identity = generator_identity(cell, self.name, self.VERSION, self.resolved_params(), self.budget(cell["profile"]))
+        identity = generator_identity(cell, self.name, self.VERSION, self.resolved_params(), self.budget(cell["profile"]),
+                                      input_space)
         key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
         return cache_dir / "generators" / f"{cell['task']}-{self.name}-{key}.pt", key
 
-    def load_cached(self, cell: dict[str, Any], cache_dir: Path, device: torch.device) -> bool:
+    def load_cached(self, cell: dict[str, Any], cache_dir: Path, device: torch.device,
+                    input_space: dict[str, Any] | None = None) -> bool:
         """Load the cached generator for `cell`; False when there is none or it fails any check."""
-        path, key = self.cache_path(cell, cache_dir)
+        path, key = self.cache_path(cell, cache_dir, input_space)
         payload = load_verified(path)
         if not isinstance(payload, dict) or payload.get("key") != key:
             return False
@@ -216,7 +275,9 @@ class GenerativeMethod(Method):
 
     # --- fitting ----------------------------------------------------------------------------------
     def fit(self, train: Split, context: FitContext) -> None:
-        """Load this cell's generator from the cache, or train it on `train` and cache it.
+        """Load this cell's generator from the cache, or train it and cache it: on `train` (scarce), or on the
+        task's whole train split outside validation (`context.pool`, data=pool). Then, with a filter, train
+        the filter's classifier on `train`, the real examples the classifier sees.
 
         A cache entry without a usable fit time (written by hand, not by this code) is refitted, so the
         row's gen_fit_s is always a real fit time.
@@ -224,10 +285,33 @@ class GenerativeMethod(Method):
         Raises:
             GeneratorDiverged: a NaN/inf loss, or samples with (nearly) no variance.
         """
-        if self.load_cached(context.cell, context.cache_dir, context.device) and self.fit_s is not None:
+        self._fit_generator(train, context)
+        if self.params.filter_tau > 0:
+            self._fit_filter(train, context)
+
+    def _fit_filter(self, train: Split, context: FitContext) -> None:
+        """The confidence filter's classifier: the task's classifier with the profile's settings, trained on the
+        cell's real training split with its own seeded streams (as CAS's classifier is on synthetic samples)."""
+        from bench.core.device import place_model
+        from bench.training.trainer import PassThrough, train as train_classifier
+
+        config = self.task.train_config(context.profile)
+        with forked_rng(context.device, derive_seed(self.seed, f"{self.name}:filter:init")):
+            model = place_model(self.task.classifier(config), context.device, image_input=len(self.task.input_shape) == 3)
+            train_classifier(model, self.task, train, PassThrough(), config, derive_seed(self.seed, f"{self.name}:filter:order"),
+                             context.progress)
+        self.filter_model = model.eval()
+
+    def _fit_generator(self, train: Split, context: FitContext) -> None:
+        input_space = context.input_space if self.params.data == "pool" else None
+        if self.load_cached(context.cell, context.cache_dir, context.device, input_space) and self.fit_s is not None:
             self.fit_source = "cache"
             return
         start = time.perf_counter()
+        if self.params.data == "pool":
+            if context.pool is None:
+                raise ValueError(f"{self.name}.data=pool needs the task's train split outside validation, and this run has none")
+            train = context.pool()
         if len(train) == 0:
             raise ValueError(f"{self.name} cannot fit a generator on an empty training split")
         budget = self.budget(context.profile)
@@ -260,7 +344,7 @@ class GenerativeMethod(Method):
         self.decoder.eval()
         self._check_samples(context.device)
         self.fit_s = time.perf_counter() - start
-        path, key = self.cache_path(context.cell, context.cache_dir)
+        path, key = self.cache_path(context.cell, context.cache_dir, input_space)
         atomic_save({"key": key, "fit_s": self.fit_s, "steps": budget.steps,
                      "state": {k: v.detach().cpu() for k, v in self.decoder.state_dict().items()}}, path)
         self.fit_source = "fit"
@@ -343,14 +427,45 @@ class GenerativeMethod(Method):
             labels = y[positions]
         return positions, labels
 
+    def draw_synthetic(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Synthetic inputs [K, *input_shape] for a batch's replaced positions of labels [K]: fresh samples."""
+        return self.sample(labels, generator)
+
+    @torch.no_grad()
+    def filtered(self, labels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Synthetic inputs for labels [K] and which of them passed the filter (bool [K]).
+
+        Without a filter every draw is kept. With one, a candidate is kept when the filter's classifier gives
+        its label a probability >= filter_tau; positions still empty are drawn again, for at most
+        FILTER_ROUNDS rounds, and those left keep their real example.
+        """
+        out = self.draw_synthetic(labels, generator)
+        if self.filter_model is None:
+            return out, torch.ones_like(labels, dtype=torch.bool)
+        filled = torch.zeros_like(labels, dtype=torch.bool)
+        for round_ in range(FILTER_ROUNDS):
+            todo = (~filled).nonzero().flatten()
+            if todo.numel() == 0:
+                break
+            candidates = out[todo] if round_ == 0 else self.draw_synthetic(labels[todo], generator)
+            probability = torch.softmax(self.filter_model(candidates).float(), dim=1)
+            passed = probability.gather(1, labels[todo].unsqueeze(1)).squeeze(1) >= self.params.filter_tau
+            out[todo[passed]] = candidates[passed]
+            filled[todo[passed]] = True
+            self.filter_drawn += int(todo.numel())
+            self.filter_kept += int(passed.sum())
+        return out, filled
+
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-        """Replace a `ratio` share of the batch with fresh samples (new tensors; the inputs are untouched)."""
+        """Replace a `ratio` share of the batch with fresh samples (new tensors; the inputs are untouched);
+        with a confidence filter, only samples it keeps replace their positions."""
         generator = self.generator(x.device)
         positions, labels = self.draw_mix(y, generator)
         out_x, out_y = x.clone(), y.clone()
         if positions.numel():
-            out_x[positions] = self.sample(labels, generator).to(x.dtype)
-            out_y[positions] = labels
+            samples, kept = self.filtered(labels, generator)
+            out_x[positions[kept]] = samples[kept].to(x.dtype)
+            out_y[positions[kept]] = labels[kept]
         return out_x, out_y
 
     def timed_call(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> Callable[[], object]:
@@ -370,7 +485,8 @@ class GenerativeMethod(Method):
             real_x, real_y = test.x[keep], test.y[keep]
         else:
             real_x, real_y = test.x, test.y
-        # Synthetic samples get the real subset's labels, so FID compares like class mixes.
+        # Synthetic samples get the real subset's labels, so FID compares like class mixes. FID and CAS judge the
+        # generator: its samples unfiltered, whatever the confidence filter keeps for training.
         fake_x = self.sample(real_y, make_generator(self.seed, f"{self.name}:fid", context.device))
         fid = fid_task(reference, self.task, real_x, fake_x)
         del fake_x
@@ -381,4 +497,7 @@ class GenerativeMethod(Method):
         synthetic = Split(self.sample(labels, make_generator(self.seed, f"{self.name}:cas", context.device)), labels)
         cas = classification_accuracy_score(self.task, synthetic, test, context.profile, self.seed, context.device,
                                             context.progress)
-        return {"fid": fid, "cas": cas}
+        metrics = {"fid": fid, "cas": cas, "generator_data": self.params.data}
+        if self.filter_model is not None:
+            metrics["gen_filter_kept"] = self.filter_kept / self.filter_drawn if self.filter_drawn else None
+        return metrics

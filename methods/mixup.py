@@ -84,6 +84,7 @@ class Mixup(Method):
     """
 
     Params = MixupParams
+    soft_targets = True  # returns probability targets
 
     @classmethod
     def default_params(cls, profile: str, task: Task) -> MixupParams:

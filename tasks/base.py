@@ -204,12 +204,31 @@ class Task:
             return rest[stratified_indices(y_train[rest], int(config.train_pool), POOL_SEED)]
         return rest
 
+    def generator_pool_rows(self, y_train: np.ndarray) -> np.ndarray:
+        """Rows a `pool`-regime generator is fitted on: the whole train split outside the validation rows,
+        whatever the profile's classifier pool (the test split is another file)."""
+        return np.setdiff1d(np.arange(len(y_train)), self.val_rows(y_train))
+
+    def extra_rows(self, y_train: np.ndarray, train_rows: np.ndarray, multiple: float, seed: int) -> np.ndarray:
+        """`multiple` x len(train_rows) more real rows (stratified, drawn with the cell's seed) from the train
+        split outside the validation rows and the cell's own rows; raises UsageError when there are too few."""
+        rest = np.setdiff1d(self.generator_pool_rows(y_train), train_rows)
+        wanted = int(round(multiple * len(train_rows)))
+        if wanted > len(rest):
+            raise UsageError(f"train.extra_real={multiple:g} asks for {wanted} more real examples of {self.name}, but only "
+                             f"{len(rest)} are outside the cell's {len(train_rows)} and the validation rows")
+        if wanted == 0:
+            return np.empty(0, dtype=np.int64)
+        return rest[stratified_indices(y_train[rest], wanted, derive_seed(seed, "extra_real"))]
+
     def select_rows(self, y_train: np.ndarray, y_test: np.ndarray, fraction: float, seed: int,
                     config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
         """Indices of the cell's training rows (a stratified `fraction` of the pool, drawn with `seed`)
         and of its test rows (the profile's fixed stratified `test_limit`, else all)."""
         pool = self.pool_rows(y_train, config)
         train_rows = pool[stratified_indices(y_train[pool], float(fraction), derive_seed(seed, "fraction"))]
+        if config.extra_real > 0:
+            train_rows = np.sort(np.concatenate([train_rows, self.extra_rows(y_train, train_rows, config.extra_real, seed)]))
         test_rows = np.arange(len(y_test))
         if config.test_limit is not None and config.test_limit < len(y_test):
             test_rows = stratified_indices(y_test, int(config.test_limit), POOL_SEED)
@@ -231,6 +250,13 @@ class Task:
                         device: torch.device) -> Split:
         """The whole training pool, in the same input space as `data`, for the reference classifier."""
         return self.load(source, 1.0, POOL_SEED, config, device).train
+
+    def generator_pool(self, source: DataSource, data: TaskData | None, device: torch.device) -> Split:
+        """The whole train split outside the validation rows (`generator_pool_rows`), in the input space of
+        `data`: what a `pool`-regime generator is fitted on."""
+        x_train, y_train, _, _ = _cached_arrays(self, source)
+        rows = self.generator_pool_rows(y_train)
+        return self._to_split(x_train[rows], y_train[rows], device)
 
     def _to_split(self, x: np.ndarray, y: np.ndarray, device: torch.device) -> Split:
         return Split(torch.from_numpy(np.ascontiguousarray(x)).to(device), torch.from_numpy(y.astype(np.int64)).to(device))

@@ -102,6 +102,15 @@ class FeatureTask(Task):
         arrays = self.features(source, data.fit_rows, {"pool": ("train", pool)}, with_views=False)
         return Split(torch.from_numpy(arrays["pool"]).to(device), torch.from_numpy(y_train[pool].astype(np.int64)).to(device))
 
+    def generator_pool(self, source: DataSource, data: TaskData | None, device: torch.device) -> Split:
+        """The train split outside validation, featurized as the cell's inputs are (its featurizer's fit rows)."""
+        if data is None or data.fit_rows is None:
+            return super().generator_pool(source, data, device)
+        _, y_train, _, _ = _cached_arrays(self, source)
+        rows = self.generator_pool_rows(y_train)
+        arrays = self.features(source, data.fit_rows, {"pool": ("train", rows)}, with_views=False)
+        return Split(torch.from_numpy(arrays["pool"]).to(device), torch.from_numpy(y_train[rows].astype(np.int64)).to(device))
+
     def features(self, source: DataSource, fit_rows: np.ndarray, targets: dict[str, tuple[str, np.ndarray]],
                  with_views: bool) -> dict[str, np.ndarray]:
         """Features of each target (split, rows), with the featurizer fitted on train rows `fit_rows`.

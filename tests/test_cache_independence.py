@@ -19,7 +19,8 @@ from bench.results.store import Store
 # is the generator's own fit time (kept in the cache entry), so it is the same; gen_cache_hit says where the
 # generator came from and is the one field that must differ.
 RESULT_FIELDS = ("run_id", "n_train", "n_test", "clean_acc", "fgsm_acc", "pgd_acc", "corruption_acc", "corruption_json",
-                 "fid", "cas", "val_acc", "val_curve", "converged", "stopped_epoch", "guard_json", "near_chance", "status", "gen_fit_s")
+                 "fid", "cas", "val_acc", "val_curve", "converged", "stopped_epoch", "guard_json", "near_chance", "status", "gen_fit_s",
+                 "generator_data", "gen_filter_kept")
 
 
 def _rows(path):

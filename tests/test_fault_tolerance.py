@@ -17,10 +17,11 @@ from conftest import REPO
 RESULT_FIELDS = ("run_id", "task", "method", "seed", "fraction", "profile", "method_params", "task_params", "train_config",
                  "eval_config", "data_variant", "data_checksum", "status", "n_train", "n_test", "clean_acc", "fgsm_acc",
                  "pgd_acc", "corruption_acc", "corruption_json", "fid", "cas", "val_acc", "val_curve", "converged",
-                 "stopped_epoch", "guard_json", "near_chance")
+                 "stopped_epoch", "guard_json", "near_chance", "generator_data", "gen_filter_kept")
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), 1-epoch smoke
 # runs (converged), no guard (stopped_epoch, guard_json).
-OPTIONAL = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json"}
+OPTIONAL = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
+            "gen_filter_kept"}
 
 
 def sweep(store) -> list[str]:

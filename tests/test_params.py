@@ -105,6 +105,6 @@ def test_type_label_lists_literal_choices():
     assert type_label(float | None) == "float | none"
 
 
-@pytest.mark.parametrize("pattern,expected", [("", 14), ("lr", 1), ("*_limit", 1), ("train.*", 14), ("nosuch", 0)])
+@pytest.mark.parametrize("pattern,expected", [("", 15), ("lr", 1), ("*_limit", 1), ("train.*", 15), ("nosuch", 0)])
 def test_match_params_is_a_substring_or_a_glob(pattern, expected):
     assert len(match_params(describe_params(TrainConfig, "train"), pattern)) == expected

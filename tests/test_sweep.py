@@ -14,7 +14,8 @@ from bench.results.store import Store
 # Every ok row fills every field but the error and the generative metrics (FID and CAS: generators only).
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), a 1-epoch
 # smoke run (converged needs 2+ epochs), no early-stop guard (stopped_epoch, guard_json).
-LATER_FIELDS = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json"}
+LATER_FIELDS = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
+                "gen_filter_kept"}
 
 
 def rows(store_path) -> list[dict]:

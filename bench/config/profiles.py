@@ -56,6 +56,9 @@ class TrainConfig:
     warmup: float = 0.2  # share of all steps with a linear learning-rate ramp-up; then linear decay to 0
     schedule: Literal["linear", "flat"] = "linear"  # linear: the warm-up then linear decay to 0; flat: lr throughout (Madry et al.'s MNIST training)
     train_pool: int | None = None  # examples of the train split the profile draws from before the fraction (None: all)
+    # The exchange-rate curve's "n_train real plus k more" (README, "Generated data"): drawn stratified, with the
+    # cell's seed, from the train split outside the validation rows and the cell's own rows.
+    extra_real: float = 0.0  # more real training examples, as a multiple of the cell's subset size; 0: none
     test_limit: int | None = None  # examples of the test split evaluated (None: the whole official split)
     eval_batch_size: int = 1000  # examples per forward pass in evaluation
     amp: bool = True  # bf16 autocast of forward passes on CUDA; CPU always runs float32
@@ -69,6 +72,8 @@ class TrainConfig:
                 raise UsageError(f"train.{name}={getattr(self, name)} is invalid: it must be >= 0")
         if self.schedule not in SCHEDULES:
             raise UsageError(f"train.schedule={self.schedule!r} is invalid; valid: {', '.join(SCHEDULES)}")
+        if not 0 <= self.extra_real <= 100:
+            raise UsageError(f"train.extra_real={self.extra_real} is invalid: it must be in [0, 100] (a multiple of the cell's training examples)")
         if not 0 <= self.warmup < 1:
             raise UsageError(f"train.warmup={self.warmup} is invalid: it must be in [0, 1)")
         for name in ("train_pool", "test_limit"):
@@ -80,9 +85,12 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def identity(self) -> dict[str, object]:
-        """The resolved values as they enter the config hash. `schedule` came later: at its default it is
-        left out, so every row stored before it keeps its run_id (no key means the linear schedule)."""
+        """The resolved values as they enter the config hash. `schedule` and `extra_real` came later: at
+        their defaults they are left out, so every row stored before them keeps its run_id (no key means the
+        linear schedule and no extra real examples)."""
         values = dataclasses.asdict(self)
         if values["schedule"] == "linear":
             del values["schedule"]
+        if values["extra_real"] == 0:
+            del values["extra_real"]
         return values

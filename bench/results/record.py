@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 5  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
-# 4: library_versions, lock_digest; 5: guard_json
+SCHEMA_VERSION = 6  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
+# 4: library_versions, lock_digest; 5: guard_json; 6: generator_data, gen_filter_kept
 # Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
@@ -46,6 +46,8 @@ class RunRecord:
     train_throughput: float | None = None
     gen_fit_s: float | None = None  # the generator's own fit time (or the build time of a method's training views), the same whether this cell made it or loaded it
     gen_cache_hit: bool | None = None  # the generator (or the training views) came from the cache (False: made in this cell; None: neither)
+    generator_data: str | None = None  # what the generator was fitted on: scarce (the cell's training subset) | pool (the task's whole train split outside validation); None: no generator
+    gen_filter_kept: float | None = None  # share of the synthetic candidates the confidence filter kept (None: no filter)
     train_s: float | None = None
     eval_s: float | None = None
     total_s: float | None = None

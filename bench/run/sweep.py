@@ -41,6 +41,7 @@ from bench.run.timing import measure_throughput
 from bench.training.trainer import train
 from methods import METHODS
 from methods.base import FitContext, Method
+from methods.compose import is_composition, method_class, parts_of
 from tasks import TASKS
 from tasks.base import DataSource, Task
 from tasks.verify import resolve_data_root
@@ -136,7 +137,8 @@ def check_override_owners(overrides: dict[str, dict[str, str]]) -> None:
 def check_owners_in_run(spec: SweepSpec) -> None:
     """Refuse an override of a method or task that no planned cell uses: it would change nothing, and a
     user who wrote it believes it did (a typo in --methods, or a forgotten --tasks)."""
-    in_run = [TRAIN_OWNER, ROBUST_OWNER, *spec.tasks, *spec.methods]
+    parts = [part for name in spec.methods for part in parts_of(name)]  # a composition's parts take their own --param
+    in_run = [TRAIN_OWNER, ROBUST_OWNER, *spec.tasks, *dict.fromkeys(parts)]
     for owner, keys in spec.overrides.items():
         if owner not in in_run:
             kind = "method" if owner in METHODS else "task"
@@ -164,12 +166,26 @@ def skipped_pairs(spec: SweepSpec) -> list[str]:
     the task's modality, as "method x task (modality)"."""
     pairs = []
     for method_name in spec.methods:
-        method_cls = METHODS.get(method_name)
+        method_cls = method_class(method_name)
         for task_name in spec.tasks:
             task_cls = TASKS.get(task_name)
             if not method_cls.applies_to(task_cls):
                 pairs.append(f"{method_name} x {task_name} ({task_cls.modality})")
     return pairs
+
+
+def method_params(method_name: str, profile: str, task: Task, overrides: dict[str, dict[str, str]]) -> Any:
+    """The parameters a cell of `method_name` runs with: the profile's defaults, the `--param` overrides, then what
+    follows from them (`Method.complete_params`); a composition's are {part: that part's parameters}."""
+    def one(name: str) -> Any:
+        cls = METHODS.get(name)
+        raw = overrides.get(name, {})
+        params = apply_overrides(cls.Params, raw, name, cls.default_params(profile, task))
+        return cls.complete_params(params, profile, set(raw))
+
+    if is_composition(method_name):
+        return {part: one(part) for part in method_class(method_name).parts}
+    return one(method_name)
 
 
 def plan(spec: SweepSpec) -> list[PlannedCell]:
@@ -182,9 +198,15 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     eval_config = apply_overrides(RobustnessConfig, spec.overrides.get(ROBUST_OWNER, {}), ROBUST_OWNER,
                                   PROFILE_CONFIGS[spec.profile])
     planned: list[PlannedCell] = []
-    applicable = {m: [t for t in spec.tasks if METHODS.get(m).applies_to(TASKS.get(t))] for m in spec.methods}
+    applicable = {m: [t for t in spec.tasks if method_class(m).applies_to(TASKS.get(t))] for m in spec.methods}
+    for name in spec.methods:  # a composition is written out by hand: one whose part cannot apply is a mistake
+        missed = [t for t in spec.tasks if t not in applicable[name]] if is_composition(name) else []
+        if missed:
+            part = next(p for p in parts_of(name) if not METHODS.get(p).applies_to(TASKS.get(missed[0])))
+            raise UsageError(f"composition {name} cannot run on task {missed[0]}: its part {part} applies to "
+                             f"{METHODS.get(part).scope()}")
     if spec.methods and spec.tasks and not any(applicable.values()):  # `--methods all` skips the pairs, never errs
-        needs = "; ".join(f"{m}: {METHODS.get(m).scope()}" for m in spec.methods)
+        needs = "; ".join(f"{m}: {method_class(m).scope()}" for m in spec.methods)
         raise UsageError(f"no method of {', '.join(spec.methods)} applies to the tasks {', '.join(spec.tasks)} "
                          f"(where each applies: {needs})")
     for task_name in spec.tasks:
@@ -194,12 +216,14 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
             task.fetch(root)
         source = task.source(root)
         config = apply_overrides(TrainConfig, spec.overrides.get(TRAIN_OWNER, {}), TRAIN_OWNER, task.train_config(spec.profile))
+        if config.extra_real > 0:  # too few real examples left is a planning error, not a failed cell
+            for fraction in spec.fractions:
+                task.train_size(source, fraction, config)
         for method_name in spec.methods:
             if task_name not in applicable[method_name]:
                 continue  # e.g. CutMix on feature vectors: listed by `skipped_pairs`
-            method_cls = METHODS.get(method_name)
-            params = apply_overrides(method_cls.Params, spec.overrides.get(method_name, {}), method_name,
-                                     method_cls.default_params(spec.profile, task))
+            method_cls = method_class(method_name)
+            params = method_params(method_name, spec.profile, task, spec.overrides)
             try:
                 method = method_cls(params, task, 0)
                 resolved = method.resolved_params()
@@ -262,7 +286,8 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
             data = task.with_train_views(planned.source, data, views, cell.seed, device)
 
     context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(),
-                         progress=progress, val=data.val)
+                         progress=progress, val=data.val, input_space=task.reference_identity(data),
+                         pool=lambda: task.generator_pool(planned.source, data, device))
     fit_start = time.perf_counter()
     # Whatever fitting draws from the global RNG (a generator's dropout, absent on a cache hit) must not
     # move the cell's stream: else a resumed sweep's cells differ from an uninterrupted sweep's.
