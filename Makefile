@@ -17,7 +17,7 @@ export AUGBENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: lock bench bench-all test regress baseline microbench perf bench-full venv clean-results validate
+.PHONY: lock bench bench-all bench-generated test regress baseline microbench perf bench-full venv clean-results validate
 
 # `make bench` runs the core methods: the ones the question is about (none, the classic recipe, the three
 # generators, adversarial training) and RandAugment, the cheap recipe with the largest validation gain over
@@ -76,10 +76,28 @@ bench: $(STAMP)
 	@status=0; $(PY) -m bench run $(QUICK_GRID) --seeds 1 --calibrate || status=$$?; \
 	$(PY) -m bench report && exit $$status
 
-# Every registered method on every task it applies to, into the same store (the core cells already there are kept).
+# Every registered method on every task it applies to, into the same store (the core cells already there are kept),
+# then the generated-data grid (README, "Generated data: regimes, filter, compositions and the exchange rate").
 bench-all: $(STAMP)
 	@status=0; $(PY) -m bench run $(ALL_GRID) --seeds 1 --calibrate || status=$$?; \
+	$(MAKE) --no-print-directory bench-generated SEEDS=1 || status=$$?; \
 	$(PY) -m bench report && exit $$status
+
+# The generators fitted on each task's whole train split (pool regime), Gowal et al.'s adversarial training on
+# batches mixed with generated samples (both regimes), and the exchange-rate curve: `none` on n_train + K x n_train
+# real examples, each K as far as the task's train split allows at that size (TASK:FRACTIONS:K,K,...).
+SEEDS    ?= 1
+POOL_ARGS := --param gan.data=pool --param wgan_gp.data=pool --param vae.data=pool
+EXCHANGE := mnist:0.5,1:0.5,1,2,4 cifar10:0.5,1:0.5,1,2,4 sst2:0.5,1:0.5,1,2,4 trec:0.5:0.5,1,2,3 trec:1:0.5,1 \
+            fsdd:0.5:0.5,1,2,4 fsdd:1:0.5,1,2
+bench-generated: $(STAMP)
+	@status=0; run="$(PY) -m bench run --profile quick --device cpu --seeds $(SEEDS) $(if $(STORE),--store $(STORE))"; \
+	$$run --tasks all --methods gan,wgan_gp,vae $(POOL_ARGS) || status=$$?; \
+	$$run --tasks mnist --methods adversarial+vae || status=$$?; \
+	$$run --tasks mnist --methods adversarial+vae --param vae.data=pool || status=$$?; \
+	for point in $(EXCHANGE); do IFS=: read -r task fractions ks <<< "$$point"; \
+	  for k in $${ks//,/ }; do $$run --tasks $$task --methods none --fractions $$fractions --param train.extra_real=$$k || status=$$?; done; \
+	done; exit $$status
 
 # The environment against the lock (one line and exit 2 when a package differs or does not load), the layering contract, the committed baseline against the effects the literature agrees on (so a new
 # baseline that breaks a known effect cannot land; seconds), then the suite.
@@ -107,7 +125,8 @@ validate: $(STAMP)
 
 # Refresh the committed baseline from a fresh quick run over 3 seeds: the core grid, every other method, and
 # a third size of the text tasks (500 sentences, fraction 0.25) for `none` and `eda`, where EDA's gain is
-# largest in the paper (validate (f)). About 2 h 10 min on the 2-core VM; commit the JSON afterwards.
+# largest in the paper (validate (f)), and the generated-data grid (bench-generated). About 2 h 10 min on the 2-core VM
+# before the generated-data grid joined it; commit the JSON afterwards.
 # The published leaderboard and the validate report are made from the same store.
 baseline: $(STAMP)
 	rm -rf $(REGRESS) && mkdir -p $(REGRESS)
@@ -115,6 +134,7 @@ baseline: $(STAMP)
 	$(PY) -m bench run $(ALL_GRID) --seeds 3 --store $(REGRESS)/runs.sqlite --no-progress
 	$(PY) -m bench run --profile quick --device cpu --tasks trec,sst2 --methods none,eda --fractions 0.25 --seeds 3 \
 		--store $(REGRESS)/runs.sqlite --no-progress
+	$(MAKE) --no-print-directory bench-generated SEEDS=3 STORE=$(REGRESS)/runs.sqlite
 	$(PY) -m bench export --store $(REGRESS)/runs.sqlite --output results/baselines/quick-cpu.json
 	$(PY) -m bench report --store $(REGRESS)/runs.sqlite --output results/published/quick-cpu.md \
 		--html $(REGRESS)/report.html --plots-dir $(REGRESS)/plots

@@ -44,8 +44,12 @@ MNIST_CAS = {"gan": [0.600, 0.620, 0.580], "vae": [0.800, 0.790, 0.810], "wgan_g
 # EDA on both text tasks: +3.0 pts at the small size, +1.0 at the large one (the paper's shape).
 TEXT_CLEAN = {"none": ([0.700, 0.720, 0.710], [0.850, 0.860, 0.855]),
               "eda": ([0.740, 0.745, 0.735], [0.860, 0.870, 0.865])}
-# Every summary line of a store with TEXT_CLEAN ends with the two reported EDA lines.
-REPORTED = ", 2 reported (2 shown; not required to pass)"
+# Gowal et al.'s effect (g), per regime: the scarce composition gains PGD accuracy over `adversarial`, the pool one does not.
+GOWAL_PGD = {("adversarial+vae", "scarce"): ([0.880, 0.900, 0.885], [0.900, 0.905, 0.910]),
+             ("adversarial+vae", "pool"): ([0.850, 0.880, 0.860], [0.870, 0.890, 0.900])}
+# Every summary line of a store with TEXT_CLEAN and GOWAL_PGD ends with the reported EDA and Gowal lines.
+REPORTED = ", 4 reported (3 shown; not required to pass)"
+BROKEN_C = ", 4 reported (4 shown; not required to pass)"
 
 
 def cell(method: str, seed: int, fraction: float, clean: float, task: str = "mnist", **metrics) -> RunRecord:
@@ -63,6 +67,9 @@ def passing(cifar: dict = CIFAR_CLEAN, clean: dict = MNIST_CLEAN, pgd: dict = MN
             rows += [cell(m, seed, fraction, v[i][seed], pgd_acc=pgd[m][i][seed]) for m, v in clean.items()]
             rows += [cell(m, seed, fraction, 0.98, cas=v[seed], pgd_acc=0.0) for m, v in cas.items()]
             rows += [cell(m, seed, fraction, v[i][seed], task=t) for t in ("trec", "sst2") for m, v in text.items()]
+            rows += [cell(m, seed, fraction, 0.95, pgd_acc=v[i][seed],
+                          params={"adversarial": {}, "vae": {"ratio": 0.5, "steps": 300, "data": regime}})
+                     for (m, regime), v in GOWAL_PGD.items()]
     return rows
 
 
@@ -150,7 +157,8 @@ def test_breaking_one_effect_fails_only_that_one(capsys, name, broken):
     assert code == 1
     assert "FAIL" in table_line(out, name)
     assert [line for line in out.splitlines() if line.endswith("FAIL")] == [table_line(out, name)]
-    assert out.endswith(f"validate: 6 passed, 1 failed, 0 not measured{REPORTED}\n")
+    # breaking (c) lowers adversarial's PGD accuracy, so (g) then shows a gain in both regimes
+    assert out.endswith(f"validate: 6 passed, 1 failed, 0 not measured{BROKEN_C if name == '(c)' else REPORTED}\n")
 
 
 def test_an_insignificant_cifar10_gain_fails_with_its_p_value(capsys):
@@ -203,7 +211,7 @@ def test_the_profile_with_most_rows_is_checked_and_named(capsys):
     export(passing() + smoke, Path("runs.json"))
     code, out, _ = run(capsys, "runs.json")
     assert code == 0
-    assert "profile quick: 84 ok rows (the profile with the most)" in out
+    assert "profile quick: 96 ok rows (the profile with the most)" in out
     assert "not checked: smoke (3 ok rows)" in out
 
 
@@ -213,7 +221,7 @@ def test_markdown_output_holds_the_same_verdicts(capsys):
     text = Path("out/validate.md").read_text()
     assert code == 1 and text.startswith("# augbench validate: runs.json")
     assert "| (c) adversarial >> none: mnist PGD " in text and "| FAIL " in text
-    assert text.splitlines()[-1] == out.splitlines()[-1] == f"validate: 6 passed, 1 failed, 0 not measured{REPORTED}"
+    assert text.splitlines()[-1] == out.splitlines()[-1] == f"validate: 6 passed, 1 failed, 0 not measured{BROKEN_C}"
 
 
 def reproduction(measured_pgd: float, **changes) -> dict:
@@ -339,7 +347,7 @@ def test_eda_gain_that_grows_with_size_is_not_shown_and_does_not_fail(capsys):
     export(passing(text=growing), Path("runs.json"))
     code, out, _ = run(capsys, "runs.json")
     assert code == 0 and table_line(out, "(f) eda gain shrinks with size: text clean: sst2").endswith("NOT SHOWN")
-    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured, 2 reported (0 shown; not required to pass)\n")
+    assert out.endswith("validate: 7 passed, 0 failed, 0 not measured, 4 reported (1 shown; not required to pass)\n")
 
 
 def test_eda_at_one_size_is_not_measured_and_says_why(capsys):

@@ -81,6 +81,7 @@ def render_html(board: Leaderboard, images: list[Path], generated_at: str | None
         parts.append("<p>No runs in the store yet: run <code>augbench run</code> (or <code>make bench</code>) first.</p>")
     else:
         parts += [_table(t) for t in board.summary]
+        parts += [_table(board.exchange)] if board.exchange is not None else []
         parts.append("<ul>" + "".join(f"<li>{_inline(note)}</li>" for note in board.notes) + "</ul>")
         parts += [_table(t) for t in board.tables]
     plots = [p for p in images if not p.name.startswith("samples-")]

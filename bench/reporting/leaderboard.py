@@ -17,6 +17,7 @@ from tabulate import tabulate
 
 from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import ALPHA, mean_interval, paired_test
+from bench.reporting.exchange import exchange_rates, exchange_table, generator_regime, is_curve_row
 
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
@@ -68,6 +69,7 @@ class Leaderboard:
     cells: Table | None = None
     empty: bool = False
     summary: list[Table] = field(default_factory=list)  # across tasks, one per profile; shown first
+    exchange: Table | None = None  # what generated data are worth in real examples (bench/reporting/exchange.py)
     banner: list[str] = field(default_factory=list)  # warnings shown above everything (smoke profile)
 
 
@@ -114,13 +116,16 @@ def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         rows["label"] = pd.Series(dtype=str)
         return rows
-    settings = rows.groupby(TABLE + ["method"])["method_params"].transform("nunique")
+    # A generator fitted on the task's whole pool is named so in every table: `vae (pool)`, never just `vae`.
+    regime = rows["method_params"].map(generator_regime)
+    rows["named"] = rows["method"].where(regime != "pool", rows["method"] + " (pool)")
+    settings = rows.groupby(TABLE + ["named"])["method_params"].transform("nunique")
 
     def label(row: pd.Series) -> str:
         if settings[row.name] <= 1:
-            return row["method"]
+            return row["named"]
         params = json.loads(row["method_params"])
-        return f"{row['method']}({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
+        return f"{row['named']}({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
 
     rows["label"] = rows.apply(label, axis=1)
     return rows
@@ -472,6 +477,8 @@ def build(rows: pd.DataFrame) -> Leaderboard:
         f"`*` when p < {ALPHA}. Costs (samples/s, seconds) are means over seeds.",
     ]
     banner = [SMOKE_BANNER] if "profile" in rows and (rows["profile"] == SMOKE).any() else []
+    exchange = _exchange(rows)
+    rows = rows[~is_curve_row(rows)]  # the exchange-rate curve's extra-real cells are its points, not tables
     summary = summarize(rows)
     tables, overviews = [], []
     if not summary.empty:
@@ -494,7 +501,23 @@ def build(rows: pd.DataFrame) -> Leaderboard:
                 legend.append(f"{FEW_SEEDS} {FEW_SEEDS_MEANING}")
             tables.append(Table(_table_title(key, table["n_train"], bool(table["several"].iloc[0])), headers, body,
                                 legend, list(range(1, len(headers)))))
-    return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows), summary=overviews, banner=banner)
+    return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows), summary=overviews, banner=banner,
+                       exchange=exchange)
+
+
+def _exchange(rows: pd.DataFrame) -> Table | None:
+    """The exchange-rate table, where `none` was also trained on extra real examples (train.extra_real)."""
+    worths = exchange_rates(rows)
+    if not worths:
+        return None
+    headers, body = exchange_table(worths)
+    legend = ["Worth: the number k of extra real examples at which `none` trained on n_train + k real examples "
+              "reaches the generative cells' mean clean accuracy, read off the curve of `none` over k (linear "
+              "interpolation on its running maximum; `train.extra_real`). Interval: the generative cells' 95% "
+              "t-interval over seeds read off the same curve. `< 0`: the samples cost accuracy; `> K`: worth more "
+              "than the largest k measured. Regime: the generator saw the cell's subset (scarce) or the task's "
+              "whole train split outside validation (pool)."]
+    return Table("Generated data in real examples (exchange rate)", headers, body, legend, [1, 4, 5, 6])
 
 
 def _failed(rows: pd.DataFrame) -> Table | None:
@@ -596,6 +619,8 @@ def render_markdown(board: Leaderboard) -> str:
     lines += [f"> **{line}**" for line in board.banner] + [""] * bool(board.banner)
     for table in board.summary:
         lines += _markdown_table(table)
+    if board.exchange is not None:
+        lines += _markdown_table(board.exchange)
     lines += board.notes + [""]
     for table in board.tables:
         lines += _markdown_table(table)

@@ -23,17 +23,20 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from bench.config.registry import natural_key
 from bench.results.metrics import METRICS
+from bench.reporting.exchange import Worth, exchange_rates, generator_regime, is_curve_row
 from bench.reporting.leaderboard import BASELINE, NOT_CONVERGED, STOPPED_EARLY, TABLE, diagnostics, summarize, with_labels
 from methods import METHODS
 
 # File prefixes this module owns, in report order: data efficiency is the headline of a data-scarce grid.
-KINDS = ("efficiency", "learning", "cost", "robustness", "corruptions")
+KINDS = ("efficiency", "learning", "cost", "robustness", "corruptions", "exchange", "quality")
 CAPTIONS = {
     "efficiency": "Data efficiency: clean test accuracy vs number of training examples (bands: 95% CI over seeds)",
     "learning": "Learning curves: validation accuracy after each epoch (bands: min-max over seeds)",
     "cost": "Accuracy vs cost, with the Pareto front",
     "robustness": "Clean vs PGD accuracy (dashed: y = x, the most PGD accuracy can be)",
     "corruptions": "Corruption accuracy, best first (hatched and dashed line: the none baseline)",
+    "exchange": "Exchange rate: none trained on n_train + k real examples (curve) against each generator's accuracy (lines)",
+    "quality": "Generator quality (CAS, FID) against the gain its samples buy over none",
 }
 PANEL = ["profile", "task", "data_variant"]
 # tab10; with 7 markers a (colour, marker) pair repeats only after 70 methods.
@@ -426,11 +429,16 @@ def _tables(rows: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, str]]:
 
 def figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
     """Every plot the rows support as (file stem, figure), kind by kind in `KINDS` order (efficiency first)."""
+    curve_points = rows[is_curve_row(rows)] if not rows.empty else rows
+    rows = rows[~is_curve_row(rows)] if not rows.empty else rows
     summary = summarize(rows)
     if summary.empty:
         return []
     drawn = []
-    for kind in KINDS:
+    for stem, figure in _exchange_figures(pd.concat([rows, curve_points])) + _quality_figures(summary):
+        drawn.append((stem, figure))
+    ordered = []
+    for kind in KINDS[:KINDS.index("exchange")]:  # exchange and quality: drawn above, from all rows at once
         if kind == "learning":
             panels = ((stem, table, title, _learning) for stem, table, title in _tables(rows))
         else:
@@ -438,8 +446,92 @@ def figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
         for stem, data, title, draw in panels:
             figure = draw(data, title)
             if figure is not None:
-                drawn.append((f"{kind}-{stem}", figure))
-    return drawn
+                ordered.append((f"{kind}-{stem}", figure))
+    return ordered + drawn
+
+
+REGIME_STYLE = {"scarce": "--", "pool": "-"}
+
+
+def _exchange_figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
+    """Per task and profile: `none`'s accuracy against its number of real examples (one curve per size), and
+    each generative method's mean accuracy at its size as a horizontal line (dashed: scarce; solid: pool)
+    from its own n_train to where it meets the curve."""
+    worths = exchange_rates(rows)
+    out = []
+    for (task, profile), group in pd.DataFrame([w.__dict__ for w in worths]).groupby(["task", "profile"]) if worths else []:
+        figure, ax = _figure()
+        for fraction, at_size in group.groupby("fraction"):
+            first: Worth = next(w for w in worths if w.task == task and w.profile == profile and w.fraction == fraction)
+            xs = np.array([first.n_train + k for k, _ in first.curve], dtype=float)
+            ys = np.array([100 * a for _, a in first.curve])
+            ax.plot(xs, ys, color=REFERENCE, marker="o", linewidth=1.5, zorder=2)
+            ax.annotate(f"none, {first.n_train:,} + k real", (xs[-1], ys[-1]), textcoords="offset points", xytext=(-4, 6),
+                        ha="right", fontsize=8, color=REFERENCE)
+            for _, w in at_size.iterrows():
+                colour, _ = method_style(w["method"])
+                end = xs[-1] if w["worth"] == np.inf else first.n_train + max(w["worth"], 0.0)
+                ax.plot([first.n_train, end], [100 * w["acc"]] * 2, color=colour, linestyle=REGIME_STYLE.get(w["regime"], ":"),
+                        marker="o", markevery=[0], mfc="white" if w["regime"] == "scarce" else colour,
+                        label=f"{w['method']} ({w['regime']}), {first.n_train:,} real", zorder=3)
+                if np.isfinite(w["worth"]) and w["worth"] >= 0:
+                    ax.plot([end], [100 * w["acc"]], marker="x", color=colour, zorder=4)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}" if str(int(value))[0] in "25" else ""))
+        ax.grid(alpha=0.3)
+        ax.set(xlabel="real training examples (n_train + k)", ylabel=METRICS["clean_acc"].label,
+               title=f"What generated data are worth in real examples\n{task}, profile {profile}")
+        _legend(figure, ax, "generator (regime) at its size;\nx: where none reaches it")
+        out.append((f"exchange-{task}-{profile}", figure))
+    return out
+
+
+def _quality_figures(summary: pd.DataFrame) -> list[tuple[str, Figure]]:
+    """Per profile: every generative line's gain over `none` (points, with its 95% interval) against its CAS and
+    its FID(task), across tasks, regimes and sizes: how good samples must be before they help."""
+    if "cas_mean" not in summary or "gain_mean" not in summary:
+        return []
+    lines = summary.dropna(subset=["cas_mean", "gain_mean"])
+    lines = lines[~lines["method"].str.contains("+", regex=False)]  # a composition's gain is not the samples' alone
+    out = []
+    task_markers = {task: MARKERS[i % len(MARKERS)] for i, task in enumerate(sorted(summary["task"].unique()))}
+    for profile, group in lines.groupby("profile"):
+        figure = Figure(figsize=(11, 4.6))
+        FigureCanvasAgg(figure)
+        axes = figure.subplots(1, 2, sharey=True)
+        for ax, metric, label in ((axes[0], "cas", "CAS (accuracy on real test data of a classifier trained on samples only)"),
+                                  (axes[1], "fid", "FID(task), in each task's reference-classifier units (log)")):
+            for _, line in group.iterrows():
+                if pd.isna(line.get(f"{metric}_mean")):
+                    continue
+                colour, _ = method_style(line["method"])
+                pool = " (pool)" in str(line["label"])
+                x = 100 * line[f"{metric}_mean"] if metric == "cas" else line[f"{metric}_mean"]
+                ax.errorbar([x], [line["gain_mean"] * 100],
+                            yerr=[[100 * max(line["gain_mean"] - line["gain_low"], 0) if pd.notna(line["gain_low"]) else 0],
+                                  [100 * max(line["gain_high"] - line["gain_mean"], 0) if pd.notna(line["gain_high"]) else 0]],
+                            marker=task_markers[line["task"]], color=colour, mfc=colour if pool else "white", linestyle="none",
+                            capsize=2, alpha=0.9)
+            ax.axhline(0, color=REFERENCE, linewidth=1)
+            ax.grid(alpha=0.3)
+            ax.set_xlabel(label, fontsize=8)
+            if metric == "fid":
+                ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+                ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+        axes[0].set_ylabel("gain in clean accuracy over none (points)")
+        methods = sorted(group["method"].unique())
+        handles = [Line2D([], [], color=method_style(m)[0], marker="o", linestyle="none", label=m) for m in methods]
+        handles += [Line2D([], [], color="black", marker=task_markers[t], linestyle="none", mfc="white", label=t)
+                    for t in sorted(group["task"].unique())]
+        handles += [Line2D([], [], color="black", marker="o", linestyle="none", label="filled: pool"),
+                    Line2D([], [], color="black", marker="o", mfc="white", linestyle="none", label="hollow: scarce")]
+        figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.80, 0.5), fontsize=8, frameon=False)
+        figure.subplots_adjust(left=0.07, right=0.79, wspace=0.05)
+        figure.suptitle(f"Generator quality vs the gain its samples buy (bars: 95% CI over seeds), profile {profile}")
+        out.append((f"quality-{profile}", figure))
+    return out
 
 
 def plot_order(path: Path) -> tuple[int, list]:
