@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="override a metric's tolerance: percentage points for accuracies, a share of the "
                                 "baseline (0.2 = 20%%) for throughput, time and FID; repeatable")
     p_compare.add_argument("--methods", default=None,
-                           help="compare only these methods' cells (comma-separated, wildcards; default: every cell of both)")
+                           help="compare only these methods' cells in their default setting (comma-separated, wildcards; "
+                                "pool-regime generators and exchange-curve cells are left out; default: every cell of both)")
     p_compare.add_argument("--fractions", default=None,
                            help="compare only cells at these train fractions, comma-separated (default: every fraction)")
     p_compare.add_argument("--alpha", type=float, default=None, help="significance level of Welch's t-test (default: 0.05)")
@@ -495,7 +496,11 @@ def _select(rows, methods: list[str] | None, fractions: list[float] | None):
     """The rows of the chosen methods and fractions: a baseline that holds more cells than a run made (every
     method, extra sizes) is compared on the run's cells only, without its other cells counting as lost."""
     if methods is not None:
-        rows = rows[rows["method"].isin(methods)]
+        from bench.reporting.exchange import generator_regime, is_curve_row
+
+        # A name selects its method's cells in the default setting `make bench` runs: a generator fitted on the
+        # whole pool (`vae (pool)`) and the exchange-rate curve's extra-real cells are other cells.
+        rows = rows[rows["method"].isin(methods) & ~is_curve_row(rows) & (rows["method_params"].map(generator_regime) != "pool")]
     if fractions is not None:
         rows = rows[rows["fraction"].astype(float).round(9).isin([round(f, 9) for f in fractions])]
     return rows

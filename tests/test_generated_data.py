@@ -275,3 +275,16 @@ def test_exchange_rates_on_a_synthetic_curve():
     assert {row[3]: row[7] for row in table.rows} == {"gan": "> 200", "vae": "50", "wgan_gp": "< 0"}
     labelled = with_labels(pd.DataFrame(rows).assign(data_variant="v", task_params="{}", data_checksum="c"))
     assert set(labelled["label"]) >= {"vae (pool)", "gan (pool)", "wgan_gp", "none"}  # the regime is named in the tables
+
+
+def test_compare_by_method_name_leaves_out_pool_generators_and_curve_cells():
+    """`make regress` compares a fresh core run with the baseline `--methods none,...,vae`: the baseline's pool
+    generators and extra-real cells are other cells, not cells the run lost."""
+    from bench.cli import _select
+
+    rows = pd.DataFrame([_row("none", 0, 0.8), _row("none", 0, 0.9, extra=1.0),
+                         _row("vae", 0, 0.8, params={"ratio": 0.5, "steps": 10}),
+                         _row("vae", 0, 0.8, params={"ratio": 0.5, "steps": 100, "data": "pool"})])
+    kept = _select(rows, ["none", "vae"], None)
+    assert len(kept) == 2 and set(kept["method"]) == {"none", "vae"}
+    assert len(_select(rows, None, None)) == 4

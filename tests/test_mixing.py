@@ -130,12 +130,21 @@ def test_mixup_defaults_follow_the_paper_per_modality():
     assert make("cutmix", "cifar10").params == CutMixParams(alpha=1.0, prob=1.0)
 
 
+def test_cutmix_on_fsdd_at_the_quick_profile_boxes_a_quarter_of_the_maps():
+    """Chosen on validation (results/tuning/fsdd-strengths.md); every other task and profile keeps the paper's."""
+    fsdd, cifar10, mnist = (TASKS.get(name)() for name in ("fsdd", "cifar10", "mnist"))
+    assert CutMix.default_params("quick", fsdd) == CutMixParams(alpha=1.0, prob=0.25)
+    for profile in ("smoke", "quick", "full"):
+        assert CutMix.default_params(profile, cifar10) == CutMix.default_params(profile, mnist) == CutMixParams()
+    assert CutMix.default_params("smoke", fsdd) == CutMix.default_params("full", fsdd) == CutMixParams()
+
+
 @pytest.mark.parametrize("task_name", ["cifar10", "fsdd"])
 def test_cutmix_pastes_a_box_whose_area_is_the_partners_label_weight(task_name):
     """Per sample: the pixels taken from the partner form one rectangle over every channel, and their share
     equals 1 - the weight of the sample's own label (the partner's weight), clipping included."""
     x, y = constant_batch(task_name)
-    method = make("cutmix", task_name)
+    method = make("cutmix", task_name, prob=1.0)  # a box on every sample (the quick profile's FSDD default is 0.25)
     height, width = x.shape[-2:]
     clipped, seen = 0, 0
     for _ in range(20):

@@ -116,6 +116,14 @@ def test_a_view_per_sample_then_specaugment_per_sample():
     assert bool(((masked == 0) | (masked == masked.amax(dim=(1, 2, 3), keepdim=True))).all())
 
 
+def test_the_quick_profile_drops_noise_and_specaugment():
+    """Chosen on validation (results/tuning/fsdd-strengths.md); smoke and full keep the common recipe."""
+    task, waveaug = TASKS.get("fsdd")(), METHODS.get("waveaug")
+    assert waveaug.default_params("quick", task) == WaveAugParams(noise=False, specaugment=False)
+    assert waveaug.default_params("full", task) == WaveAugParams()
+    assert waveaug.default_params("smoke", task) == WaveAugParams(views=2)
+
+
 @pytest.mark.parametrize("value,expected", [("waveaug.views=0", "waveaug.views=0 is invalid"),
                                             ("waveaug.speed=0.5", "waveaug.speed=0.5 is invalid: it must be in [0, 0.5)"),
                                             ("waveaug.snr_db_high=5", "waveaug.snr_db_high=5.0 is invalid"),

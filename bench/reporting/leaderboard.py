@@ -17,7 +17,7 @@ from tabulate import tabulate
 
 from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import ALPHA, mean_interval, paired_test
-from bench.reporting.exchange import exchange_rates, exchange_table, generator_regime, is_curve_row
+from bench.reporting.exchange import exchange_rates, exchange_table, generator_regime, is_curve_row, summary_lines
 
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
@@ -516,7 +516,7 @@ def _exchange(rows: pd.DataFrame) -> Table | None:
               "interpolation on its running maximum; `train.extra_real`). Interval: the generative cells' 95% "
               "t-interval over seeds read off the same curve. `< 0`: the samples cost accuracy; `> K`: worth more "
               "than the largest k measured. Regime: the generator saw the cell's subset (scarce) or the task's "
-              "whole train split outside validation (pool)."]
+              "whole train split outside validation (pool).", *summary_lines(worths)]
     return Table("Generated data in real examples (exchange rate)", headers, body, legend, [1, 4, 5, 6])
 
 

@@ -1,0 +1,123 @@
+"""Issue 24's tables from the stores in results/generated/ and the committed baseline: per task, regime and
+size the generators' CAS, FID, gain over `none` and exchange rate; Gowal et al.'s PGD comparison on MNIST;
+the share / filter candidates on validation. Run from the repository root:
+
+    .venv/bin/python results/generated/summary.py > results/generated/generated-data.md
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sqlite3
+import sys
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, ".")
+from bench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, worth_text  # noqa: E402
+from bench.reporting.stats import mean_interval, paired_test  # noqa: E402
+from bench.results.export import read_rows  # noqa: E402
+
+GENERATORS = ("gan", "wgan_gp", "vae")
+
+
+def stores() -> pd.DataFrame:
+    frames = []
+    for path in sorted(glob.glob("results/generated/*.sqlite")):
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            frames.append(pd.read_sql("select * from runs", con))
+    base = read_rows("results/baselines/quick-cpu.json")
+    rows = pd.concat([base, *frames], ignore_index=True)
+    rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="last")
+    return rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
+
+
+def pct(x: float) -> str:
+    return "–" if pd.isna(x) else f"{100 * x:.2f}"
+
+
+def ival(values) -> str:
+    i = mean_interval(np.asarray(values, dtype=float))
+    return "–" if np.isnan(i.low) else f"{100 * i.mean:+.2f} [{100 * i.low:+.2f}, {100 * i.high:+.2f}]"
+
+
+def per_task(rows: pd.DataFrame) -> list[str]:
+    lines = ["## Generators by task, regime and size (quick, 3 seeds)", "",
+             "| task | n_train | method | regime | CAS % | FID(task) | clean % | gain vs none (pts, 95% CI) | p | worth (real examples) | gen_fit_s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    worths = {(w.task, w.fraction, w.method, w.regime): w for w in exchange_rates(rows)}
+    plain = rows[~rows["curve"]]
+    for (task, fraction), at in plain.groupby(["task", "fraction"]):
+        none = at[at["method"] == "none"].set_index("seed")["clean_acc"]
+        for (method, regime), cells in at[at["method"].isin(GENERATORS)].groupby(["method", "regime"]):
+            if regime == "scarce" and not ((plain["task"] == task) & (plain["regime"] == "pool")).any():
+                continue  # tasks without a pool run: the baseline's scarce rows are in the published leaderboard
+            by_seed = cells.set_index("seed")["clean_acc"]
+            common = sorted(set(by_seed.index) & set(none.index))
+            test = paired_test(by_seed[common].astype(float), none[common].astype(float)) if len(common) > 1 else None
+            w = worths.get((task, fraction, method, regime))
+            worth = "–" if w is None else (f"{worth_text(w.worth, w.k_max)} [{worth_text(w.worth_low, w.k_max)}, "
+                                            f"{worth_text(w.worth_high, w.k_max)}]")
+            lines.append(f"| {task} | {int(cells['n_train'].iloc[0]):,} | {method} | {regime} | {pct(cells['cas'].mean())} | "
+                         f"{cells['fid'].mean():.1f} | {pct(cells['clean_acc'].mean())} | "
+                         f"{ival(by_seed[common] - none[common]) if test else '–'} | {'–' if test is None else f'{test.p:.3f}'} | "
+                         f"{worth} | {cells['gen_fit_s'].mean():.0f} |")
+    return lines + [""]
+
+
+def curves(rows: pd.DataFrame) -> list[str]:
+    lines = ["## Exchange-rate curves: `none` on n_train + k real examples (mean clean %, 3 seeds)", ""]
+    none = rows[(rows["method"] == "none")]
+    none = none.assign(extra=none["train_config"].map(lambda t: json.loads(t).get("extra_real", 0.0)))
+    for (task, fraction), at in none.groupby(["task", "fraction"]):
+        if (at["extra"] > 0).sum() == 0:
+            continue
+        points = at.groupby("extra").agg(n=("n_train", "first"), acc=("clean_acc", "mean"), seeds=("seed", "nunique"))
+        lines.append(f"- {task}, n_train={int(points['n'].iloc[0]):,}: " + ", ".join(
+            f"{int(r.n):,} real {pct(r.acc)} ({r.seeds})" for r in points.itertuples()))
+    return lines + [""]
+
+
+def gowal(rows: pd.DataFrame) -> list[str]:
+    lines = ["## Gowal et al. on MNIST: adversarial vs adversarial+vae (PGD-50 % at eps 0.3, 3 seeds, paired by seed)", "",
+             "| n_train | arm | clean % | PGD % | PGD gain vs adversarial (pts, 95% CI) | p |", "|---|---|---|---|---|---|"]
+    mnist = rows[(rows["task"] == "mnist") & ~rows["curve"]]
+    for fraction, at in mnist.groupby("fraction"):
+        base = at[at["method"] == "adversarial"].set_index("seed")
+        if base.empty:
+            continue
+        lines.append(f"| {int(base['n_train'].iloc[0]):,} | adversarial | {pct(base['clean_acc'].mean())} | {pct(base['pgd_acc'].mean())} | | |")
+        for regime in ("scarce", "pool"):
+            arm = at[(at["method"] == "adversarial+vae") & (at["regime"] == regime)].set_index("seed")
+            common = sorted(set(arm.index) & set(base.index))
+            if len(common) < 2:
+                continue
+            test = paired_test(arm.loc[common, "pgd_acc"].astype(float), base.loc[common, "pgd_acc"].astype(float))
+            lines.append(f"| | adversarial+vae ({regime}) | {pct(arm['clean_acc'].mean())} | {pct(arm['pgd_acc'].mean())} | "
+                         f"{ival(arm.loc[common, 'pgd_acc'] - base.loc[common, 'pgd_acc'])} | {test.p:.3f} |")
+    return lines + [""]
+
+
+def tuning(rows: pd.DataFrame) -> list[str]:
+    lines = ["## Share and filter on validation (MNIST, vae, 600 digits, 3 seeds; val_acc %, never test)", "",
+             "| regime | ratio | filter_tau | val_acc mean | seeds' values | kept by the filter |", "|---|---|---|---|---|---|"]
+    vae = rows[(rows["task"] == "mnist") & (rows["method"] == "vae") & (rows["fraction"] == 0.5) & ~rows["curve"]]
+    params = vae["method_params"].map(json.loads)
+    vae = vae.assign(ratio=params.map(lambda p: p.get("ratio")), tau=params.map(lambda p: p.get("filter_tau", 0.0)))
+    for (regime, ratio, tau), cells in vae.groupby(["regime", "ratio", "tau"]):
+        kept = cells["gen_filter_kept"].mean() if "gen_filter_kept" in cells and cells["gen_filter_kept"].notna().any() else None
+        lines.append(f"| {regime} | {ratio} | {tau} | {pct(cells['val_acc'].mean())} | "
+                     f"{', '.join(pct(v) for v in cells.sort_values('seed')['val_acc'])} | {'–' if kept is None else pct(kept)} |")
+    none = rows[(rows["task"] == "mnist") & (rows["method"] == "none") & (rows["fraction"] == 0.5) & ~rows["curve"]]
+    lines.append(f"| (none) | | | {pct(none['val_acc'].mean())} | {', '.join(pct(v) for v in none.sort_values('seed')['val_acc'])} | |")
+    return lines + [""]
+
+
+if __name__ == "__main__":
+    rows = stores()
+    print("# Generated data given a fair test (issue 24): the measurements\n")
+    print("Made by `results/generated/summary.py` from `results/generated/*.sqlite` (scripts beside them) and the "
+          "committed baseline. Quick profile, 2-core VM, one torch thread per process.\n")
+    print("\n".join(per_task(rows) + curves(rows) + gowal(rows) + tuning(rows)))
