@@ -288,3 +288,14 @@ def test_compare_by_method_name_leaves_out_pool_generators_and_curve_cells():
     kept = _select(rows, ["none", "vae"], None)
     assert len(kept) == 2 and set(kept["method"]) == {"none", "vae"}
     assert len(_select(rows, None, None)) == 4
+
+
+def test_the_quality_threshold_is_the_lowest_cas_that_gained_or_says_none_did():
+    from bench.reporting.leaderboard import quality_threshold
+
+    lines = pd.DataFrame({"label": ["gan", "vae (pool)", "wgan_gp", "adversarial+vae"], "method": ["gan", "vae", "wgan_gp", "adversarial+vae"],
+                          "task": "mnist", "n_train": 600, "cas_mean": [0.40, 0.90, 0.70, 0.95],
+                          "gain_mean": [-0.01, 0.004, 0.002, 0.02], "gain_p": [0.01, 0.03, 0.20, 0.001]})
+    assert "is 90.0% (vae (pool), mnist, n_train=600; 1 of 3 generative lines gained)" in quality_threshold(lines)
+    none_gained = lines.assign(gain_p=0.5)
+    assert "the data show no threshold" in quality_threshold(none_gained) and "up to 90.0%" in quality_threshold(none_gained)

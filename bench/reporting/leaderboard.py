@@ -477,9 +477,12 @@ def build(rows: pd.DataFrame) -> Leaderboard:
         f"`*` when p < {ALPHA}. Costs (samples/s, seconds) are means over seeds.",
     ]
     banner = [SMOKE_BANNER] if "profile" in rows and (rows["profile"] == SMOKE).any() else []
-    exchange = _exchange(rows)
+    curve_rows = rows
     rows = rows[~is_curve_row(rows)]  # the exchange-rate curve's extra-real cells are its points, not tables
     summary = summarize(rows)
+    exchange = _exchange(curve_rows)
+    threshold = quality_threshold(summary)
+    notes += [f"{threshold} (plots/quality-<profile>.png: gain against CAS and FID)"] if threshold else []
     tables, overviews = [], []
     if not summary.empty:
         overviews = [summary_table(lines, str(profile)) for profile, lines in summary.groupby("profile", sort=True)]
@@ -503,6 +506,27 @@ def build(rows: pd.DataFrame) -> Leaderboard:
                                 legend, list(range(1, len(headers)))))
     return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows), summary=overviews, banner=banner,
                        exchange=exchange)
+
+
+def quality_threshold(summary: pd.DataFrame) -> str | None:
+    """How good a generator's samples had to be before they helped: the lowest CAS among the generative lines
+    (compositions aside) whose clean-accuracy gain over `none` is positive with p < ALPHA, or, when no line
+    gained, that no threshold shows and the highest CAS measured. None without generative lines."""
+    if summary.empty or "cas_mean" not in summary:
+        return None
+    lines = summary.dropna(subset=["cas_mean"])
+    lines = lines[~lines["method"].str.contains("+", regex=False)]
+    if lines.empty:
+        return None
+    gained = lines[(lines["gain_mean"] > 0) & (lines["gain_p"] < ALPHA)]
+    where = lambda line: f"{line['label']}, {line['task']}, n_train={int(line['n_train']):,}"
+    if gained.empty:
+        best = lines.loc[lines["cas_mean"].idxmax()]
+        return (f"Quality threshold: no generative line gains clean accuracy over `{BASELINE}` with p < {ALPHA} at any "
+                f"CAS measured, up to {100 * best['cas_mean']:.1f}% ({where(best)}): the data show no threshold.")
+    low = gained.loc[gained["cas_mean"].idxmin()]
+    return (f"Quality threshold: the lowest CAS at which generated samples raised clean accuracy over `{BASELINE}` "
+            f"(p < {ALPHA}) is {100 * low['cas_mean']:.1f}% ({where(low)}; {len(gained)} of {len(lines)} generative lines gained).")
 
 
 def _exchange(rows: pd.DataFrame) -> Table | None:
