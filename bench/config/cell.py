@@ -54,4 +54,7 @@ class Cell:
         return hashlib.sha256(canonical_json(self.identity()).encode()).hexdigest()[:16]
 
     def label(self) -> str:
-        return f"{self.task}/{self.method} seed={self.seed} fraction={self.fraction:g}"
+        """How progress lines name the cell; a generator fitted on the whole pool says so (`mnist/vae (pool)`)."""
+        parts = [self.method_params, *(v for v in self.method_params.values() if isinstance(v, dict))]
+        regime = " (pool)" if any(part.get("data") == "pool" for part in parts) else ""
+        return f"{self.task}/{self.method}{regime} seed={self.seed} fraction={self.fraction:g}"

@@ -3,11 +3,12 @@
 - The 18 FSDD rows of `waveaug`, `cutmix` and `cutout` at their strengths chosen on validation
   (results/tuning/fsdd-strengths-baseline.sqlite) replace the rows of the old strengths, whose cells the
   quick profile no longer plans.
-- Every ok row of results/generated/*.sqlite (pool-regime generators, compositions, the exchange-rate curve,
-  the share/filter candidates) is added; a row already in the baseline (same run_id) is kept as it was.
+- The ok rows of results/generated/*.sqlite that `make bench-generated SEEDS=3` plans (pool-regime generators,
+  `adversarial+vae` in both regimes, the exchange-rate curve) are added; a row already in the baseline (same
+  run_id) is kept as it was. The tuning candidates in those stores (other budgets, shares, filters) stay there.
 
 Run from the repository root: .venv/bin/python results/generated/merge_baseline.py [--fsdd-only]
-(the baseline is read and rewritten: run it once, on the baseline of the commit before issue 24's rows).
+(the baseline is read and rewritten; a second run changes nothing).
 """
 
 from __future__ import annotations
@@ -42,16 +43,40 @@ def read_rows_from(frame: pd.DataFrame) -> pd.DataFrame:
         return read_rows(path)
 
 
+def planned_run_ids() -> set[str]:
+    """The run_ids `make bench-generated SEEDS=3` plans (the Makefile's grid, written out here)."""
+    import torch
+
+    from bench.config.params import parse_param_overrides
+    from bench.run.sweep import SweepSpec, plan
+
+    pool = parse_param_overrides(["gan.data=pool", "wgan_gp.data=pool", "vae.data=pool"])
+    specs = [(["mnist", "cifar10", "sst2", "trec", "fsdd"], ["gan", "wgan_gp", "vae"], [0.5, 1.0], pool),
+             (["mnist"], ["adversarial+vae"], [0.5, 1.0], {}),
+             (["mnist"], ["adversarial+vae"], [0.5, 1.0], parse_param_overrides(["vae.data=pool"]))]
+    exchange = {("mnist", (0.5, 1.0)): (0.5, 1, 2, 4), ("cifar10", (0.5, 1.0)): (1, 2), ("sst2", (0.5, 1.0)): (0.5, 1, 2, 4),
+                ("trec", (0.5,)): (0.5, 1, 2, 3), ("trec", (1.0,)): (0.5, 1), ("fsdd", (0.5,)): (0.5, 1, 2, 4),
+                ("fsdd", (1.0,)): (0.5, 1, 2)}
+    for (task, fractions), ks in exchange.items():
+        specs += [([task], ["none"], list(fractions), parse_param_overrides([f"train.extra_real={k}"])) for k in ks]
+    ids = set()
+    for tasks, methods, fractions, overrides in specs:
+        spec = SweepSpec(tasks=tasks, methods=methods, seeds=[0, 1, 2], fractions=fractions, profile="quick",
+                         device=torch.device("cpu"), overrides=overrides)
+        ids |= {p.cell.run_id for p in plan(spec)}
+    return ids
+
+
 def main() -> None:
     base = read_rows(BASELINE)
     fsdd = rows_of(FSDD_STRENGTHS)
-    old = (base["task"] == "fsdd") & base["method"].isin(RETUNED)
-    assert old.sum() == len(fsdd) == 18, (old.sum(), len(fsdd))
-    merged = pd.concat([base[~old], fsdd], ignore_index=True)
+    old = (base["task"] == "fsdd") & base["method"].isin(RETUNED) & ~base["run_id"].isin(fsdd["run_id"])
+    merged = pd.concat([base[~old & ~base["run_id"].isin(fsdd["run_id"])], fsdd], ignore_index=True)
     added = 0
+    planned = set() if "--fsdd-only" in sys.argv else planned_run_ids()
     for path in [] if "--fsdd-only" in sys.argv else sorted(glob.glob("results/generated/*.sqlite")):
         new = rows_of(path)
-        new = new[(new["status"] == "ok") & ~new["run_id"].isin(merged["run_id"])]
+        new = new[(new["status"] == "ok") & new["run_id"].isin(planned) & ~new["run_id"].isin(merged["run_id"])]
         merged = pd.concat([merged, new], ignore_index=True)
         added += len(new)
     write_export(merged, BASELINE, "json")
