@@ -7,7 +7,9 @@
   `adversarial+vae` in both regimes, the exchange-rate curve) are added; a row already in the baseline (same
   run_id) is kept as it was. The tuning candidates in those stores (other budgets, shares, filters) stay there.
 
-Run from the repository root: .venv/bin/python results/generated/merge_baseline.py [--fsdd-only]
+Run from the repository root: .venv/bin/python results/generated/merge_baseline.py [--fsdd-only] [--store PATH]
+(`--store`: also write the merged rows into a new SQLite store, which `augbench report` reads for the
+published leaderboard)
 (the baseline is read and rewritten; a second run changes nothing).
 """
 
@@ -44,27 +46,37 @@ def read_rows_from(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def planned_run_ids() -> set[str]:
-    """The run_ids `make bench-generated SEEDS=3` plans (the Makefile's grid, written out here)."""
+    """The run_ids `make bench-generated SEEDS=3` plans (bench/config/generated_grid.py)."""
     import torch
 
+    from bench.config import generated_grid
     from bench.config.params import parse_param_overrides
     from bench.run.sweep import SweepSpec, plan
 
-    pool = parse_param_overrides(["gan.data=pool", "wgan_gp.data=pool", "vae.data=pool"])
-    specs = [(["mnist", "cifar10", "sst2", "trec", "fsdd"], ["gan", "wgan_gp", "vae"], [0.5, 1.0], pool),
-             (["mnist"], ["adversarial+vae"], [0.5, 1.0], {}),
-             (["mnist"], ["adversarial+vae"], [0.5, 1.0], parse_param_overrides(["vae.data=pool"]))]
-    exchange = {("mnist", (0.5, 1.0)): (0.5, 1, 2, 4), ("cifar10", (0.5, 1.0)): (1, 2), ("sst2", (0.5, 1.0)): (0.5, 1, 2, 4),
-                ("trec", (0.5,)): (0.5, 1, 2, 3), ("trec", (1.0,)): (0.5, 1), ("fsdd", (0.5,)): (0.5, 1, 2, 4),
-                ("fsdd", (1.0,)): (0.5, 1, 2)}
-    for (task, fractions), ks in exchange.items():
-        specs += [([task], ["none"], list(fractions), parse_param_overrides([f"train.extra_real={k}"])) for k in ks]
     ids = set()
-    for tasks, methods, fractions, overrides in specs:
+    for tasks, methods, fractions, params in generated_grid.runs():
         spec = SweepSpec(tasks=tasks, methods=methods, seeds=[0, 1, 2], fractions=fractions, profile="quick",
-                         device=torch.device("cpu"), overrides=overrides)
+                         device=torch.device("cpu"), overrides=parse_param_overrides(params))
         ids |= {p.cell.run_id for p in plan(spec)}
     return ids
+
+
+def write_store(frame: pd.DataFrame, path: str) -> None:
+    """The rows as a fresh store (what `augbench report` reads)."""
+    from pathlib import Path
+
+    from bench.results.record import RunRecord, record_fields
+    from bench.results.store import Store
+
+    Path(path).unlink(missing_ok=True)
+    names = [f.name for f in record_fields()]
+    with Store(Path(path)) as store:
+        for row in frame.to_dict(orient="records"):
+            values = {k: (None if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else v)
+                      for k, v in row.items() if k in names}
+            values = {k: (int(v) if hasattr(v, "item") and not isinstance(v, float) and type(v).__name__.startswith("int") else v)
+                      for k, v in values.items()}
+            store.put(RunRecord(**values))
 
 
 def main() -> None:
@@ -80,6 +92,8 @@ def main() -> None:
         merged = pd.concat([merged, new], ignore_index=True)
         added += len(new)
     write_export(merged, BASELINE, "json")
+    if "--store" in sys.argv:
+        write_store(read_rows(BASELINE), sys.argv[sys.argv.index("--store") + 1])
     print(f"{BASELINE}: {len(base)} rows -> {len(merged)} ({int(old.sum())} FSDD rows replaced, {added} added)")
 
 

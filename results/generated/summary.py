@@ -23,7 +23,8 @@ from bench.results.export import read_rows  # noqa: E402
 GENERATORS = ("gan", "wgan_gp", "vae")
 
 
-def stores() -> pd.DataFrame:
+def stores() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every ok row of the stores and the baseline, the rows at the defaults: the baseline's and the planned grid's)."""
     frames = []
     for path in sorted(glob.glob("results/generated/*.sqlite")):
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
@@ -31,7 +32,12 @@ def stores() -> pd.DataFrame:
     base = read_rows("results/baselines/quick-cpu.json")
     rows = pd.concat([base, *frames], ignore_index=True)
     rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="last")
-    return rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
+    rows = rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
+    sys.path.insert(0, "results/generated")
+    from merge_baseline import planned_run_ids
+
+    defaults = rows[rows["run_id"].isin(planned_run_ids() | set(base["run_id"]))]
+    return rows, defaults
 
 
 def pct(x: float) -> str:
@@ -100,24 +106,45 @@ def gowal(rows: pd.DataFrame) -> list[str]:
     return lines + [""]
 
 
+def pool_budget(rows: pd.DataFrame) -> list[str]:
+    lines = ["## Pool budget on validation (MNIST, 600 digits, 3 seeds; val_acc %, never test)", "",
+             "| method | steps | x quick | val_acc mean | seeds' values | CAS % (test, for information) |", "|---|---|---|---|---|---|"]
+    pool = rows[(rows["task"] == "mnist") & (rows["fraction"] == 0.5) & (rows["regime"] == "pool") & rows["method"].isin(GENERATORS)]
+    params = pool["method_params"].map(json.loads)
+    pool = pool[params.map(lambda p: p.get("ratio") == 0.5 and not p.get("filter_tau"))]
+    pool = pool.assign(steps=pool["method_params"].map(lambda p: json.loads(p)["steps"]))
+    quick = {"gan": 200, "wgan_gp": 100, "vae": 300}
+    for (method, steps), cells in pool.groupby(["method", "steps"]):
+        lines.append(f"| {method} | {steps:,} | {steps // quick[method]} | {pct(cells['val_acc'].mean())} | "
+                     f"{', '.join(pct(v) for v in cells.sort_values('seed')['val_acc'])} | {pct(cells['cas'].mean())} |")
+    return lines + [""]
+
+
 def tuning(rows: pd.DataFrame) -> list[str]:
-    lines = ["## Share and filter on validation (MNIST, vae, 600 digits, 3 seeds; val_acc %, never test)", "",
-             "| regime | ratio | filter_tau | val_acc mean | seeds' values | kept by the filter |", "|---|---|---|---|---|---|"]
-    vae = rows[(rows["task"] == "mnist") & (rows["method"] == "vae") & (rows["fraction"] == 0.5) & ~rows["curve"]]
-    params = vae["method_params"].map(json.loads)
-    vae = vae.assign(ratio=params.map(lambda p: p.get("ratio")), tau=params.map(lambda p: p.get("filter_tau", 0.0)))
-    for (regime, ratio, tau), cells in vae.groupby(["regime", "ratio", "tau"]):
-        kept = cells["gen_filter_kept"].mean() if "gen_filter_kept" in cells and cells["gen_filter_kept"].notna().any() else None
-        lines.append(f"| {regime} | {ratio} | {tau} | {pct(cells['val_acc'].mean())} | "
-                     f"{', '.join(pct(v) for v in cells.sort_values('seed')['val_acc'])} | {'–' if kept is None else pct(kept)} |")
-    none = rows[(rows["task"] == "mnist") & (rows["method"] == "none") & (rows["fraction"] == 0.5) & ~rows["curve"]]
-    lines.append(f"| (none) | | | {pct(none['val_acc'].mean())} | {', '.join(pct(v) for v in none.sort_values('seed')['val_acc'])} | |")
+    lines = ["## Share and filter on validation (vae, the smaller quick size, 3 seeds; val_acc %, never test)", "",
+             "| task | n_train | regime | ratio | filter_tau | val_acc mean | seeds' values | kept by the filter |",
+             "|---|---|---|---|---|---|---|---|"]
+    for task in ("mnist", "sst2", "trec"):
+        vae = rows[(rows["task"] == task) & (rows["method"] == "vae") & (rows["fraction"] == 0.5) & ~rows["curve"]]
+        params = vae["method_params"].map(json.loads)
+        vae = vae[params.map(lambda p: p["steps"] == (3000 if p.get("data") == "pool" else 300))]  # the default budgets
+        params = vae["method_params"].map(json.loads)
+        vae = vae.assign(ratio=params.map(lambda p: p.get("ratio")), tau=params.map(lambda p: p.get("filter_tau", 0.0)))
+        n = int(vae["n_train"].iloc[0]) if len(vae) else 0
+        for (regime, ratio, tau), cells in vae.groupby(["regime", "ratio", "tau"]):
+            kept = cells["gen_filter_kept"].mean() if cells["gen_filter_kept"].notna().any() else None
+            lines.append(f"| {task} | {n:,} | {regime} | {ratio} | {tau} | {pct(cells['val_acc'].mean())} | "
+                         f"{', '.join(pct(v) for v in cells.sort_values('seed')['val_acc'])} | "
+                         f"{'–' if kept is None else pct(kept) + '%'} |")
+        none = rows[(rows["task"] == task) & (rows["method"] == "none") & (rows["fraction"] == 0.5) & ~rows["curve"]]
+        lines.append(f"| {task} | {n:,} | (none) | | | {pct(none['val_acc'].mean())} | "
+                     f"{', '.join(pct(v) for v in none.sort_values('seed')['val_acc'])} | |")
     return lines + [""]
 
 
 if __name__ == "__main__":
-    rows = stores()
+    rows, defaults = stores()
     print("# Generated data given a fair test (issue 24): the measurements\n")
     print("Made by `results/generated/summary.py` from `results/generated/*.sqlite` (scripts beside them) and the "
           "committed baseline. Quick profile, 2-core VM, one torch thread per process.\n")
-    print("\n".join(per_task(rows) + curves(rows) + gowal(rows) + tuning(rows)))
+    print("\n".join(per_task(defaults) + curves(defaults) + gowal(defaults) + pool_budget(rows) + tuning(rows)))
