@@ -355,3 +355,14 @@ def test_eda_at_one_size_is_not_measured_and_says_why(capsys):
     code, out, _ = run(capsys, "runs.json")
     assert code == 0 and table_line(out, "(f) eda gain shrinks with size: text clean: trec").endswith("NOT MEASURED")
     assert "needs two sizes sharing >= 2 seeds; the store has 1 size(s)" in out
+
+
+def test_a_pool_generator_below_the_cas_bar_is_reported_not_failed(capsys):
+    """(d) holds the generators `make bench` runs to the bar; one fitted on the whole train split is reported."""
+    pool = [cell("gan", seed, fraction, 0.98, cas=0.46, pgd_acc=0.0, params={"ratio": 0.5, "steps": 600, "data": "pool"})
+            for fraction in (SMALL, LARGE) for seed in range(3)]
+    export(passing() + pool, Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert code == 0 and table_line(out, "(d) CAS on mnist: gan (pool)").endswith("NOT SHOWN")
+    plain = [line for line in out.splitlines() if line.startswith("(d) CAS on mnist: gan ") and "(pool)" not in line]
+    assert len(plain) == 1 and plain[0].endswith("PASS")

@@ -36,6 +36,7 @@ BASELINE = "none"
 ADVERSARIAL_GAIN = 30.0  # percentage points of PGD accuracy over `none`; standard training sits near 0 at eps 0.3
 CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; see README for the measured values)
 GENERATIVE = ("gan", "wgan_gp", "vae")  # plus any method whose rows carry a CAS
+POOL_SUFFIX = " (pool)"  # a generator fitted on the task's whole train split is its own method to the effects
 # Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
 DEFAULT_REPRODUCTIONS = REPO_ROOT / "results" / "reproductions"
 NONE = "–"
@@ -213,7 +214,9 @@ def check_adversarial_mnist(rows: pd.DataFrame) -> list[Outcome]:
 def check_cas_mnist(rows: pd.DataFrame) -> list[Outcome]:
     """A generator whose samples a classifier cannot learn the labels from is not augmenting anything."""
     mnist = rows[rows["task"] == "mnist"]
-    methods = sorted(set(mnist["method"]) & set(GENERATIVE) | set(mnist.loc[mnist["cas"].notna(), "method"]))
+    # A composition's CAS is its generator's (`adversarial+vae` samples from the `vae` it names): not a generator of its own.
+    methods = sorted(m for m in set(mnist["method"]) & set(GENERATIVE) | set(mnist.loc[mnist["cas"].notna(), "method"])
+                     if "+" not in m)
     if not methods:
         return _not_measured("mnist", f"missing cells: mnist/{{{', '.join(GENERATIVE)}}} (no ok rows)")
     outcomes = []
@@ -226,8 +229,11 @@ def check_cas_mnist(rows: pd.DataFrame) -> list[Outcome]:
         fraction = max(f for f, _ in values.index)
         cas = mean_interval(values.loc[fraction].to_numpy(float))
         cells = f"mnist, {_size(rows, 'mnist', fraction)}, {_seeds(cas.n)}"
-        outcomes.append(Outcome(cells, _pct(cas.mean), _interval(cas, signed=False),
-                                PASS if cas.mean >= CAS_BAR else FAIL, "", method))
+        if method.endswith(POOL_SUFFIX):  # not what `make bench` runs: reported, as the effects beyond the grid are
+            verdict, detail = (SHOWN if cas.mean >= CAS_BAR else NOT_SHOWN), "pool regime: reported, not required"
+        else:
+            verdict, detail = (PASS if cas.mean >= CAS_BAR else FAIL), ""
+        outcomes.append(Outcome(cells, _pct(cas.mean), _interval(cas, signed=False), verdict, detail, method))
     return outcomes
 
 
@@ -303,7 +309,7 @@ def check_eda_shape(rows: pd.DataFrame) -> list[Outcome]:
 
 # Gowal et al. 2021: adversarial training on batches that mix real and generated samples; the best MNIST generator.
 GOWAL_GENERATOR = "vae"
-GOWAL = (f"adversarial+{GOWAL_GENERATOR}", f"adversarial+{GOWAL_GENERATOR} (pool)")
+GOWAL = (f"adversarial+{GOWAL_GENERATOR}", f"adversarial+{GOWAL_GENERATOR}{POOL_SUFFIX}")
 
 
 def check_generated_adversarial(rows: pd.DataFrame) -> list[Outcome]:
@@ -341,7 +347,7 @@ def as_checked(rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     rows = rows[~is_curve_row(rows)]
     regime = rows["method_params"].map(generator_regime)
-    return rows.assign(method=rows["method"].where(regime != "pool", rows["method"] + " (pool)"))
+    return rows.assign(method=rows["method"].where(regime != "pool", rows["method"] + POOL_SUFFIX))
 
 
 EFFECTS: list[Effect] = [
@@ -359,7 +365,8 @@ EFFECTS: list[Effect] = [
     Effect("d", "CAS on mnist", "Ravuri & Vinyals 2019: BigGAN-deep -27.9 pts vs real",
            "CAS: a classifier trained on generated samples only, tested on real data; BigGAN-deep's top-1 on "
            "ImageNet is 27.9 pts below real data's",
-           f"at the largest size, mean CAS >= {100 * CAS_BAR:g}% (chance 10%)", check_cas_mnist),
+           f"at the largest size, mean CAS >= {100 * CAS_BAR:g}% (chance 10%); a generator fitted on the whole "
+           f"train split (pool) is reported, SHOWN or NOT SHOWN, not required", check_cas_mnist),
     Effect("e", "a cheap recipe > none: cifar10 clean",
            "Zhang et al. 2018 (mixup): error 5.6% -> 4.2%; Yun et al. 2019 (CutMix); Muller & Hutter 2021 "
            "(TrivialAugment)",

@@ -31,7 +31,7 @@ def stores() -> tuple[pd.DataFrame, pd.DataFrame]:
             frames.append(pd.read_sql("select * from runs", con))
     base = read_rows("results/baselines/quick-cpu.json")
     rows = pd.concat([base, *frames], ignore_index=True)
-    rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="last")
+    rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="first")  # the baseline's row where both hold one
     rows = rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
     sys.path.insert(0, "results/generated")
     from merge_baseline import planned_run_ids
