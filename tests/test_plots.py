@@ -240,7 +240,7 @@ def test_no_two_texts_overlap_in_any_plot_of_the_fixture_grid():
 @pytest.mark.skipif(not BASELINE_JSON.exists(), reason="no published quick baseline")
 def test_no_two_texts_overlap_in_any_plot_of_the_real_baseline():
     drawn = figures(read_rows(BASELINE_JSON))
-    assert {stem.split("-")[0] for stem, _ in drawn} == {"efficiency", "learning", "cost", "robustness", "corruptions", "quality"}
+    assert {stem.split("-")[0] for stem, _ in drawn} == {"efficiency", "learning", "cost", "robustness", "corruptions", "exchange", "quality"}
     for stem, figure in drawn:
         assert overlapping_texts(figure) == [], stem
 

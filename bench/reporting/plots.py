@@ -465,9 +465,9 @@ def _exchange_figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
             first: Worth = next(w for w in worths if w.task == task and w.profile == profile and w.fraction == fraction)
             xs = np.array([first.n_train + k for k, _ in first.curve], dtype=float)
             ys = np.array([100 * a for _, a in first.curve])
-            ax.plot(xs, ys, color=REFERENCE, marker="o", linewidth=1.5, zorder=2)
-            ax.annotate(f"none, {first.n_train:,} + k real", (xs[-1], ys[-1]), textcoords="offset points", xytext=(-4, 6),
-                        ha="right", fontsize=8, color=REFERENCE)
+            sizes = sorted(group["n_train"].unique())
+            ax.plot(xs, ys, color=REFERENCE, marker=MARKERS[sizes.index(first.n_train) % len(MARKERS)], linewidth=1.5,
+                    zorder=2, label=f"none, {first.n_train:,} + k real")
             for _, w in at_size.iterrows():
                 colour, _ = method_style(w["method"])
                 end = xs[-1] if w["worth"] == np.inf else first.n_train + max(w["worth"], 0.0)
