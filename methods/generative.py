@@ -238,11 +238,6 @@ class GenerativeMethod(Method):
                 del values[key]
         return values
 
-    @property
-    def generator_data(self) -> str:
-        """The regime, as the row's `generator_data` names it."""
-        return self.params.data
-
     def budget(self, profile: str) -> Budget:
         """The profile's budget with the parameters' overrides applied."""
         base = self.BUDGETS[profile]
