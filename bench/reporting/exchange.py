@@ -49,6 +49,15 @@ def generator_regime(method_params: object) -> str | None:
     return None
 
 
+POOL_SUFFIX = " (pool)"  # how tables, validate and plots name a generator fitted on the task's whole train split
+
+
+def regime_named(rows: pd.DataFrame) -> pd.Series:
+    """Each row's method as reports name it: `vae (pool)` for a pool-regime generator (a composition's too)."""
+    pool = rows["method_params"].map(generator_regime) == "pool"
+    return rows["method"].where(~pool, rows["method"] + POOL_SUFFIX)
+
+
 def is_curve_row(rows: pd.DataFrame) -> pd.Series:
     """Rows of the exchange-rate curve proper (extra real examples): not leaderboard cells of their own."""
     if rows.empty or "train_config" not in rows:

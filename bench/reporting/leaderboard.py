@@ -17,7 +17,7 @@ from tabulate import tabulate
 
 from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import ALPHA, mean_interval, paired_test
-from bench.reporting.exchange import exchange_rates, exchange_table, generator_regime, is_curve_row, summary_lines
+from bench.reporting.exchange import exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
 
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
@@ -117,8 +117,7 @@ def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
         rows["label"] = pd.Series(dtype=str)
         return rows
     # A generator fitted on the task's whole pool is named so in every table: `vae (pool)`, never just `vae`.
-    regime = rows["method_params"].map(generator_regime)
-    rows["named"] = rows["method"].where(regime != "pool", rows["method"] + " (pool)")
+    rows["named"] = regime_named(rows)
     settings = rows.groupby(TABLE + ["named"])["method_params"].transform("nunique")
 
     def label(row: pd.Series) -> str:

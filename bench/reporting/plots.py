@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from bench.config.registry import natural_key
 from bench.results.metrics import METRICS
-from bench.reporting.exchange import Worth, exchange_rates, generator_regime, is_curve_row
+from bench.reporting.exchange import POOL_SUFFIX, Worth, exchange_rates, is_curve_row
 from bench.reporting.leaderboard import BASELINE, NOT_CONVERGED, STOPPED_EARLY, TABLE, diagnostics, summarize, with_labels
 from methods import METHODS
 
@@ -506,7 +506,7 @@ def _quality_figures(summary: pd.DataFrame) -> list[tuple[str, Figure]]:
                 if pd.isna(line.get(f"{metric}_mean")):
                     continue
                 colour, _ = method_style(line["method"])
-                pool = " (pool)" in str(line["label"])
+                pool = POOL_SUFFIX in str(line["label"])
                 x = 100 * line[f"{metric}_mean"] if metric == "cas" else line[f"{metric}_mean"]
                 ax.errorbar([x], [line["gain_mean"] * 100],
                             yerr=[[100 * max(line["gain_mean"] - line["gain_low"], 0) if pd.notna(line["gain_low"]) else 0],

@@ -20,7 +20,7 @@ from tabulate import tabulate
 from bench.core.errors import UsageError
 from bench.core.provenance import REPO_ROOT
 from bench.results.metrics import METRICS
-from bench.reporting.exchange import generator_regime, is_curve_row
+from bench.reporting.exchange import POOL_SUFFIX, is_curve_row, regime_named
 from bench.reporting.leaderboard import FEW_SEEDS, FEW_SEEDS_MEANING, MIN_SEEDS, PERCENT, POINTS
 from bench.reporting.stats import ALPHA, COLLAPSE_POINTS, Interval, PairedTest, collapsed, mean_interval, paired_test
 
@@ -36,7 +36,6 @@ BASELINE = "none"
 ADVERSARIAL_GAIN = 30.0  # percentage points of PGD accuracy over `none`; standard training sits near 0 at eps 0.3
 CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; see README for the measured values)
 GENERATIVE = ("gan", "wgan_gp", "vae")  # plus any method whose rows carry a CAS
-POOL_SUFFIX = " (pool)"  # a generator fitted on the task's whole train split is its own method to the effects
 # Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
 DEFAULT_REPRODUCTIONS = REPO_ROOT / "results" / "reproductions"
 NONE = "–"
@@ -346,8 +345,7 @@ def as_checked(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty or "train_config" not in rows:
         return rows
     rows = rows[~is_curve_row(rows)]
-    regime = rows["method_params"].map(generator_regime)
-    return rows.assign(method=rows["method"].where(regime != "pool", rows["method"] + POOL_SUFFIX))
+    return rows.assign(method=regime_named(rows))
 
 
 EFFECTS: list[Effect] = [

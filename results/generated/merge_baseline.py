@@ -16,7 +16,6 @@ published leaderboard)
 from __future__ import annotations
 
 import glob
-import sqlite3
 import sys
 
 import pandas as pd
@@ -30,19 +29,8 @@ RETUNED = ("waveaug", "cutmix", "cutout")
 
 
 def rows_of(path: str) -> pd.DataFrame:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-        return read_rows_from(pd.read_sql("select * from runs", con))
-
-
-def read_rows_from(frame: pd.DataFrame) -> pd.DataFrame:
-    """Store rows in the export's types (round-tripped through a temporary JSON export)."""
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rows.json"
-        write_export(frame, path, "json")
-        return read_rows(path)
+    """A store's rows in the export's types."""
+    return read_rows(path)
 
 
 def planned_run_ids() -> set[str]:
