@@ -67,6 +67,13 @@ def test_golden_summaries_reports_and_exit_status(capsys, tmp_path, cur, extra, 
     assert code == status and full == _golden(f"{stem}.md", full)
 
 
+def _table_rows(text: str, status: str) -> list[list[str]]:
+    """The cells of the summary table's rows of one status ("regressed", "missing", ...)."""
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("|")]
+    return [row for row in rows if row[0] == status]
+
+
 def test_the_crafted_regression_is_named(capsys, tmp_path):
     _, out, full = report(capsys, tmp_path, "base.json", "cur_regressed.json")
     regressed = full.split("## Regressed")[1].split("## Improved")[0]
@@ -74,23 +81,31 @@ def test_the_crafted_regression_is_named(capsys, tmp_path):
     assert "cifar10" in regressed and "total_s" in regressed
     # The one-seed spike is beyond tolerance but not significant: `~`, not a failure.
     assert "| classic  | 1          | total_s  |" in full.split("(~)")[1]
-    assert any(line.split()[:4] == ["regressed", "mnist", "mnist-idx", "classic"] and "clean_acc" in line
-               for line in out.splitlines())
+    assert any(row[1:4] == ["mnist", "mnist-idx", "classic"] and row[5] == "clean_acc"
+               for row in _table_rows(out, "regressed"))
 
 
-def test_the_terminal_gets_a_compact_summary_and_output_the_full_report(capsys, tmp_path):
+def test_the_terminal_gets_a_short_markdown_summary_and_output_the_full_report(capsys, tmp_path):
     code, out, full = report(capsys, tmp_path, "base.json", "cur_regressed.json")
     assert code == 1
-    for tag in ("<details>", "</details>", "|", "#"):
-        assert tag not in out and tag in full
-    lines = out.splitlines()
-    assert "3 cells compared; metrics: 3 regressed, 1 improved, 16 unchanged, 1 ~" in lines[1]
-    # One line per regressed or improved metric, nothing for the unchanged or `~` ones.
-    assert [line.split()[0] for line in lines[2:-1]] == ["regressed"] * 3 + ["improved"]
-    assert len(lines) == 7 and "compare.md" in lines[-1]
-    assert "<details><summary>16 unchanged</summary>" in full
+    # The counts a CI job page shows first: cells compared, identical, changed, missing, failed.
+    header, _, counts = [line for line in out.splitlines() if line.startswith("|")][:3]
+    assert [c.strip() for c in header.strip("|").split("|")] == ["cells compared", "identical", "changed", "missing",
+                                                                  "failed", "result"]
+    assert [c.strip() for c in counts.strip("|").split("|")] == ["3", "0", "3", "0", "0", "**FAIL**: 3 metrics regressed"]
+    assert "Metrics: 3 regressed, 1 improved, 16 unchanged, 1 ~" in out
+    # One row per regressed or improved metric, nothing for the unchanged or `~` ones; the full report has them.
+    assert len(_table_rows(out, "regressed")) == 3 and len(_table_rows(out, "improved")) == 1
+    assert "<details>" not in out and "<details><summary>16 unchanged</summary>" in full
+    assert full.startswith(out.rsplit("\n\n", 1)[0]) and "compare.md" in out.splitlines()[-1]
     _, without, _ = run(capsys, "base.json", "cur_regressed.json")
-    assert without.splitlines()[:-1] == lines[:-1] and "--output FILE" in without.splitlines()[-1]
+    assert without.splitlines()[:-1] == out.splitlines()[:-1] and "--output FILE" in without.splitlines()[-1]
+
+
+def test_an_unchanged_rerun_counts_every_cell_identical(capsys):
+    code, out, _ = run(capsys, "base.json", "base.json")
+    counts = [line for line in out.splitlines() if line.startswith("|")][2]
+    assert code == 0 and [c.strip() for c in counts.strip("|").split("|")][:3] == ["3", "3", "0"]
 
 
 def _failed(rows: pd.DataFrame, which: pd.Series) -> pd.DataFrame:
@@ -122,9 +137,9 @@ def test_a_cell_ok_in_base_lost_in_cur_fails_unless_allowed(capsys, tmp_path, ho
     code, out, full = report(capsys, tmp_path, "base.json", _lost_cur(tmp_path, how), *(["--allow-missing"] * allow))
     assert code == (0 if allow else 1)
     assert "cells: 1 ok in BASE but failed or missing in CUR" in out
-    line = [line for line in out.splitlines() if line.startswith("missing")]
-    assert len(line) == 1 and line[0].split()[1:5] == ["cifar10", "cifar10-jpeg", "none", "1"] and why in line[0]
-    assert ("(allowed)" in line[0]) == allow
+    (row,) = _table_rows(out, "missing")
+    assert row[1:5] == ["cifar10", "cifar10-jpeg", "none", "1"] and why in row[5]
+    assert ("(allowed)" in row[5]) == allow
     assert f"| {why} | {'no (--allow-missing)' if allow else 'yes'}" in full
 
 
@@ -158,6 +173,10 @@ def test_a_one_seed_run_is_compared_with_the_same_seed_of_a_three_seed_baseline(
     assert not any("CUR's seeds only" in note for note in every_seed.notes)
 
 
+def _metrics_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("Metrics:"))
+
+
 def test_the_summary_line_says_when_library_versions_differ():
     """Rows made under another scikit-learn (or before rows named it) are compared, and the summary says so."""
     versions = {"pillow": "13.0.0", "scikit-learn": "1.9.1", "scipy": "1.17.1", "torchaudio": "2.11.0", "wn": "0.0.23"}
@@ -168,10 +187,10 @@ def test_the_summary_line_says_when_library_versions_differ():
 
     same = compare(rows(versions), rows(versions))
     assert same.libraries == []
-    assert "; libraries: same versions" in summary(same, "BASE", "CUR").splitlines()[1]
+    assert "; libraries: same versions." in _metrics_line(summary(same, "BASE", "CUR"))
     newer = compare(rows(versions), rows({**versions, "scikit-learn": "1.10.0"}))
     assert newer.libraries == ["scikit-learn 1.9.1 -> 1.10.0"]
-    assert "; libraries DIFFER: scikit-learn 1.9.1 -> 1.10.0" in summary(newer, "BASE", "CUR").splitlines()[1]
+    assert "; libraries DIFFER: scikit-learn 1.9.1 -> 1.10.0" in _metrics_line(summary(newer, "BASE", "CUR"))
     unrecorded = compare(rows(None), rows(versions))  # a baseline from before schema 4
     assert unrecorded.libraries == [f"{name} unrecorded -> {version}" for name, version in sorted(versions.items())]
     mixed = compare(pd.concat([rows(None, (0,)), rows(versions, (1, 2))]), rows(versions))

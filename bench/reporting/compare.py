@@ -16,7 +16,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.core.errors import UsageError
-from bench.results.metrics import METRICS, Metric
+from bench.results.metrics import METRICS, NUMBER_METRICS, Metric
 from bench.reporting.leaderboard import format_value, recorded_library_versions
 from bench.reporting.stats import ALPHA, Interval, mean_interval, welch_p
 
@@ -70,6 +70,7 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     allow_missing: bool = False  # lost cells are reported but do not fail
     cells: int = 0  # cells with ok rows on both sides
+    identical: int = 0  # of those, cells whose every number metric (NUMBER_METRICS) is equal to the last digit
     libraries: list[str] = field(default_factory=list)  # how the library versions behind BASE and CUR differ (library_differences)
 
     @property
@@ -255,12 +256,13 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
                          f"matching on {', '.join(identity)}")
     labels = _labels(pd.concat([base, cur]), identity)
     missing = _one_sided(base_groups, cur_groups, failed, labels)
-    changes, seed_matched = [], 0
+    changes, seed_matched, identical = [], 0, 0
     for key in common:
         b_rows, c_rows = base_groups[key], cur_groups[key]
         cur_seeds = set(c_rows["seed"])
         if cur_seeds < set(b_rows["seed"]):  # a 1-seed run against a 3-seed baseline: its own seeds, not the mean
             b_rows, seed_matched = b_rows[b_rows["seed"].isin(cur_seeds)], seed_matched + 1
+        identical += _numbers_equal(b_rows, c_rows)
         for name, limit in limits.items():
             if not applies(name, b_rows, c_rows):
                 continue
@@ -275,7 +277,25 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
     if seed_matched:
         notes.append(f"{_plural(seed_matched, 'cell')} compared on CUR's seeds only: BASE holds more seeds of "
                      f"{'it' if seed_matched == 1 else 'them'}, and CUR's seed is compared with the same seed in BASE.")
-    return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common), library_differences(base, cur))
+    return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common), identical,
+                      library_differences(base, cur))
+
+
+def _numbers_equal(base_rows: pd.DataFrame, cur_rows: pd.DataFrame) -> bool:
+    """Whether every number metric of a cell is equal on both sides, seed by seed (a bit-reproducible rerun)."""
+    if sorted(base_rows["seed"]) != sorted(cur_rows["seed"]):
+        return False
+    b, c = base_rows.sort_values("seed"), cur_rows.sort_values("seed")
+    for name in NUMBER_METRICS:
+        left = b[name].astype(float).to_numpy() if name in b else None
+        right = c[name].astype(float).to_numpy() if name in c else None
+        if left is None or right is None:
+            if (left is not None and not pd.isna(left).all()) or (right is not None and not pd.isna(right).all()):
+                return False
+            continue
+        if not ((left == right) | (pd.isna(left) & pd.isna(right))).all():
+            return False
+    return True
 
 
 def _change_text(change: Change) -> str:
@@ -312,21 +332,66 @@ def _lost_text(comparison: Comparison) -> str:
     return text + (" (allowed by --allow-missing)" if lost and comparison.allow_missing else "")
 
 
-def render(comparison: Comparison, base_name: str, cur_name: str) -> str:
-    """The full comparison as markdown, for `--output` (a PR comment): a count line, then regressed /
-    improved / ~ / unchanged (folded in <details>) / missing tables."""
+def cell_counts(comparison: Comparison) -> dict[str, int]:
+    """The cells of a compare by outcome, for the summary's table: compared (ok on both sides), identical (every
+    number metric equal to the last digit), changed (a metric regressed or improved), missing (on one side only)
+    and failed (a run, or a seed of one, failed in CUR)."""
+    changed = {c.cell for c in comparison.changes if c.status in ("regressed", "improved")}
+    failed = {m.cell for m in comparison.missing if "failed in CUR" in m.why}
+    missing = {m.cell for m in comparison.missing if m.why.startswith("only in")}
+    return {"cells compared": comparison.cells, "identical": comparison.identical, "changed": len(changed),
+            "missing": len(missing), "failed": len(failed)}
+
+
+def _result_text(comparison: Comparison) -> str:
     counts = _counts(comparison)
+    if not comparison.regressed:
+        return "pass" + (f" ({_plural(len(comparison.lost), 'lost cell')} allowed)" if comparison.lost else "")
+    why = [_plural(counts["regressed"], "metric") + " regressed"] if counts["regressed"] else []
+    if comparison.lost and not comparison.allow_missing:
+        why.append(_plural(len(comparison.lost), "cell") + " lost")
+    return f"**FAIL**: {', '.join(why)}"
+
+
+def _summary_block(comparison: Comparison, base_name: str, cur_name: str) -> list[str]:
+    """The short markdown summary: the cell counts, the metric verdicts, and a row per regressed or improved
+    metric and per lost cell (unchanged and `~` metrics are only counted: on a full grid they bury the few
+    that matter)."""
+    counts, cells = _counts(comparison), cell_counts(comparison)
+    table = tabulate([[*cells.values(), _result_text(comparison)]], headers=[*cells, "result"], tablefmt="github",
+                     disable_numparse=True)
     lines = [
-        f"# augbench compare: {base_name} -> {cur_name}",
+        f"### augbench compare: {base_name} -> {cur_name}",
         "",
-        f"**{counts['regressed']} regressed**, {counts['improved']} improved, {counts['~']} ~ (beyond tolerance, "
-        f"not significant), {counts['unchanged']} unchanged, {len(comparison.missing)} missing; "
-        f"**{_lost_text(comparison)}**; {_libraries_text(comparison)}.",
+        table,
+        "",
+        f"Metrics: {counts['regressed']} regressed, {counts['improved']} improved, {counts['unchanged']} unchanged, "
+        f"{counts['~']} ~ (beyond tolerance, not significant); cells: {_lost_text(comparison)}; "
+        f"{_libraries_text(comparison)}.",
+        *[f"{note}" for note in comparison.notes],
+    ]
+    shown = [c for status in ("regressed", "improved") for c in comparison.changes if c.status == status]
+    body = [[c.status, *c.cell, c.metric.name,
+             f"{format_value(c.metric, c.base.mean)} -> {format_value(c.metric, c.cur.mean)}", _change_text(c),
+             _tolerance_text(c), _p_text(c), f"{c.base.n}/{c.cur.n}"] for c in shown]
+    body += [["missing", *m.cell, m.why + (" (allowed)" if comparison.allow_missing else ""), "", "", "", "", ""]
+             for m in comparison.lost]
+    if body:
+        headers = ["status", "task", "variant", "method", "fraction", "metric", "base -> cur", "change", "tolerance",
+                   "p", "seeds"]
+        lines += ["", tabulate(body, headers=headers, tablefmt="github", disable_numparse=True)]
+    return lines
+
+
+def render(comparison: Comparison, base_name: str, cur_name: str) -> str:
+    """The full comparison as markdown, for `--output` (a CI job page, a PR comment): the summary, then
+    regressed / improved / ~ / unchanged (folded in <details>) / missing tables."""
+    lines = [
+        *_summary_block(comparison, base_name, cur_name),
         "",
         f"A change counts when it exceeds the metric's tolerance and, where both sides have 2+ seeds, Welch's "
         f"t-test gives p < {comparison.alpha:g}; with one seed on a side the tolerance alone decides. A cell (or "
         f"seed) ok in BASE that failed or was not run in CUR fails the compare unless --allow-missing is given.",
-        *comparison.notes,
         "",
     ]
     titles = {"regressed": "Regressed", "improved": "Improved", "~": "Beyond tolerance, not significant (~)",
@@ -360,28 +425,12 @@ def _fails_text(comparison: Comparison, missing: Missing) -> str:
 
 
 def summary(comparison: Comparison, base_name: str, cur_name: str, output: str | None = None) -> str:
-    """The terminal's view: the counts, then one plain line per regressed or improved metric and per lost cell.
-
-    Unchanged and `~` rows are only counted: on a full grid they are hundreds of lines that bury the few that
-    matter. The full markdown (with every row) goes to `--output`.
-    """
-    counts = _counts(comparison)
-    lines = [
-        f"augbench compare: {base_name} -> {cur_name}",
-        f"{_plural(comparison.cells, 'cell')} compared; metrics: {counts['regressed']} regressed, {counts['improved']} improved, "
-        f"{counts['unchanged']} unchanged, {counts['~']} ~ (beyond tolerance, not significant); "
-        f"cells: {_lost_text(comparison)}; {_libraries_text(comparison)}",
-        *comparison.notes,
-    ]
-    shown = [c for status in ("regressed", "improved") for c in comparison.changes if c.status == status]
-    body = [[c.status, *c.cell, c.metric.name,
-             f"{format_value(c.metric, c.base.mean)} -> {format_value(c.metric, c.cur.mean)}", _change_text(c),
-             f"tol {_tolerance_text(c)}", f"p {_p_text(c)}", f"seeds {c.base.n}/{c.cur.n}"] for c in shown]
-    body += [["missing", *m.cell, m.why + (" (allowed)" if comparison.allow_missing else "")] for m in comparison.lost]
-    if body:
-        lines.append(tabulate(body, tablefmt="plain", disable_numparse=True))
+    """The terminal's view, short markdown a CI job page shows as it is (GitHub's step summary): the cell
+    counts, the verdicts, one row per regressed or improved metric and per lost cell. The full report, with
+    every row, goes to `--output`."""
+    lines = _summary_block(comparison, base_name, cur_name)
     others = len(comparison.missing) - len(comparison.lost)
     tail = (f"{others} other one-sided {'entry' if others == 1 else 'entries'} (cells only in CUR, metrics on one side); "
             if others else "")
-    lines.append(tail + (f"full report in {output}" if output else "full report: pass --output FILE"))
+    lines += ["", tail + (f"full report in {output}" if output else "full report: pass --output FILE")]
     return "\n".join(lines) + "\n"

@@ -78,3 +78,9 @@ METRICS: dict[str, Metric] = {
                0.25, "ratio"),
     ]
 }
+
+# The metrics that time a run or weigh its memory: they move with the machine's load and not with the code's
+# numbers, so the CI reference check (bench/reporting/reference_check.py) reports them and never fails on them.
+COST_UNITS = ("s", "samples/s", "MiB")
+NUMBER_METRICS = tuple(name for name, m in METRICS.items() if m.unit not in COST_UNITS)
+COST_METRICS = tuple(name for name, m in METRICS.items() if m.unit in COST_UNITS)
