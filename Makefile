@@ -17,7 +17,7 @@ export AUGBENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: lock bench bench-all bench-generated test regress baseline microbench perf bench-full venv clean-results validate
+.PHONY: lock bench bench-all bench-generated test ci-cells ci-check ci-reference history regress baseline microbench perf bench-full venv clean-results validate
 
 # `make bench` runs the core methods: the ones the question is about (none, the classic recipe, the three
 # generators, adversarial training) and RandAugment, the cheap recipe with the largest validation gain over
@@ -58,7 +58,7 @@ $(STAMP): pyproject.toml $(LOCK)
 # x86-64 into requirements.lock, with hashes. Versions already in the lock are kept where the ranges allow;
 # `make lock UPGRADE=1` takes the newest releases instead. uv where it can be had, pip-tools otherwise
 # (pip-compile resolves for the machine it runs on, which must then be Python 3.11 on Linux x86-64).
-LOCK_INPUTS := pyproject.toml lock-tools.in --extra dev --extra slurm
+LOCK_INPUTS := pyproject.toml lock-tools.in --extra dev --extra slurm --extra ray
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@if test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null; then \
@@ -102,12 +102,43 @@ bench-generated: $(STAMP)
 	done; exit $$status
 
 # The environment against the lock (one line and exit 2 when a package differs or does not load), the layering contract, the committed baseline against the effects the literature agrees on (so a new
-# baseline that breaks a known effect cannot land; seconds), then the suite.
+# baseline that breaks a known effect cannot land; seconds), then the suite, with the CI reference check beside it
+# (ci-check: one torch thread on the second core while pytest runs torch on one; its log is printed after pytest's).
 test: $(STAMP)
 	$(PY) -m bench env
 	$(VENV)/bin/lint-imports
 	$(PY) -m bench validate results/baselines/quick-cpu.json
-	$(PY) -m pytest -q -m "not slow and not microbench"
+	@mkdir -p $(CI_DIR); $(MAKE) --no-print-directory ci-check > $(CI_LOG) 2>&1 & check=$$!; \
+	$(PY) -m pytest -q -m "not slow and not microbench"; tests=$$?; \
+	wait $$check; checked=$$?; echo "--- make ci-check ($(CI_LOG))"; cat $(CI_LOG); \
+	exit $$(( tests != 0 ? tests : checked ))
+
+# The CI reference (README, "CI reference"): seed 0 of six quick cells that cover the stages a regression could hide
+# in (MNIST: none, classic, adversarial training with its FGSM/PGD evaluation, the vae with its FID, CAS and
+# confidence filter, RandAugment's per-sample policy; TREC: a feature task), about 2 min on one thread of the 2-core
+# VM. ci-cells runs them fresh, in a store and cache of their own; ci-check compares them with the committed
+# reference row by row (identical on the reference's hardware, within measured tolerances elsewhere; timings never
+# fail); ci-reference makes the reference: run it in the commit of a change that is meant to move a number.
+CI_DIR  := results/ci
+CI_WORK := $(CI_DIR)/work
+CI_LOG  := $(CI_DIR)/ci-check.log
+CI_RUN   = OMP_NUM_THREADS=1 AUGBENCH_CACHE=$(CI_WORK)/cache $(PY) -m bench run --profile quick --device cpu --seeds 1 \
+           --fractions 0.5 --no-progress --store $(CI_WORK)/runs.sqlite
+ci-cells: $(STAMP)
+	rm -rf $(CI_WORK) && mkdir -p $(CI_WORK)
+	$(CI_RUN) --tasks mnist --methods none,classic,adversarial,vae,randaugment
+	$(CI_RUN) --tasks trec --methods none
+
+ci-check: ci-cells
+	$(PY) -m bench compare --exact $(CI_DIR)/reference.json $(CI_WORK)/runs.sqlite --output $(CI_WORK)/compare.md
+
+ci-reference: ci-cells
+	$(PY) -m bench export --store $(CI_WORK)/runs.sqlite --output $(CI_DIR)/reference.json
+
+# Which cells of the CI reference and of the committed baseline moved in each commit that changed them (git), and
+# one metric's history drawn (results/plots/history-*.png).
+history: $(STAMP)
+	$(PY) -m bench history
 
 # A fresh quick run (its own store, nothing reused) compared with the committed baseline on the cells it runs
 # (the baseline also holds every other method and the text tasks' third size): exit 1 when something regressed. The comparison and the report land in results/regress/.

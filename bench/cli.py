@@ -1,4 +1,4 @@
-"""The `augbench` command line: list, run, report, export, compare, perf, costs, validate, reproduce, env. Bad input is one line on stderr and exit status 2."""
+"""The `augbench` command line: list, run, report, export, compare, history, perf, costs, validate, reproduce, env. Bad input is one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"augbench {package_version()}",
                         help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,perf,costs,validate,reproduce,env}", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,history,perf,costs,validate,reproduce,env}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
         "list", help="methods, tasks and profiles with one-line descriptions; --params: every --param",
@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
             "augbench compare base.csv cur.csv --alpha 0.01 --tolerance total_s=0.5 --allow-profile-mismatch",
             "augbench compare base.json partial.json --allow-missing",
             "augbench compare results/baselines/quick-cpu.json cur.json --methods none,classic --fractions 0.5,1",
+            "augbench compare --exact results/ci/reference.json results/ci/work/runs.sqlite   # what make test runs",
         ),
     )
     p_compare.add_argument("base", help="baseline: a json or csv export, or a SQLite store")
@@ -169,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--allow-missing", action="store_true",
                            help="report cells ok in BASE but failed or missing in CUR without failing (exit 0 unless a metric regressed)")
     p_compare.add_argument("--output", default=None,
-                           help="write the full markdown report to this file (for a PR comment); the terminal gets a summary")
+                           help="write the markdown report to this file (a CI job page, a PR comment): the summary the "
+                                "terminal gets, then every row")
+    p_compare.add_argument("--exact", action="store_true",
+                           help="the CI reference check: match rows by run_id; on the reference's hardware every number "
+                                "must be identical, elsewhere within the measured cross-hardware tolerances; timings "
+                                "never fail (README, 'CI reference')")
 
     p_perf = sub.add_parser(
         "perf", help="classic augmentation throughput vs the usual torchvision DataLoader pipeline (and Kornia), "
@@ -262,7 +268,45 @@ def build_parser() -> argparse.ArgumentParser:
     p_env.add_argument("--lock", default=None, help="the lock to compare with (default: requirements.lock of this checkout)")
     p_env.add_argument("--versions", action="store_true", help="also list every locked package: installed and locked version")
     p_env.add_argument("--quiet", action="store_true", help="print nothing when the check passes")
+    p_history = sub.add_parser(
+        "history", help="which cells of the CI reference and the committed baseline moved in each commit that "
+                        "changed them (from git), and one metric's history drawn",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_examples("augbench history", "augbench history --path results/ci/reference.json --metric pgd_acc",
+                         "augbench history --top 30 --output history.md"),
+    )
+    p_history.add_argument("--path", action="append", default=None,
+                           help="a committed export to follow; repeatable (default: results/ci/reference.json and "
+                                "results/baselines/quick-cpu.json)")
+    p_history.add_argument("--metric", default="clean_acc", help="the metric to draw (default: clean_acc)")
+    p_history.add_argument("--top", type=int, default=10, help="largest moves listed per commit (default: 10)")
+    p_history.add_argument("--output", default=None, help="also write the markdown to this file")
+    p_history.add_argument("--plot-dir", default="results/plots",
+                           help="where history-<file>-<metric>.png goes (default: results/plots)")
     return parser
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from bench.core.provenance import REPO_ROOT
+    from bench.reporting.history import TRACKED, history, plot_history, render_history
+    from bench.results.metrics import NUMBER_METRICS
+
+    if args.metric not in NUMBER_METRICS:
+        raise UsageError(f"unknown --metric {args.metric!r}; choose from {', '.join(NUMBER_METRICS)}")
+    if args.top < 1:
+        raise UsageError(f"--top {args.top} is invalid: it must be >= 1")
+    parts, plots = [], []
+    for path in args.path or TRACKED:
+        revisions = history(REPO_ROOT, path)
+        parts.append(render_history(revisions, path, args.top))
+        plot = Path(args.plot_dir) / f"history-{Path(path).stem}-{args.metric}.png"
+        if revisions[-1].values[args.metric].notna().any():
+            plots.append(str(plot_history(revisions, args.metric, plot, title=f"{path}: {args.metric} at each commit")))
+    text = "\n".join(parts) + (f"\nPlots: {', '.join(plots)}\n" if plots else "")
+    if args.output:
+        _write(Path(args.output), text)
+    print(text, end="")
+    return 0
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -513,6 +557,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from bench.run.sweep import parse_fractions
     from methods.compose import resolve_methods
 
+    if args.exact:
+        return _compare_exact(args)
     overrides = _tolerance_overrides(args.tolerance)
     methods = resolve_methods(args.methods) if args.methods is not None else None
     fractions = parse_fractions(args.fractions) if args.fractions is not None else None
@@ -523,6 +569,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _write(Path(args.output), render(result, args.base, args.cur))
     print(summary(result, args.base, args.cur, args.output), end="")
     return 1 if result.regressed else 0
+
+
+def _compare_exact(args: argparse.Namespace) -> int:
+    """`compare --exact`: the CI reference check (bench/reporting/reference_check.py)."""
+    from bench.reporting.reference_check import check, markdown
+    from bench.results.export import read_rows
+
+    given = [flag for flag, used in (("--tolerance", args.tolerance), ("--methods", args.methods is not None),
+                                     ("--fractions", args.fractions is not None), ("--alpha", args.alpha is not None),
+                                     ("--allow-profile-mismatch", args.allow_profile_mismatch),
+                                     ("--allow-missing", args.allow_missing)) if used]
+    if given:
+        raise UsageError(f"--exact compares every reference row as it is; it takes no {', '.join(given)}")
+    result = check(read_rows(args.base), read_rows(args.cur))
+    text = markdown(result, args.base, args.cur)
+    if args.output:
+        _write(Path(args.output), text)
+    print(text, end="")
+    return 0 if result.passed else 1
 
 
 def cmd_perf(args: argparse.Namespace) -> int:
@@ -599,7 +664,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "reproduce": cmd_reproduce, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare,
+COMMANDS = {"list": cmd_list, "reproduce": cmd_reproduce, "run": cmd_run, "report": cmd_report, "export": cmd_export, "compare": cmd_compare, "history": cmd_history,
             "perf": cmd_perf, "costs": cmd_costs, "validate": cmd_validate, "env": cmd_env}
 
 

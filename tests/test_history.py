@@ -143,3 +143,20 @@ def test_a_cell_under_a_new_configuration_is_paired_with_its_old_row():
     removed = rows(("old", "waveaug", '{"noise": true}'), ("gone", "none", "{}"))
     added = rows(("new", "waveaug", '{"noise": false}'), ("pool", "vae", '{"data": "pool"}'))
     assert _reconfigured(removed, added) == [("old", "new")]  # not none -> vae (pool): another cell
+
+
+def test_the_history_command_prints_each_commit_and_draws_the_metric(tmp_path, capsys):
+    from bench.cli import main
+
+    path = "results/baselines/quick-cpu.json"
+    if not (CHECKOUT / ".git").exists():
+        pytest.skip("not a git checkout")
+    output = tmp_path / "history.md"
+    assert main(["history", "--path", path, "--metric", "pgd_acc", "--top", "2", "--plot-dir", str(tmp_path),
+                 "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"## History of {path}") and out == output.read_text()
+    assert (tmp_path / "history-quick-cpu-pgd_acc.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["history", "--metric", "total_s"]) == 2  # a timing has no history here
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'total_s'" in err and "clean_acc" in err
