@@ -106,9 +106,10 @@ class Method:
         return cls.Params()
 
     @classmethod
-    def complete_params(cls, params: Any, profile: str, given: set[str]) -> Any:
-        """The parameters after the CLI's overrides (`given`: the keys the user set): a method whose defaults
-        follow another parameter's value (a pool generator's longer budget) fills them in here."""
+    def complete_params(cls, params: Any, profile: str, given: set[str], task: Task | None = None) -> Any:
+        """The parameters after the CLI's overrides (`given`: the keys the user set) on `task`: a method whose
+        defaults follow another parameter's value (a pool generator's longer budget, a share and filter chosen
+        per task and regime) fills them in here."""
         return params
 
     def resolved_params(self) -> dict[str, Any]:

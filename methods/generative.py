@@ -169,6 +169,9 @@ class GenerativeMethod(Method):
     VERSION: ClassVar[int]
     BUDGETS: ClassVar[dict[str, Budget]]
     POOL_STEPS: ClassVar[dict[str, int]] = POOL_STEPS  # the pool regime's steps, as a multiple of BUDGETS' per profile
+    # {profile: {(task, regime): (ratio, filter_tau)}}: the share and confidence filter chosen on validation where
+    # they beat the defaults (0.5, off); a method that was tuned sets its own (vae).
+    SHARE_FILTER: ClassVar[dict[str, dict[tuple[str, str], tuple[float, float]]]] = {}
     Params: ClassVar[type] = GenerativeParams
     compose_stage = 0  # in a composition its samples are mixed in first
 
@@ -224,10 +227,16 @@ class GenerativeMethod(Method):
         return dataclasses.replace(cls.Params(), steps=base.steps, width=base.width, batch_size=base.batch_size)
 
     @classmethod
-    def complete_params(cls, params: GenerativeParams, profile: str, given: set[str]) -> GenerativeParams:
-        """A pool generator's default steps are POOL_STEPS x the profile's (unless `steps` was given)."""
+    def complete_params(cls, params: GenerativeParams, profile: str, given: set[str],
+                        task: Task | None = None) -> GenerativeParams:
+        """A pool generator's default steps are POOL_STEPS x the profile's (unless `steps` was given); the share
+        and filter chosen on validation for (task, regime) replace the defaults the user did not set (SHARE_FILTER)."""
         if params.data == "pool" and "steps" not in given:
-            return dataclasses.replace(params, steps=cls.BUDGETS[profile].steps * cls.POOL_STEPS[profile])
+            params = dataclasses.replace(params, steps=cls.BUDGETS[profile].steps * cls.POOL_STEPS[profile])
+        tuned = cls.SHARE_FILTER.get(profile, {}).get((task.name, params.data)) if task is not None else None
+        if tuned is not None:
+            chosen = {"ratio": tuned[0], "filter_tau": tuned[1]}
+            params = dataclasses.replace(params, **{k: v for k, v in chosen.items() if k not in given})
         return params
 
     def resolved_params(self) -> dict[str, Any]:

@@ -132,6 +132,23 @@ def test_regime_defaults_keep_the_run_ids_of_stored_rows():
     assert cls.complete_params(cls.Params(data="pool", steps=300), "quick", {"steps"}).steps == 300
 
 
+def test_the_share_and_filter_chosen_on_validation_are_the_vaes_defaults_where_they_won():
+    """methods/vae.py SHARE_FILTER: per (task, regime), quick profile only; a value the user sets wins."""
+    vae, gan = METHODS.get("vae"), METHODS.get("gan")
+    mnist, trec = TASKS.get("mnist")(), TASKS.get("trec")()
+
+    def chosen(cls, params, task, given=frozenset(), profile="quick"):
+        done = cls.complete_params(params, profile, set(given), task)
+        return done.ratio, done.filter_tau
+
+    assert chosen(vae, vae.Params(), mnist) == (0.25, 0.9)
+    assert chosen(vae, vae.Params(data="pool"), mnist) == (0.5, 0.0)  # MNIST's pool kept the default
+    assert chosen(vae, vae.Params(data="pool"), trec) == (0.25, 0.5) and chosen(vae, vae.Params(), trec) == (0.5, 0.0)
+    assert chosen(vae, vae.Params(ratio=0.4), mnist, {"ratio"}) == (0.4, 0.9)
+    assert chosen(vae, vae.Params(), mnist, profile="smoke") == (0.5, 0.0)
+    assert chosen(gan, gan.Params(), mnist) == (0.5, 0.0)  # only the vae was tuned
+
+
 # --- the confidence filter ----------------------------------------------------------------------------------
 
 

@@ -181,7 +181,7 @@ def method_params(method_name: str, profile: str, task: Task, overrides: dict[st
         cls = METHODS.get(name)
         raw = overrides.get(name, {})
         params = apply_overrides(cls.Params, raw, name, cls.default_params(profile, task))
-        return cls.complete_params(params, profile, set(raw))
+        return cls.complete_params(params, profile, set(raw), task)
 
     if is_composition(method_name):
         return {part: one(part) for part in method_class(method_name).parts}
