@@ -3,8 +3,8 @@ with their committed rows, row by row, so that a change which moves a number can
 
 On this CPU the suite is bit-reproducible: the same code, data, library versions, processor and torch thread
 count give the same numbers to the last digit. So where a rerun row names the same hardware as its reference
-row (`device_name`: the processor and the thread count), every stored number must be identical; elsewhere each
-must lie within CROSS_HARDWARE, a tolerance per metric sized to the spread measured by rerunning the reference
+row (`device_name`: the processor, the thread count and the kernels' instruction sets), every stored number must
+be identical; elsewhere each must lie within CROSS_HARDWARE, a tolerance per metric sized to the spread measured by rerunning the reference
 cells on another thread count and instruction set (README, "CI reference"). Timings and memory (COST_METRICS)
 move with the machine's load: they are reported, never judged. Provenance (commit, dates) is ignored.
 
@@ -34,12 +34,15 @@ EXACT_ONLY = ("n_train", "n_test", "val_curve", "corruption_json", "gen_filter_k
 # Across hardware: the same sizes, and each number within its tolerance (share of the reference value for FID,
 # percentage points for the accuracies); the training-time decisions (converged, a guard's trip) may flip there.
 SAME_EVERYWHERE = ("n_train", "n_test")
-# Measured on the 2-core VM (README, "CI reference"): the CI cells rerun with two torch threads instead of one,
-# and with one thread on AVX2 kernels (ATEN_CPU_CAPABILITY=avx2) instead of AVX-512, moved by at most
-# CROSS_HARDWARE_SPREAD; the tolerance is about twice the largest move seen.
-CROSS_HARDWARE_SPREAD = {"clean_acc": 0.8, "fgsm_acc": 1.5, "pgd_acc": 1.5, "corruption_acc": 0.9, "fid": 0.08,
-                         "cas": 1.6, "val_acc": 1.0}
-CROSS_HARDWARE = {"clean_acc": 1.5, "fgsm_acc": 3.0, "pgd_acc": 3.0, "corruption_acc": 2.0, "fid": 0.2, "cas": 3.0,
+# Measured on the 2-core VM (results/ci/spread.sh, README "CI reference"): the six CI cells rerun on two torch
+# threads instead of one, and on one thread with AVX2 / Haswell kernels instead of AVX-512 / SkylakeX, moved by at
+# most CROSS_HARDWARE_SPREAD (points; FID as a share). Another thread count or kernel changes the last bits of
+# the first steps, and training carries that to a seed-sized difference; FGSM and PGD accuracy, measured on 500
+# examples at a large eps, move most. The tolerance is about twice the largest move seen, and for CAS, whose one
+# generative cell moved 0.16 points, the clean accuracy's.
+CROSS_HARDWARE_SPREAD = {"clean_acc": 1.4, "fgsm_acc": 4.4, "pgd_acc": 3.2, "corruption_acc": 1.72, "fid": 0.019,
+                         "cas": 0.16, "val_acc": 1.0}
+CROSS_HARDWARE = {"clean_acc": 3.0, "fgsm_acc": 9.0, "pgd_acc": 6.5, "corruption_acc": 3.5, "fid": 0.05, "cas": 3.0,
                   "val_acc": 2.0}
 
 

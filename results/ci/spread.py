@@ -1,0 +1,28 @@
+"""Every number of the CI cells rerun elsewhere (spread.sh) against results/ci/reference.json: per metric the
+largest move (points for accuracies, a share of the reference for FID), per run and over both. Run from the
+repository root: .venv/bin/python results/ci/spread.py STORE [STORE ...]"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+sys.path.insert(0, ".")
+from bench.results.export import read_rows  # noqa: E402
+from bench.results.metrics import METRICS, NUMBER_METRICS  # noqa: E402
+
+reference = read_rows("results/ci/reference.json").set_index("run_id")
+table = {}
+for path in sys.argv[1:]:
+    rerun = read_rows(path).set_index("run_id").loc[reference.index]
+    moves = {}
+    for name in NUMBER_METRICS:
+        old, new = reference[name].astype(float), rerun[name].astype(float)
+        metric = METRICS[name]
+        move = (new - old).abs() * metric.scale if metric.tolerance_kind == "points" else (new - old).abs() / old.abs()
+        moves[name] = move.max()
+    table[f"{path.split('/')[-2]} ({rerun['device_name'].iloc[0]})"] = moves
+frame = pd.DataFrame(table)
+frame["largest"] = frame.max(axis=1)
+print(frame.round(4).to_markdown())
