@@ -148,7 +148,7 @@ regress: $(STAMP)
 	$(PY) -m bench report --store $(REGRESS)/runs.sqlite --output $(REGRESS)/leaderboard.md && \
 	$(PY) -m bench export --store $(REGRESS)/runs.sqlite --output $(REGRESS)/latest.json && \
 	$(PY) -m bench compare results/baselines/quick-cpu.json $(REGRESS)/latest.json --output $(REGRESS)/compare.md \
-		--methods $(CORE_METHODS) --fractions 0.5,1 \
+		--methods $(CORE_METHODS) --fractions 0.5,1 --timings report \
 	&& exit $$status
 
 # The committed baseline checked against effects the literature agrees on, and results/reproductions/*.json

@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--output", default=None,
                            help="write the markdown report to this file (a CI job page, a PR comment): the summary the "
                                 "terminal gets, then every row")
+    p_compare.add_argument("--timings", choices=("gate", "report"), default="gate",
+                           help="gate: a timing or memory metric beyond tolerance fails like any other (default); "
+                                "report: it is listed but never fails (make regress: a machine's load moves timings)")
     p_compare.add_argument("--exact", action="store_true",
                            help="the CI reference check: match rows by run_id; on the reference's hardware every number "
                                 "must be identical, elsewhere within the measured cross-hardware tolerances; timings "
@@ -564,7 +567,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     fractions = parse_fractions(args.fractions) if args.fractions is not None else None
     base, cur = (_select(read_rows(path), methods, fractions) for path in (args.base, args.cur))
     result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch,
-                     args.allow_missing)
+                     args.allow_missing, gate_timings=args.timings == "gate")
     if args.output:
         _write(Path(args.output), render(result, args.base, args.cur))
     print(summary(result, args.base, args.cur, args.output), end="")
@@ -579,7 +582,8 @@ def _compare_exact(args: argparse.Namespace) -> int:
     given = [flag for flag, used in (("--tolerance", args.tolerance), ("--methods", args.methods is not None),
                                      ("--fractions", args.fractions is not None), ("--alpha", args.alpha is not None),
                                      ("--allow-profile-mismatch", args.allow_profile_mismatch),
-                                     ("--allow-missing", args.allow_missing)) if used]
+                                     ("--allow-missing", args.allow_missing),
+                                     ("--timings", args.timings != "gate")) if used]
     if given:
         raise UsageError(f"--exact compares every reference row as it is; it takes no {', '.join(given)}")
     result = check(read_rows(args.base), read_rows(args.cur))

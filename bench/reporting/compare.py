@@ -16,7 +16,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.core.errors import UsageError
-from bench.results.metrics import METRICS, NUMBER_METRICS, Metric
+from bench.results.metrics import COST_METRICS, METRICS, NUMBER_METRICS, Metric
 from bench.reporting.leaderboard import format_value, recorded_library_versions
 from bench.reporting.stats import ALPHA, Interval, mean_interval, welch_p
 
@@ -72,6 +72,7 @@ class Comparison:
     cells: int = 0  # cells with ok rows on both sides
     identical: int = 0  # of those, cells whose every number metric (NUMBER_METRICS) is equal to the last digit
     libraries: list[str] = field(default_factory=list)  # how the library versions behind BASE and CUR differ (library_differences)
+    gate_timings: bool = True  # False (--timings report): a timing or memory metric beyond tolerance is reported, never fails
 
     @property
     def lost(self) -> list[Missing]:
@@ -81,7 +82,12 @@ class Comparison:
     @property
     def regressed(self) -> bool:
         """Whether the compare fails: a metric regressed, or (unless allowed) a cell was lost."""
-        return any(c.status == "regressed" for c in self.changes) or (bool(self.lost) and not self.allow_missing)
+        return bool(self.failing) or (bool(self.lost) and not self.allow_missing)
+
+    @property
+    def failing(self) -> list[Change]:
+        """The regressed metrics that fail the compare: all of them, or with `gate_timings` off the numbers only."""
+        return [c for c in self.changes if c.status == "regressed" and (self.gate_timings or c.metric.name not in COST_METRICS)]
 
 
 def tolerances(overrides: dict[str, float] | None = None) -> dict[str, float]:
@@ -225,7 +231,8 @@ def _one_sided(base_groups: dict, cur_groups: dict, failed: dict[str, dict[tuple
 
 
 def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str, float] | None = None,
-            alpha: float = ALPHA, allow_profile_mismatch: bool = False, allow_missing: bool = False) -> Comparison:
+            alpha: float = ALPHA, allow_profile_mismatch: bool = False, allow_missing: bool = False,
+            gate_timings: bool = True) -> Comparison:
     """Compare the ok rows of `cur` against `base`, like with like (same identity except the seed).
 
     Raises:
@@ -277,8 +284,10 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
     if seed_matched:
         notes.append(f"{_plural(seed_matched, 'cell')} compared on CUR's seeds only: BASE holds more seeds of "
                      f"{'it' if seed_matched == 1 else 'them'}, and CUR's seed is compared with the same seed in BASE.")
+    if not gate_timings:
+        notes.append("Timings and memory are reported only (--timings report): a machine's load moves them, not the code.")
     return Comparison(changes, missing, alpha, identity, notes, allow_missing, len(common), identical,
-                      library_differences(base, cur))
+                      library_differences(base, cur), gate_timings)
 
 
 def _numbers_equal(base_rows: pd.DataFrame, cur_rows: pd.DataFrame) -> bool:
@@ -336,18 +345,30 @@ def cell_counts(comparison: Comparison) -> dict[str, int]:
     """The cells of a compare by outcome, for the summary's table: compared (ok on both sides), identical (every
     number metric equal to the last digit), changed (a metric regressed or improved), missing (on one side only)
     and failed (a run, or a seed of one, failed in CUR)."""
-    changed = {c.cell for c in comparison.changes if c.status in ("regressed", "improved")}
+    changed = {c.cell for c in comparison.changes if c.status in ("regressed", "improved") and _gated(comparison, c)}
     failed = {m.cell for m in comparison.missing if "failed in CUR" in m.why}
     missing = {m.cell for m in comparison.missing if m.why.startswith("only in")}
     return {"cells compared": comparison.cells, "identical": comparison.identical, "changed": len(changed),
             "missing": len(missing), "failed": len(failed)}
 
 
+def _gated(comparison: Comparison, change: Change) -> bool:
+    """Whether `change` can fail the compare (timings cannot under --timings report)."""
+    return comparison.gate_timings or change.metric.name not in COST_METRICS
+
+
+def _status_text(comparison: Comparison, change: Change) -> str:
+    return change.status if _gated(comparison, change) else f"{change.status} (reported)"
+
+
 def _result_text(comparison: Comparison) -> str:
-    counts = _counts(comparison)
     if not comparison.regressed:
-        return "pass" + (f" ({_plural(len(comparison.lost), 'lost cell')} allowed)" if comparison.lost else "")
-    why = [_plural(counts["regressed"], "metric") + " regressed"] if counts["regressed"] else []
+        reported = _counts(comparison)["regressed"] - len(comparison.failing)
+        notes = ([f"{_plural(len(comparison.lost), 'lost cell')} allowed"] if comparison.lost else []) + \
+            ([f"{_plural(reported, 'timing')} beyond tolerance, reported"] if reported else [])
+        return "pass" + (f" ({'; '.join(notes)})" if notes else "")
+    failing = len(comparison.failing)
+    why = [_plural(failing, "metric") + " regressed"] if failing else []
     if comparison.lost and not comparison.allow_missing:
         why.append(_plural(len(comparison.lost), "cell") + " lost")
     return f"**FAIL**: {', '.join(why)}"
@@ -371,7 +392,7 @@ def _summary_block(comparison: Comparison, base_name: str, cur_name: str) -> lis
         *[f"{note}" for note in comparison.notes],
     ]
     shown = [c for status in ("regressed", "improved") for c in comparison.changes if c.status == status]
-    body = [[c.status, *c.cell, c.metric.name,
+    body = [[_status_text(comparison, c), *c.cell, c.metric.name,
              f"{format_value(c.metric, c.base.mean)} -> {format_value(c.metric, c.cur.mean)}", _change_text(c),
              _tolerance_text(c), _p_text(c), f"{c.base.n}/{c.cur.n}"] for c in shown]
     body += [["missing", *m.cell, m.why + (" (allowed)" if comparison.allow_missing else ""), "", "", "", "", ""]
