@@ -4,9 +4,10 @@ with their committed rows, row by row, so that a change which moves a number can
 On this CPU the suite is bit-reproducible: the same code, data, library versions, processor and torch thread
 count give the same numbers to the last digit. So where a rerun row names the same hardware as its reference
 row (`device_name`: the processor, the thread count and the kernels' instruction sets), every stored number must
-be identical; elsewhere each must lie within CROSS_HARDWARE, a tolerance per metric sized to the spread measured by rerunning the reference
-cells on another thread count and instruction set (README, "CI reference"). Timings and memory (COST_METRICS)
-move with the machine's load: they are reported, never judged. Provenance (commit, dates) is ignored.
+be identical; elsewhere each must lie within CROSS_HARDWARE, a tolerance per metric sized to the spread measured
+by rerunning the reference cells on another thread count and instruction set (README, "CI reference"). Timings
+and memory (COST_METRICS) move with the machine's load: they are reported, never judged. Provenance (commit,
+dates) is ignored.
 
 A difference is one line naming the cell, the field, the reference and the new value, and `make ci-reference`:
 a change meant to alter numbers regenerates the reference in the same commit, so the diff shows what moved.
