@@ -1,10 +1,11 @@
 """Every number of the CI cells rerun elsewhere (spread.sh) against results/ci/reference.json: per metric the
 largest move (points for accuracies, a share of the reference for FID), per run and over both. Run from the
-repository root: .venv/bin/python results/ci/spread.py STORE [STORE ...]"""
+repository root: .venv/bin/python results/ci/spread.py RUNS [RUNS ...] (stores or exports)"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,7 +23,8 @@ for path in sys.argv[1:]:
         metric = METRICS[name]
         move = (new - old).abs() * metric.scale if metric.tolerance_kind == "points" else (new - old).abs() / old.abs()
         moves[name] = move.max()
-    table[f"{path.split('/')[-2]} ({rerun['device_name'].iloc[0]})"] = moves
+    name = Path(path).parent.name if Path(path).suffix == ".sqlite" else Path(path).stem
+    table[f"{name} ({rerun['device_name'].iloc[0]})"] = moves
 frame = pd.DataFrame(table)
 frame["largest"] = frame.max(axis=1)
 print(frame.round(4).to_markdown())
