@@ -141,8 +141,7 @@ def check(reference: pd.DataFrame, current: pd.DataFrame) -> ReferenceCheck:
         result.compared.append(name)
         same_hardware = old.get("device_name") == new.get("device_name")
         hardware[(old.get("device_name"), new.get("device_name"))] = same_hardware
-        exact = [*NUMBER_METRICS, *EXACT_ONLY]
-        differing = [f for f in exact if f in old and f in new and not _same(old[f], new[f])]
+        differing = [f for f in (*NUMBER_METRICS, *EXACT_ONLY) if f in old and f in new and not _same(old[f], new[f])]
         if same_hardware:
             result.differences += [Difference(name, f, old[f], new[f]) for f in differing]
         else:

@@ -22,10 +22,9 @@ import torch
 sys.path.insert(0, ".")
 sys.path.insert(0, "results/generated")
 from bench.config import generated_grid  # noqa: E402
-from bench.config.params import parse_param_overrides  # noqa: E402
 from bench.results.export import read_rows, write_export  # noqa: E402
 from bench.run.sweep import SweepSpec, plan  # noqa: E402
-from merge_baseline import write_store  # noqa: E402
+from merge_baseline import planned_run_ids as generated_run_ids, write_store  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 # Where two stores hold a row of one cell, the first wins: the core grid's cells on two threads, as make bench runs them.
@@ -33,16 +32,12 @@ FIRST = ("results/generated/share-filter-defaults-core.sqlite", "results/generat
 
 
 def planned_run_ids(rows: pd.DataFrame) -> set[str]:
-    """Every run_id the baseline's grid plans today (as tests/test_baseline_identity.py plans it)."""
-    seeds, fractions = sorted({int(s) for s in rows["seed"]}), sorted({float(f) for f in rows["fraction"]})
+    """Every run_id the baseline's grid plans today (as tests/test_baseline_identity.py plans it): the cross
+    product of its tasks, methods, seeds and sizes, and the generated-data grid (merge_baseline.planned_run_ids)."""
     spec = SweepSpec(tasks=sorted(set(rows["task"])), methods=sorted(set(rows["method"]) - {generated_grid.COMPOSITION}),
-                     seeds=seeds, fractions=fractions, profile="quick", device=torch.device("cpu"))
-    ids = {p.cell.run_id for p in plan(spec)}
-    for tasks, methods, grid_fractions, params in generated_grid.runs():
-        grid = SweepSpec(tasks=tasks, methods=methods, seeds=seeds, fractions=grid_fractions, profile="quick",
-                         device=torch.device("cpu"), overrides=parse_param_overrides(params))
-        ids |= {p.cell.run_id for p in plan(grid)}
-    return ids
+                     seeds=sorted({int(s) for s in rows["seed"]}), fractions=sorted({float(f) for f in rows["fraction"]}),
+                     profile="quick", device=torch.device("cpu"))
+    return {p.cell.run_id for p in plan(spec)} | generated_run_ids()
 
 
 def main() -> None:

@@ -23,16 +23,25 @@ from bench.results.export import read_rows  # noqa: E402
 GENERATORS = ("gan", "wgan_gp", "vae")
 
 
-def stores() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(every ok row of the stores and the baseline, the rows at the defaults: the baseline's and the planned grid's)."""
+def _store_rows() -> pd.DataFrame:
+    """The rows of every store in results/generated/, in path order."""
     frames = []
     for path in sorted(glob.glob("results/generated/*.sqlite")):
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
             frames.append(pd.read_sql("select * from runs", con))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _ok(rows: pd.DataFrame) -> pd.DataFrame:
+    """The ok rows, one per run_id (the first wins), with their generator regime and curve flag."""
+    rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="first")
+    return rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
+
+
+def stores() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every ok row of the stores and the baseline, the rows at the defaults: the baseline's and the planned grid's)."""
     base = read_rows("results/baselines/quick-cpu.json")
-    rows = pd.concat([base, *frames], ignore_index=True)
-    rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="first")  # the baseline's row where both hold one
-    rows = rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
+    rows = _ok(pd.concat([base, _store_rows()], ignore_index=True))  # the baseline's row where both hold one
     sys.path.insert(0, "results/generated")
     from merge_baseline import planned_run_ids
 
@@ -43,13 +52,7 @@ def stores() -> tuple[pd.DataFrame, pd.DataFrame]:
 def stored_only() -> pd.DataFrame:
     """The ok rows of the stores alone: the tuning candidates and their one-thread default, never the baseline's
     two-thread row of the same cell."""
-    frames = []
-    for path in sorted(glob.glob("results/generated/*.sqlite")):
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-            frames.append(pd.read_sql("select * from runs", con))
-    rows = pd.concat(frames, ignore_index=True)
-    rows = rows[rows["status"] == "ok"].drop_duplicates("run_id", keep="first")
-    return rows.assign(regime=rows["method_params"].map(generator_regime), curve=is_curve_row(rows))
+    return _ok(_store_rows())
 
 
 def pct(x: float) -> str:
