@@ -17,12 +17,12 @@ export AUGBENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: lock bench bench-all bench-generated test ci-cells ci-check ci-reference history regress baseline microbench perf bench-full venv clean-results validate
+.PHONY: lock bench bench-all bench-generated test docs readme ci-cells ci-check ci-reference history regress baseline microbench perf bench-full venv clean-results validate
 
 # `make bench` runs the core methods: the ones the question is about (none, the classic recipe, the three
 # generators, adversarial training) and RandAugment, the cheap recipe with the largest validation gain over
 # `none` in the 3-seed baseline (results/tuning/core-set.md); `make bench-all` adds every other registered
-# method (mixup, CutMix, Cutout, TrivialAugment, diffusion, EDA, waveaug). README: "Quick profile".
+# method (mixup, CutMix, Cutout, TrivialAugment, diffusion, EDA, waveaug). docs/quick-profile.md.
 CORE_METHODS := none,classic,gan,wgan_gp,vae,adversarial,randaugment
 QUICK_GRID   := --profile quick --device cpu --tasks all --methods $(CORE_METHODS)
 ALL_GRID     := --profile quick --device cpu --tasks all --methods all
@@ -58,7 +58,7 @@ $(STAMP): pyproject.toml $(LOCK)
 # x86-64 into requirements.lock, with hashes. Versions already in the lock are kept where the ranges allow;
 # `make lock UPGRADE=1` takes the newest releases instead. uv where it can be had, pip-tools otherwise
 # (pip-compile resolves for the machine it runs on, which must then be Python 3.11 on Linux x86-64).
-LOCK_INPUTS := pyproject.toml lock-tools.in --extra dev --extra slurm --extra ray
+LOCK_INPUTS := pyproject.toml lock-tools.in --extra dev --extra slurm --extra ray --extra docs
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@if test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null; then \
@@ -77,7 +77,7 @@ bench: $(STAMP)
 	$(PY) -m bench report && exit $$status
 
 # Every registered method on every task it applies to, into the same store (the core cells already there are kept),
-# then the generated-data grid (README, "Generated data: regimes, filter, compositions and the exchange rate").
+# then the generated-data grid (docs/methods/generated-data.md).
 bench-all: $(STAMP)
 	@status=0; $(PY) -m bench run $(ALL_GRID) --seeds 1 --calibrate || status=$$?; \
 	$(MAKE) --no-print-directory bench-generated SEEDS=1 || status=$$?; \
@@ -101,19 +101,34 @@ bench-generated: $(STAMP)
 	  for k in $${ks//,/ }; do $$run --tasks $$task --methods none --fractions $$fractions --param train.extra_real=$$k || status=$$?; done; \
 	done; exit $$status
 
-# The environment against the lock (one line and exit 2 when a package differs or does not load), the layering contract, the committed baseline against the effects the literature agrees on (so a new
+# The environment against the lock (one line and exit 2 when a package differs or does not load), the layering contract, the docs
+# site in strict mode (a dead link or anchor fails), the committed baseline against the effects the literature agrees on (so a new
 # baseline that breaks a known effect cannot land; seconds), then the suite, with the CI reference check beside it
 # (ci-check: one torch thread on the second core while pytest runs torch on one; its log is printed after pytest's).
 test: $(STAMP)
 	$(PY) -m bench env
 	$(VENV)/bin/lint-imports
+	@$(MAKE) --no-print-directory docs
 	$(PY) -m bench validate results/baselines/quick-cpu.json
 	@mkdir -p $(CI_DIR); $(MAKE) --no-print-directory ci-check > $(CI_LOG) 2>&1 & check=$$!; \
 	$(PY) -m pytest -q -m "not slow and not microbench"; tests=$$?; \
 	wait $$check; checked=$$?; echo "--- make ci-check ($(CI_LOG))"; cat $(CI_LOG); \
 	exit $$(( tests != 0 ? tests : checked ))
 
-# The CI reference (README, "CI reference"): seed 0 of six quick cells that cover the stages a regression could hide
+# The documentation site from docs/ (mkdocs.yml) into site/ (git-ignored; open site/index.html). --strict: a dead
+# link, a broken anchor or a page missing from the navigation fails the build; make test runs it. Material for
+# MkDocs prints a notice about its successor unless told not to.
+docs: $(STAMP)
+	@start=$$(date +%s); NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet && \
+	echo "docs: site/ built in $$(( $$(date +%s) - start )) s (strict)"
+
+# The README's headline table from the committed baseline (bench/reporting/headline.py), with the published
+# leaderboard made from the same rows; tests/test_readme.py fails when the README no longer matches the baseline.
+readme: $(STAMP)
+	$(PY) -m bench report --store results/baselines/quick-cpu.json --output results/published/quick-cpu.md \
+		--html $(REGRESS)/baseline-report.html --no-plots --readme README.md
+
+# The CI reference (docs/compare.md, "CI reference"): seed 0 of six quick cells that cover the stages a regression could hide
 # in (MNIST: none, classic, adversarial training with its FGSM/PGD evaluation, the vae with its FID, CAS and
 # confidence filter, RandAugment's per-sample policy; TREC: a feature task), about 2 min on one thread of the 2-core
 # VM. ci-cells runs them fresh, in a store and cache of their own; ci-check compares them with the committed
@@ -170,7 +185,7 @@ baseline: $(STAMP)
 	$(MAKE) --no-print-directory bench-generated SEEDS=3 STORE=$(REGRESS)/runs.sqlite
 	$(PY) -m bench export --store $(REGRESS)/runs.sqlite --output results/baselines/quick-cpu.json
 	$(PY) -m bench report --store $(REGRESS)/runs.sqlite --output results/published/quick-cpu.md \
-		--html $(REGRESS)/report.html --plots-dir $(REGRESS)/plots
+		--html $(REGRESS)/report.html --plots-dir $(REGRESS)/plots --readme README.md
 	-$(PY) -m bench validate results/baselines/quick-cpu.json --output results/published/validate-quick-cpu.md
 
 # Throughput of every method's augment (or sampling) on a fixed batch per task; each run is saved

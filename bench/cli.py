@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="torch.compile the training forward; auto: the measured faster choice for the device "
                             "(eager on CPU and, until measured, on CUDA). Not part of the config hash")
     p_exec = p_run.add_argument_group(
-        "executors", "where cells run; workers return rows and this process alone writes the store (README: Scale)")
+        "executors", "where cells run; workers return rows and this process alone writes the store (docs/speed-and-scale.md)")
     p_exec.add_argument("--executor", default="local",
                         help="local (default), submitit (Slurm job array; extra augbench[slurm]) or ray (extra augbench[ray])")
     p_exec.add_argument("--workers", type=int, default=None,
@@ -115,15 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
             "augbench report",
             "augbench report --store /tmp/runs.sqlite --output /tmp/leaderboard.md --html /tmp/report.html",
             "augbench report --no-plots",
+            "augbench report --store results/baselines/quick-cpu.json --output /tmp/baseline/leaderboard.md",
         ),
     )
-    p_report.add_argument("--store", default=None, help="SQLite results store (default: results/runs.sqlite)")
+    p_report.add_argument("--store", default=None,
+                          help="SQLite results store, or a json/csv export (default: results/runs.sqlite)")
     p_report.add_argument("--output", default="results/leaderboard.md", help="markdown file to write (default: results/leaderboard.md)")
     p_report.add_argument("--html", default=None,
                           help="HTML report to write (default: report.html beside --output)")
     p_report.add_argument("--plots-dir", default=None,
                           help="folder for the PNG and SVG plots, also read for sample grids (default: plots/ beside --output)")
     p_report.add_argument("--no-plots", action="store_true", help="write the markdown and HTML without drawing plots")
+    p_report.add_argument("--readme", default=None, metavar="PATH",
+                          help="also write the headline table (the summary cut to the smallest size per task) between "
+                               "the headline markers of this README (make readme)")
 
     p_export = sub.add_parser(
         "export", help="export the store as csv or json: one row per cell, every field of the run record",
@@ -178,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--exact", action="store_true",
                            help="the CI reference check: match rows by run_id; on the reference's hardware every number "
                                 "must be identical, elsewhere within the measured cross-hardware tolerances; timings "
-                                "never fail (README, 'CI reference')")
+                                "never fail (docs/compare.md, 'CI reference')")
 
     p_perf = sub.add_parser(
         "perf", help="classic augmentation throughput vs the usual torchvision DataLoader pipeline (and Kornia), "
@@ -484,10 +489,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bench.reporting.sample_grids import write_sample_grids
     from bench.reporting.plots import write_plots
     from bench.reporting.leaderboard import build, render_markdown
-    from bench.results.store import Store
+    from bench.results.export import read_rows
 
-    with Store(_existing_store(args.store)) as store:
-        rows = store.frame()
+    rows = read_rows(_existing_store(args.store))  # a store, or an export such as the committed baseline
+    headline = None
+    if args.readme:  # checked before anything is written: a README without the markers changes nothing
+        from bench.reporting.headline import headline_markdown, read_readme
+
+        read_readme(args.readme)
+        headline = headline_markdown(rows)
     output = Path(args.output)
     board = build(rows)
     _write(output, render_markdown(board))
@@ -500,6 +510,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write sample grids into {plots_dir}: {exc.strerror}") from None
     write_html(board, plots_dir, html)
+    if headline is not None:
+        from bench.reporting.headline import write_readme
+
+        print(f"wrote the headline table into {write_readme(args.readme, headline)}")
     print(f"wrote {output}, {html} and {len(written)} plots in {plots_dir} "
           f"({(rows['status'] == 'ok').sum()} ok rows, {(rows['status'] != 'ok').sum()} failed)")
     return 0

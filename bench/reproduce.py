@@ -113,7 +113,7 @@ REPRODUCTIONS: dict[str, Reproduction] = {
                 # Madry et al.'s adversary (mnist_challenge/config.json: k=40, a=0.01, random start, eps 0.3)
                 "adversarial": {"attack": "pgd", "eps": "0.3", "steps": "40", "alpha": "0.01", "share": "1.0"},
                 # Adam at a flat 1e-4, batch 50 (their config and Wong et al.'s train_mnist.py --attack pgd); the
-                # paper's budget is 100 epochs (Madry: 100,000 steps of 50): 5 fit this CPU (README)
+                # paper's budget is 100 epochs (Madry: 100,000 steps of 50): 5 fit this CPU (docs/validate.md)
                 "train": {**_WONG_TRAIN, "epochs": "5", "batch_size": "50", "lr": "0.0001", "schedule": "flat",
                           "warmup": "0"},
                 "robust": _WONG_EVAL,

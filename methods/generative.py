@@ -41,7 +41,7 @@ GENERATOR_DATA = ("scarce", "pool")
 # the config hash and the cache key), so every row stored before them keeps its run_id.
 LATER_DEFAULTS = {"data": "scarce", "gen_seed": 0, "filter_tau": 0.0}
 # A pool generator's steps as a multiple of the profile's scarce budget, when `steps` is not given: it is fitted
-# once and reused by every cell, as a generator pretrained elsewhere is (README, "Generated data: regimes").
+# once and reused by every cell, as a generator pretrained elsewhere is (docs/methods/generated-data.md).
 # Chosen on validation (MNIST, 600 digits, 3 seeds; results/generated/generated-data.md) among 1x, 3x and 10x:
 # 10x for vae and wgan_gp; a method whose best multiple differs sets its own `POOL_STEPS` (gan: 3x).
 POOL_STEPS = {"smoke": 1, "quick": 10, "full": 1}

@@ -123,7 +123,7 @@ class WaveAug(Method):
 
     @classmethod
     def default_params(cls, profile: str, task: Task) -> WaveAugParams:
-        # smoke: two copies, enough to exercise the path in seconds; quick and full: eight (README: what it costs).
+        # smoke: two copies, enough to exercise the path in seconds; quick and full: eight (docs/methods/raw-data.md, "What they cost").
         if profile == "smoke":
             return WaveAugParams(views=2)
         return QUICK.get(task.name, WaveAugParams()) if profile == "quick" else WaveAugParams()

@@ -12,7 +12,7 @@ each recording zero-padded (or center-trimmed; 17 of 3,000 are longer) to 1.008 
 standardized per mel band with the training rows' statistics: a [1, 32, 64] map per recording.
 Classifier: a 4-conv CNN over the map that pools after its first conv. Measured on the official split
 (quick profile, 2-core CPU), it beat an MLP over per-band mean and std pooled over time, and a CNN with a
-second conv at full resolution (1.65x the training time, lower validation accuracy: README, "Quick profile").
+second conv at full resolution (1.65x the training time, lower validation accuracy: docs/quick-profile.md).
 
 classic = SpecAugment (Park et al. 2019): one frequency mask of up to 4 bands and one time mask of up to
 6 frames, plus a random time shift of up to 2 frames (32 ms). Corruptions: white noise added to the
@@ -54,7 +54,7 @@ _PROFILES = {
     "smoke": TrainConfig(epochs=4, batch_size=32, lr=0.05, width=8, train_pool=1000),
     # quick: the data-scarce regime, 300 and 600 recordings (fractions 0.5 and 1 of a 600 pool: with the
     # present CNN 800 recordings reached 97.8% validation accuracy, where augmentation has little left to
-    # show); epochs, learning rate and batch chosen on the validation split (README, "Quick profile").
+    # show); epochs, learning rate and batch chosen on the validation split (docs/quick-profile.md).
     # (60 epochs at batch 64 scored 1.3 validation points more, within one seed's noise on 300 recordings,
     # at 2.2x the cost: the budget of `make bench` decided.)
     "quick": TrainConfig(epochs=30, batch_size=32, lr=0.1, width=16, label_smoothing=0.1, train_pool=600),

@@ -40,7 +40,7 @@ FILES = [
 _PROFILES = {
     "smoke": TrainConfig(epochs=1, batch_size=64, lr=0.05, width=8, train_pool=1000, test_limit=1000),
     # quick: the data-scarce regime, 600 and 1,200 training digits (fractions 0.5 and 1 of a 1,200 pool);
-    # epochs and learning rate chosen on the validation split (README, "Quick profile").
+    # epochs and learning rate chosen on the validation split (docs/quick-profile.md).
     "quick": TrainConfig(epochs=30, batch_size=64, lr=0.1, width=16, label_smoothing=0.1, train_pool=1200),
     "full": TrainConfig(epochs=12, batch_size=128, lr=0.1, width=32, label_smoothing=0.1),
 }

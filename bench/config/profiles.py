@@ -22,7 +22,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", "tests: each cell in seconds on CPU, tiny subsets and step counts", 1, (1.0,)),
     # quick: the data-scarce regime. Each task's quick `train_pool` is its largest training-set size; the
-    # fractions give two sizes per task, the smaller half the larger (README, "Quick profile").
+    # fractions give two sizes per task, the smaller half the larger (docs/quick-profile.md).
     "quick": Profile("quick", "`make bench` on a 2-core CPU: the data-scarce regime, every method x every task at 2 training-set sizes, trained to convergence", 1, (0.5, 1.0)),
     "full": Profile("full", "a GPU: full data, standard epochs; the published leaderboard", 3, (0.01, 0.1, 1.0)),
 }
@@ -56,7 +56,7 @@ class TrainConfig:
     warmup: float = 0.2  # share of all steps with a linear learning-rate ramp-up; then linear decay to 0
     schedule: Literal["linear", "flat"] = "linear"  # linear: the warm-up then linear decay to 0; flat: lr throughout (Madry et al.'s MNIST training)
     train_pool: int | None = None  # examples of the train split the profile draws from before the fraction (None: all)
-    # The exchange-rate curve's "n_train real plus k more" (README, "Generated data"): drawn stratified, with the
+    # The exchange-rate curve's "n_train real plus k more" (docs/methods/generated-data.md): drawn stratified, with the
     # cell's seed, from the train split outside the validation rows and the cell's own rows.
     extra_real: float = 0.0  # more real training examples, as a multiple of the cell's subset size; 0: none
     test_limit: int | None = None  # examples of the test split evaluated (None: the whole official split)

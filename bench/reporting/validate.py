@@ -34,7 +34,7 @@ SHOWN, NOT_SHOWN = "SHOWN", "NOT SHOWN"
 GAP = "GAP"
 BASELINE = "none"
 ADVERSARIAL_GAIN = 30.0  # percentage points of PGD accuracy over `none`; standard training sits near 0 at eps 0.3
-CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; see README for the measured values)
+CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; docs/validate.md has the measured values)
 GENERATIVE = ("gan", "wgan_gp", "vae")  # plus any method whose rows carry a CAS
 # Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
 DEFAULT_REPRODUCTIONS = REPO_ROOT / "results" / "reproductions"

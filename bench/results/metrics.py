@@ -36,7 +36,7 @@ class Metric:
 
 
 # Tolerances are sized to the seed-to-seed noise measured on a shared 2-core CPU, quick profile
-# (README, "Regression tracking"): the accuracy tolerance covers ~2 sigma of a one-seed difference on
+# (docs/compare.md, "Tolerances"): the accuracy tolerance covers ~2 sigma of a one-seed difference on
 # CIFAR-10 (seed std 0.9 points), throughput and time cover the spread of a machine shared with other jobs.
 ACC_TOLERANCE = 2.5  # percentage points
 SPEED_TOLERANCE = 0.35  # share of the baseline value

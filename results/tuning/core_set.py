@@ -5,7 +5,7 @@ For every method outside the seeds' set (none, classic, gan, wgan_gp, vae, adver
 training-set size: the mean paired gain in *validation* accuracy over `none` (same seed, same subset; the
 test split plays no part, its accuracy is not even read) and the mean seconds per cell. The pick is the
 recipe with the largest mean validation gain over the image tasks' smallest sizes, where the question is
-asked (README, "Quick profile").
+asked (docs/quick-profile.md).
 """
 
 from __future__ import annotations

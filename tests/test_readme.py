@@ -1,0 +1,89 @@
+"""The README is the front door: short, its two set-up commands, its headline table equal to what `augbench report`
+makes from the committed baseline (so the two cannot drift apart), and links that lead somewhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from markdown.extensions.toc import slugify
+
+from bench.cli import main
+from bench.reporting.headline import END, START, headline_markdown, readme_block
+from bench.results.export import read_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BASELINE = ROOT / "results" / "baselines" / "quick-cpu.json"
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.fixture(scope="module")
+def baseline_rows():
+    return read_rows(BASELINE)
+
+
+def test_the_readme_headline_table_is_what_report_makes_from_the_baseline(baseline_rows):
+    made = headline_markdown(baseline_rows)
+    assert readme_block(README.read_text()) == made, "README's headline table differs from the baseline's: run `make readme`"
+    # and it is the cross-task summary at the smallest quick size: one column per task, a row per method but none
+    header = made.splitlines()[0]
+    assert [c.strip() for c in header.strip("|").split("|")] == [
+        "method", "cifar10 (n=500)", "fsdd (n=300)", "mnist (n=600)", "sst2 (n=1,000)", "trec (n=1,000)", "robust gain", "cost"]
+    methods = [line.split("|")[1].strip() for line in made.splitlines()[2:] if line.startswith("|")]
+    assert "none" not in methods and {"classic", "vae", "vae (pool)", "adversarial", "randaugment"} <= set(methods)
+
+
+def test_the_headline_check_fails_when_a_baseline_number_moves(baseline_rows):
+    """A README left behind by a changed baseline is caught: one clean accuracy moved by a point changes the table."""
+    moved = baseline_rows.copy()
+    cell = (moved["task"] == "cifar10") & (moved["method"] == "classic") & (moved["fraction"] == 0.5) & (moved["seed"] == 0)
+    assert cell.sum() == 1
+    moved.loc[cell, "clean_acc"] += 0.03
+    assert headline_markdown(moved) != readme_block(README.read_text())
+
+
+def test_report_writes_the_headline_into_a_readme(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{START}\nold table\n{END}\n\nafter\n")
+    code = main(["report", "--store", str(BASELINE), "--output", str(tmp_path / "board.md"), "--no-plots",
+                 "--readme", str(readme)])
+    assert code == 0
+    text = readme.read_text()
+    assert readme_block(text) == readme_block(README.read_text())
+    assert text.startswith("# x\n\n") and text.endswith(f"{END}\n\nafter\n") and "old table" not in text
+
+
+def test_report_refuses_a_readme_without_the_markers_before_writing_anything(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers here\n")
+    code = main(["report", "--store", str(BASELINE), "--output", str(tmp_path / "board.md"), "--no-plots",
+                 "--readme", str(readme)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and START in err
+    assert readme.read_text() == "# no markers here\n" and not (tmp_path / "board.md").exists()
+
+
+def test_the_readme_is_a_front_door():
+    text = README.read_text()
+    assert len(text.splitlines()) <= 200
+    setup = re.search(r"## Set up and run\n\n```sh\n(.*?)```", text, re.S).group(1)
+    assert [line.split()[:2] for line in setup.splitlines() if line.startswith("make")] == [["make", "bench"], ["make", "test"]]
+
+
+def _anchors(markdown_file: Path) -> set[str]:
+    """The heading ids MkDocs (python-markdown's toc) gives a page, plus explicit `id="..."` anchors."""
+    text = re.sub(r"^```.*?^```", "", markdown_file.read_text(), flags=re.S | re.M)
+    headings = {slugify(re.sub(r"[`*]", "", h), "-") for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+    return headings | set(re.findall(r'id="([^"]+)"', text))
+
+
+def test_every_readme_link_resolves():
+    for target in LINK.findall(README.read_text()):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        assert (ROOT / path).exists(), f"README links to a missing {path}"
+        if anchor:
+            assert anchor in _anchors(ROOT / path), f"README links to a missing anchor {target}"
