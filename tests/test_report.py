@@ -9,8 +9,9 @@ from fixture_records import frame, make_record
 
 
 def table_lines(text: str) -> list[str]:
-    """The lines of the per-task tables (the summary across tasks comes before their notes)."""
-    return [line for line in text[text.index("Each table:"):].splitlines() if line.startswith("| ")]
+    """The lines of the per-task tables (and the cell list after them): the summary across tasks comes before
+    the contents."""
+    return [line for line in text[text.index("## Contents"):].splitlines() if line.startswith("| ")]
 
 
 def test_mean_and_t_interval_over_seeds_ranked_best_first():

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -72,7 +70,8 @@ def test_report_writes_markdown_html_and_plots(smoke_report, smoke_store):
 
 def test_html_is_self_contained_and_embeds_every_png(smoke_report):
     html = (smoke_report / "report.html").read_text()
-    assert not re.search(r'(src|href)="(?!data:)', html)  # nothing to fetch: readable from disk, no server
+    # nothing to fetch (links only within the page): readable from disk, no server
+    assert not re.search(r'(src|href)="(?!data:|#)', html)
     pngs = len(list((smoke_report / "plots").glob("*.png")))
     assert pngs >= 5 and html.count('src="data:image/png;base64,') == pngs and "Generator samples" in html
     assert re.search(r'<img alt="([a-z]+)-', html).group(1) == "efficiency"  # the report's first figure
@@ -105,24 +104,6 @@ def test_pareto_front():
 def test_empty_store_still_writes_a_page(tmp_path):
     page = write_html(build(frame([])), tmp_path / "none", tmp_path / "report.html").read_text()
     assert "No runs in the store yet" in page
-
-
-def _browser() -> str | None:
-    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-
-
-@pytest.mark.skipif(_browser() is None, reason="no headless chromium: apt-get install chromium (see README)")
-def test_report_renders_in_a_headless_browser(smoke_report, tmp_path):
-    """The page renders its tables and images in a real browser (DOM dump and a screenshot)."""
-    browser, page = _browser(), (smoke_report / "report.html").resolve().as_uri()
-    # No network here: background networking would only produce refused connections.
-    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(common + ["--dump-dom", page], capture_output=True, text=True, timeout=120).stdout
-    assert dom.count("<table>") == 4 and dom.count("<img") == len(list((smoke_report / "plots").glob("*.png")))
-    shot = tmp_path / "report.png"
-    subprocess.run(common + [f"--screenshot={shot}", "--window-size=1280,2000", page], capture_output=True, timeout=120)
-    assert shot.read_bytes().startswith(PNG_MAGIC)
 
 
 def _figure(rows, name: str):

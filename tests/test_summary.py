@@ -74,9 +74,11 @@ def test_summary_numbers_match_hand_computed_ranks_gains_robust_gains_and_costs(
     assert any("more than half of its training-set sizes" in line for line in table.legend)
 
 
-def test_summary_comes_first_in_markdown():
+def test_summary_comes_first_in_markdown_and_its_legend_last():
     text = leaderboard_markdown(frame(grid()))
-    assert text.index("## Summary across tasks") < text.index("Each table:") < text.index("## cifar10 (cifar10-jpeg)")
+    assert text.index("## Summary across tasks") < text.index("## How to read this") < text.index("## Contents")
+    assert text.index("## Contents") < text.index("## cifar10 (cifar10-jpeg)") < text.index("## Notes")
+    assert text.index("## Notes") < text.index("- Mean rank: methods ranked") < text.index("- Each table:")
     assert "| classic  | 1.2         | +5.0* / +1.0" in text
 
 
@@ -189,7 +191,7 @@ def test_other_profiles_carry_no_banner():
 
 def test_html_highlights_the_best_value_per_column_and_right_aligns_numbers():
     page = render_html(build(frame(grid())), [], generated_at="2026-11-20T00:00:00+00:00")
-    summary = page[page.index("<h2>Summary"):page.index("</table>")]
+    summary = page[page.index('<h2 id="summary-quick">Summary'):page.index("</table>")]
     best = re.findall(r'<td class="num best"><strong>([^<]*)</strong></td>', summary)
     assert best == ["1.2", "+5.0* / +1.0", "+5.0* / +5.0*", "+3.5", "1.1x"]
     assert "<td>classic</td>" in summary and '<td class="num">2.2</td>' in summary  # names left, numbers right

@@ -1,15 +1,19 @@
 """The leaderboard: a pure function of stored rows (rows -> summary DataFrame -> tables -> markdown).
 
 The tables are built once as plain data (`Leaderboard`), so the markdown and the HTML report show the
-same numbers. Columns come from bench/results/metrics.py; no method gets special treatment except the `none`
-baseline that gains are measured against.
+same numbers in the same order: summary, how to read it, contents, the tables, notes last. Columns come from
+bench/results/metrics.py; no method gets special treatment except the `none` baseline that gains are measured
+against.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -44,6 +48,27 @@ SMOKE_BANNER = ("Smoke profile: the numbers of profile `smoke` come from tiny bu
 GAIN, LOSS, NEITHER, UNTESTED = "gain", "loss", "neither", "untested"
 # A robust gain (PGD accuracy over `none`'s, as a fraction) the verdict names: a tenth of the accuracy range.
 ROBUST_NOTABLE = 0.10
+ROBUST_HEADER, COST_HEADER = "robust gain (pts)", f"cost vs {BASELINE}"  # the summary's optional columns
+
+
+@dataclass(frozen=True)
+class Link:
+    """A section of the page as Contents links to it: its title and its id."""
+
+    text: str
+    anchor: str
+
+
+# The page's fixed sections. Each title's slug is its id (see `_heading`); the tables' ids come from their keys.
+GUIDE = Link("How to read this", "how-to-read-this")
+CONTENTS = Link("Contents", "contents")
+PROVENANCE = Link("Provenance", "provenance")
+NOTES = Link("Notes", "notes")
+EXCHANGE_ANCHOR = "exchange"
+FAILED, CELLS = Link("Failed cells", "failed-cells"), Link("All cells", "all-cells")
+# The one line under the summary and under the exchange-rate table: their full legends are in the notes.
+SUMMARY_POINTER = f"How to read the columns: see [{NOTES.text}](#{NOTES.anchor})."
+EXCHANGE_POINTER = f"How to read it, and each task's worths in words: see [{NOTES.text}](#{NOTES.anchor})."
 
 
 @dataclass
@@ -56,6 +81,9 @@ class Table:
     legend: list[str] = field(default_factory=list)  # lines explaining the marks used in `rows`
     numeric: list[int] = field(default_factory=list)  # columns holding numbers (right-aligned in HTML)
     best: set[tuple[int, int]] = field(default_factory=set)  # (row, column) of each column's best value
+    anchor: str = ""  # the section's id, short and stable: what links (Contents) point at
+    group: str = ""  # per-task tables: the Contents bullet that lists it (its task)
+    link: str = ""  # per-task tables: its link text in that bullet (its training-set size)
 
 
 @dataclass
@@ -71,6 +99,7 @@ class Leaderboard:
     summary: list[Table] = field(default_factory=list)  # across tasks, one per profile; shown first
     exchange: Table | None = None  # what generated data are worth in real examples (bench/reporting/exchange.py)
     banner: list[str] = field(default_factory=list)  # warnings shown above everything (smoke profile)
+    guide: list[str] = field(default_factory=list)  # "How to read this": one line per column or mark
 
 
 def leaderboard_metrics(rows: pd.DataFrame) -> list[Metric]:
@@ -266,6 +295,57 @@ def _table_title(key: tuple, n_train: pd.Series, several_settings: bool) -> str:
     return title
 
 
+def _anchor(*parts: str) -> str:
+    """An id from `parts`: lowercase letters, digits and `_`, the rest one hyphen (`cifar10-n500-quick`)."""
+    return re.sub(r"[^a-z0-9_]+", "-", "-".join(parts).lower()).strip("-")
+
+
+def _table_place(key: tuple, n_train: pd.Series, several_variants: bool, several_settings: bool,
+                 several_profiles: bool) -> tuple[str, str, str]:
+    """A per-task table's (id, Contents bullet, link text): task and size, with the data variant, setting hash
+    and profile added where the board has several of them, e.g. ("cifar10-n500-quick", "cifar10", "n=500")."""
+    profile, task, variant, fraction, setting = key
+    sizes = sorted({int(n) for n in n_train.dropna()})
+    one = len(sizes) == 1  # a range of sizes (or none recorded): the fraction names the table
+    size, size_id = (f"n={sizes[0]}", f"n{sizes[0]}") if one else (f"fraction {fraction:g}", f"f{fraction:g}")
+    text = [variant] * several_variants + [size] + [f"setting {_short(setting)}"] * several_settings
+    anchor = _anchor(task, *[variant] * several_variants, size_id, *[_short(setting)] * several_settings, profile)
+    return anchor, task + f", profile {profile}" * several_profiles, ", ".join(text)
+
+
+def _unique(anchor: str, taken: set[str]) -> str:
+    """`anchor`, or `anchor-2`, `-3`... when taken (two keys can read alike once punctuation is dropped)."""
+    found, n = anchor, 1
+    while found in taken:
+        n += 1
+        found = f"{anchor}-{n}"
+    taken.add(found)
+    return found
+
+
+def _guide(summary: list[Table], tables: list[Table]) -> list[str]:
+    """The "How to read this" lines: the legends of the summary and of the per-task tables, one line each
+    (the full legends are in the notes), naming the optional columns and the marks only where the page has them."""
+    if not summary:
+        return []
+    headers = {header for table in summary for header in table.headers}
+    meanings = {mark: meaning.split(" (")[0] for mark, (_, meaning) in MEANINGS.items()}
+    meanings[FEW_SEEDS] = f"interval from fewer than {MIN_SEEDS} seeds"
+    used = [f"{mark} {meaning}" for mark, meaning in meanings.items()
+            if any(line.startswith(mark) for table in tables for line in table.legend)]
+    return [
+        "Mean rank: by mean clean accuracy within each per-task table (1 = best), averaged over the tables.",
+        f"Gain: clean accuracy minus `{BASELINE}`'s on the same seeds, in points; `*`: p < {ALPHA} (paired t-test).",
+        *[f"Robust gain: PGD accuracy minus `{BASELINE}`'s, in points."] * (ROBUST_HEADER in headers),
+        *[f"Cost: total seconds (generator fit included) as a multiple of `{BASELINE}`'s."] * (COST_HEADER in headers),
+        f"Verdict: a significant gain (loss) on a task when p < {ALPHA} at more than half of its training-set sizes; "
+        f"`PGD ±x pts` where the robust gain reaches {100 * ROBUST_NOTABLE:.0f} points.",
+        *[f"Marks: {', '.join(used)}; each explained under the tables that carry it."] * bool(used),
+        f"Per-task tables follow (one per task, data variant, training-set size and profile), methods ranked by mean "
+        f"clean accuracy; the full legends are in [{NOTES.text}](#{NOTES.anchor}).",
+    ]
+
+
 @dataclass(frozen=True)
 class Gain:
     """A method's clean-accuracy gain over `none` in one per-task table (one training-set size)."""
@@ -410,7 +490,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
     robust = bool("pgd_acc_mean" in summary and summary["pgd_acc_mean"].notna().any())
     cost = bool("total_s_mean" in summary and summary["total_s_mean"].notna().any())
     headers = ["method", "mean rank"] + [f"{name} gain (n={' / '.join(s for _, s in sizes[name])})" for name in columns]
-    headers += ["robust gain (pts)"] * robust + [f"cost vs {BASELINE}"] * cost + ["verdict"]
+    headers += [ROBUST_HEADER] * robust + [COST_HEADER] * cost + ["verdict"]
     body, scores = [], []  # scores: per row, the number each column is judged best by (NaN: not judged)
     for m in methods:
         baseline = m.method == BASELINE
@@ -436,7 +516,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
     hidden = any(len({g.fraction for m in methods for g in m.gains.get(name, ())}) > 2 for name in columns)
     fewer = any(m.tables < n_tables for m in methods)
     legend = [
-        f"Mean rank: methods ranked by mean clean accuracy within each per-task table below (one profile, task, data "
+        f"Mean rank: methods ranked by mean clean accuracy within each per-task table (one profile, task, data "
         f"variant, training-set size and setting; ties share their average rank), averaged over the tables the "
         f"method is in" + (f" (`k/{n_tables}`: in k of the {n_tables} tables)." if fewer else f" ({n_tables})."),
         f"Task columns: clean accuracy minus `{BASELINE}`'s on the same seeds, in points"
@@ -458,7 +538,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
                   f"over a task's sizes) where some method beats `{BASELINE}`; `{BASELINE}` itself is judged on rank only.")
     numeric = list(range(1, len(headers) - 1))
     title = f"Summary across tasks and training-set sizes, profile {profile}"
-    return Table(title, headers, body, legend, numeric, best)
+    return Table(title, headers, body, legend, numeric, best, anchor=_anchor("summary", profile))
 
 
 def build(rows: pd.DataFrame) -> Leaderboard:
@@ -481,13 +561,16 @@ def build(rows: pd.DataFrame) -> Leaderboard:
     summary = summarize(rows)
     exchange = _exchange(curve_rows)
     threshold = quality_threshold(summary)
-    notes += [f"{threshold} (plots/quality-<profile>.png: gain against CAS and FID)"] if threshold else []
+    notes += [f"{threshold} (`plots/quality-<profile>.png`: gain against CAS and FID)"] if threshold else []
     tables, overviews = [], []
     if not summary.empty:
         overviews = [summary_table(lines, str(profile)) for profile, lines in summary.groupby("profile", sort=True)]
         metrics = [m for m in leaderboard_metrics(rows[rows["status"] == "ok"]) if f"{m.name}_mean" in summary]
         per_run = summary.groupby(["profile", "task", "data_variant", "fraction"])["setting"].transform("nunique")
         summary = summary.assign(several=per_run > 1)
+        variants, profiles = summary.groupby("task")["data_variant"].nunique(), summary["profile"].nunique()
+        fixed = (GUIDE, CONTENTS, PROVENANCE, NOTES, FAILED, CELLS)
+        taken = {EXCHANGE_ANCHOR, *(section.anchor for section in fixed), *(t.anchor for t in overviews)}
         for key, table in summary.groupby(TABLE, sort=True):
             shown = [m for m in metrics if table[f"{m.name}_mean"].notna().any()]
             table = table.sort_values(["clean_acc_mean", "label"], ascending=[False, True])
@@ -501,10 +584,12 @@ def build(rows: pd.DataFrame) -> Leaderboard:
             legend = _legend(table)
             if any(FEW_SEEDS in cell for row in body for cell in row):
                 legend.append(f"{FEW_SEEDS} {FEW_SEEDS_MEANING}")
-            tables.append(Table(_table_title(key, table["n_train"], bool(table["several"].iloc[0])), headers, body,
-                                legend, list(range(1, len(headers)))))
+            several = bool(table["several"].iloc[0])
+            anchor, group, link = _table_place(key, table["n_train"], bool(variants[key[1]] > 1), several, profiles > 1)
+            tables.append(Table(_table_title(key, table["n_train"], several), headers, body, legend,
+                                list(range(1, len(headers))), anchor=_unique(anchor, taken), group=group, link=link))
     return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows), summary=overviews, banner=banner,
-                       exchange=exchange)
+                       exchange=exchange, guide=_guide(overviews, tables))
 
 
 def quality_threshold(summary: pd.DataFrame) -> str | None:
@@ -540,7 +625,8 @@ def _exchange(rows: pd.DataFrame) -> Table | None:
               "t-interval over seeds read off the same curve. `< 0`: the samples cost accuracy; `> K`: worth more "
               "than the largest k measured. Regime: the generator saw the cell's subset (scarce) or the task's "
               "whole train split outside validation (pool).", *summary_lines(worths)]
-    return Table("Generated data in real examples (exchange rate)", headers, body, legend, [1, 4, 5, 6])
+    return Table("Generated data in real examples (exchange rate)", headers, body, legend, [1, 4, 5, 6],
+                 anchor=EXCHANGE_ANCHOR)
 
 
 def _failed(rows: pd.DataFrame) -> Table | None:
@@ -548,7 +634,7 @@ def _failed(rows: pd.DataFrame) -> Table | None:
     if failed.empty:
         return None
     body = [[r.task, r.method, str(r.seed), f"{r.fraction:g}", r.profile, str(r.error)] for r in failed.itertuples()]
-    return Table("Failed cells", ["task", "method", "seed", "fraction", "profile", "error"], body)
+    return Table(FAILED.text, ["task", "method", "seed", "fraction", "profile", "error"], body, anchor=FAILED.anchor)
 
 
 def _cell_flags(row: pd.Series) -> str:
@@ -572,10 +658,11 @@ def _cells(rows: pd.DataFrame) -> Table:
              format_value(metric, r["clean_acc"])] for _, r in ordered.iterrows()]
     flags = [_cell_flags(r) for _, r in ordered.iterrows()]
     if not any(flags):  # stores without training diagnostics keep the narrower table
-        return Table("All cells", headers, body)
+        return Table(CELLS.text, headers, body, anchor=CELLS.anchor)
     legend = [f"flags: {NOT_CONVERGED} not converged, {STOPPED_EARLY} stopped early at that epoch, "
               f"{NEAR_CHANCE} near chance (explained under the tables above)."]
-    return Table("All cells", headers + ["flags"], [line + [flag] for line, flag in zip(body, flags)], legend)
+    return Table(CELLS.text, headers + ["flags"], [line + [flag] for line, flag in zip(body, flags)], legend,
+                 anchor=CELLS.anchor)
 
 
 def provenance(rows: pd.DataFrame) -> list[str]:
@@ -627,31 +714,85 @@ def _library_lines(ok: pd.DataFrame) -> list[str]:
             + (f"; {unlocked} row{'s' * (unlocked != 1)} not from a locked environment" if unlocked else "")]
 
 
-def _markdown_table(table: Table) -> list[str]:
-    lines = [f"## {table.title}", "", tabulate(table.rows, headers=table.headers, tablefmt="github", disable_numparse=True), ""]
-    for line in table.legend:
+def contents(board: Leaderboard, extra: Sequence[Link] = ()) -> list[tuple[str, list[Link]]]:
+    """The Contents of the page, in page order, one (label, links) per bullet: the exchange-rate table, one
+    bullet per task (and profile) whose links are its tables' sizes, `extra` (the HTML report's plots), then
+    provenance, failed and all cells, notes. A bullet without a label is its one link."""
+    bullets = [("", [Link(board.exchange.title, board.exchange.anchor)])] if board.exchange is not None else []
+    for group, tables in itertools.groupby(board.tables, key=lambda t: t.group):
+        bullets.append((group, [Link(t.link, t.anchor) for t in tables]))
+    bullets += [("", [link]) for link in extra]
+    bullets += [("", [PROVENANCE])] if board.provenance else []
+    bullets += [("", [Link(t.title, t.anchor)]) for t in (board.failed, board.cells) if t is not None]
+    return bullets + [("", [NOTES])]
+
+
+def notes(board: Leaderboard) -> list[tuple[str, list[str]]]:
+    """The notes at the end of the page, one (heading, lines) per part: the full legends of the summary and
+    exchange-rate tables (a line under each table points here), then the general notes."""
+    tables = [*board.summary, *[board.exchange] * (board.exchange is not None)]
+    return [(f"Legend: {t.title}", t.legend) for t in tables if t.legend] + [("General notes", board.notes)]
+
+
+def _slug(title: str) -> str:
+    """GitHub's id for a heading: lowercase, punctuation dropped, each space a hyphen."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
+def _heading(title: str, anchor: str, level: int = 2) -> list[str]:
+    """A markdown heading that `#anchor` links reach on GitHub, in MkDocs and in any renderer keeping raw HTML.
+
+    GitHub and python-markdown's `toc` (MkDocs) derive a heading's id from its text by different rules (GitHub
+    turns each space into a hyphen, toc collapses runs of them; duplicates get `-1` vs `_1`), and a table's title
+    would give a long id that changes with its wording. So a table's section carries an explicit, short
+    `<a id>` on the line before its heading: python-markdown passes raw HTML through, GitHub keeps the id (as
+    `user-content-<id>`, which its page script resolves `#<id>` to). Where the heading's own slug already is
+    `anchor` under both rules (one- to four-word titles such as "Notes"), it is left alone: a second element with
+    the same id would make the link ambiguous.
+    """
+    prefix = [] if _slug(title) == anchor else [f'<a id="{anchor}"></a>']
+    return prefix + [f"{'#' * level} {title}", ""]
+
+
+def _markdown_table(table: Table, legend: bool = True) -> list[str]:
+    lines = _heading(table.title, table.anchor) if table.anchor else [f"## {table.title}", ""]
+    lines += [tabulate(table.rows, headers=table.headers, tablefmt="github", disable_numparse=True), ""]
+    for line in table.legend if legend else []:
         lines += [line, ""]
     return lines
 
 
+def _markdown_contents(bullets: list[tuple[str, list[Link]]]) -> list[str]:
+    def links(found: list[Link]) -> str:
+        return ", ".join(f"[{link.text}](#{link.anchor})" for link in found)
+
+    return [f"- {label}: {links(found)}" if label else f"- {links(found)}" for label, found in bullets] + [""]
+
+
 def render_markdown(board: Leaderboard) -> str:
-    """The leaderboard as markdown."""
+    """The leaderboard as markdown: summary, how to read it, contents, the tables, provenance, cells, notes."""
     lines = ["# augbench leaderboard", ""]
     if board.empty:
         return "\n".join(lines + ["No runs in the store yet: run `augbench run` (or `make bench`) first.", ""])
     lines += [f"> **{line}**" for line in board.banner] + [""] * bool(board.banner)
     for table in board.summary:
-        lines += _markdown_table(table)
+        lines += _markdown_table(table, legend=False)
+    lines += [SUMMARY_POINTER, ""] if board.summary else []
+    if board.guide:
+        lines += _heading(GUIDE.text, GUIDE.anchor) + [f"- {line}" for line in board.guide] + [""]
+    lines += _heading(CONTENTS.text, CONTENTS.anchor) + _markdown_contents(contents(board))
     if board.exchange is not None:
-        lines += _markdown_table(board.exchange)
-    lines += board.notes + [""]
+        lines += _markdown_table(board.exchange, legend=False) + [EXCHANGE_POINTER, ""]
     for table in board.tables:
         lines += _markdown_table(table)
     if board.provenance:
-        lines += ["## Provenance", ""] + [f"- {line}" for line in board.provenance] + [""]
+        lines += _heading(PROVENANCE.text, PROVENANCE.anchor) + [f"- {line}" for line in board.provenance] + [""]
     for table in (board.failed, board.cells):
         if table is not None:
             lines += _markdown_table(table)
+    lines += _heading(NOTES.text, NOTES.anchor)
+    for heading, part in notes(board):
+        lines += [f"### {heading}", ""] + [f"- {line}" for line in part] + [""]
     return "\n".join(lines)
 
 
