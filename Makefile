@@ -118,8 +118,9 @@ test: $(STAMP)
 # The documentation site from docs/ (mkdocs.yml) into site/ (git-ignored; open site/index.html). --strict: a dead
 # link, a broken anchor or a page missing from the navigation fails the build; make test runs it. Material for
 # MkDocs prints a notice about its successor unless told not to.
+# (Not --quiet: it silences the warnings that --strict counts, and a dead link then passes.)
 docs: $(STAMP)
-	@start=$$(date +%s); NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet && \
+	@start=$$(date +%s); set -o pipefail; NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict 2>&1 | sed '/^INFO /d' && \
 	echo "docs: site/ built in $$(( $$(date +%s) - start )) s (strict)"
 
 # The README's headline table from the committed baseline (bench/reporting/headline.py), with the published
