@@ -25,7 +25,7 @@ from bench.reporting.stats import ALPHA
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 
-def _scarcest(gains: tuple[Gain, ...], fraction: float) -> Gain | None:
+def _at_fraction(gains: tuple[Gain, ...], fraction: float) -> Gain | None:
     return next((g for g in gains if math.isclose(g.fraction, fraction)), None)
 
 
@@ -56,7 +56,7 @@ def headline_markdown(rows: pd.DataFrame, profile: str | None = None) -> str:
     for m in methods:
         if m.method == BASELINE:
             continue
-        gains = [_scarcest(m.gains.get(name, ()), fraction) for name in columns]
+        gains = [_at_fraction(m.gains.get(name, ()), fraction) for name in columns]
         if all(g is None for g in gains):
             continue  # measured only at other sizes (e.g. a third size of the text tasks)
         cells = ["–" if g is None else f"{100 * g.mean:+.1f}" + ("*" if g.significant else "") for g in gains]
