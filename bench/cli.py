@@ -94,8 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_exec.add_argument("--executor", default="local",
                         help="local (default), submitit (Slurm job array; extra augbench[slurm]) or ray (extra augbench[ray])")
     p_exec.add_argument("--workers", type=int, default=None,
-                        help="local: worker processes (default: one per visible GPU when there are several, else "
-                             "in-process); submitit without Slurm: jobs at a time (default 1)")
+                        help="local: cells at once, each in a worker process (default on CPU: the cores divided by "
+                             "--threads; on CUDA: one per visible GPU when there are several, else in-process); "
+                             "submitit without Slurm: jobs at a time (default 1). Changes timings, never digits")
+    p_exec.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads per cell (default on CPU: 1, the execution policy's; the count "
+                             "changes a result's last digits and is stored in each row's exec_policy)")
     p_exec.add_argument("--cells-per-job", type=int, default=1, help="submitit/ray: cells run one after another per job (default 1)")
     p_exec.add_argument("--executor-folder", default=None, help="submitit: job scripts, pickles and logs (default: results/executor)")
     p_exec.add_argument("--slurm-partition", default=None, help="submitit: Slurm partition(s), comma-separated")
@@ -425,8 +429,11 @@ def _run_device(choice: str, remote: bool):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from bench.config.params import parse_param_overrides
     from bench.config.profiles import get_profile
+    from bench.core.policy import pin_threads, run_policy
     from bench.results.store import DEFAULT_STORE, Store
     from bench.run.sweep import SweepSpec, parse_fractions, parse_seeds, plan, run_sweep
     from methods.compose import resolve_methods
@@ -448,15 +455,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         download=args.download,
         compile=args.compile,
     )
+    policy = run_policy(spec.profile, spec.device.type, args.threads, args.workers)
+    if executor.name == "local" and spec.device.type == "cpu":
+        executor = dataclasses.replace(executor, workers=policy.cells_at_once)
     planned = plan(spec)  # every check that can fail on bad input, before the store file is created or opened
     rate = None
     if args.calibrate and not executor.remote:
         from bench.run.calibration import reference_rate
 
-        rate = reference_rate(spec.device)
+        rate = reference_rate(spec.device)  # on every core in one process, as the budget's reference rate was taken
+    if spec.device.type == "cpu":
+        pin_threads(policy.threads)
     with Store(args.store or DEFAULT_STORE) as store:
         result = run_sweep(spec, store, force=args.force, progress=False if args.no_progress else None,
-                           executor=executor, planned=planned, started=started)
+                           executor=executor, planned=planned, started=started, policy=policy)
     print(f"done: {result.ran} ran, {result.skipped} skipped (already stored), {len(result.failed)} failed "
           f"in {_format_wall(result.wall_s)}")
     if rate is not None:

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from bench.core.cache import atomic_save, load_verified
+from bench.core.cache import atomic_save, cache_lock, load_verified
 from bench.core.errors import UsageError
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
@@ -281,6 +281,14 @@ class GenerativeMethod(Method):
         return None if self.fit_source is None else GeneratorFit(self.fit_s, cache_hit=self.fit_source == "cache")
 
     # --- fitting ----------------------------------------------------------------------------------
+    @property
+    def fit_seed(self) -> int:
+        """The seed of the generator's fit (initialisation, noise, batch order, BatchNorm calibration): the cell's
+        seed for a scarce generator, `gen_seed` for a pool one, which every classifier seed shares. Were it the
+        cell's seed, the cached pool generator would be whichever cell fitted it first, and one run_id could hold
+        other numbers when the cells ran in another order (or two at once)."""
+        return self.params.gen_seed if self.params.data == "pool" else self.seed
+
     def fit(self, train: Split, context: FitContext) -> None:
         """Load this cell's generator from the cache, or train it and cache it: on `train` (scarce), or on the
         task's whole train split outside validation (`context.pool`, data=pool). Then, with a filter, train
@@ -311,6 +319,10 @@ class GenerativeMethod(Method):
 
     def _fit_generator(self, train: Split, context: FitContext) -> None:
         input_space = context.input_space if self.params.data == "pool" else None
+        with cache_lock(self.cache_path(context.cell, context.cache_dir, input_space)[0]):
+            self._load_or_fit_generator(train, context, input_space)
+
+    def _load_or_fit_generator(self, train: Split, context: FitContext, input_space: dict[str, Any] | None) -> None:
         if self.load_cached(context.cell, context.cache_dir, context.device, input_space) and self.fit_s is not None:
             self.fit_source = "cache"
             return
@@ -322,11 +334,12 @@ class GenerativeMethod(Method):
         if len(train) == 0:
             raise ValueError(f"{self.name} cannot fit a generator on an empty training split")
         budget = self.budget(context.profile)
-        with forked_rng(context.device, derive_seed(self.seed, f"{self.name}:init")):  # without moving the global stream
+        seed = self.fit_seed
+        with forked_rng(context.device, derive_seed(seed, f"{self.name}:init")):  # without moving the global stream
             nets = self.build(budget).to(context.device)
         optimizers = self.optimizers(nets)
-        noise = make_generator(self.seed, f"{self.name}:fit", context.device)
-        order = make_generator(self.seed, f"{self.name}:batches")
+        noise = make_generator(seed, f"{self.name}:fit", context.device)
+        order = make_generator(seed, f"{self.name}:batches")
 
         def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
             index = torch.randint(0, len(train), (budget.batch_size,), generator=order).to(train.y.device)
@@ -370,7 +383,7 @@ class GenerativeMethod(Method):
         for m in norms:
             m.reset_running_stats()
             m.momentum = None  # cumulative average over the calibration batches
-        generator = make_generator(self.seed, f"{self.name}:calibrate", device)
+        generator = make_generator(self.fit_seed, f"{self.name}:calibrate", device)
         self.decoder.train()
         for _ in range(batches):
             y = torch.randint(0, self.task.num_classes, (batch_size,), generator=generator, device=device)
@@ -385,7 +398,7 @@ class GenerativeMethod(Method):
         Collapse is judged within each class (10 samples per class): a generator that maps every z of a
         class to one image still varies across classes, so a pooled spread would miss it.
         """
-        generator = make_generator(self.seed, f"{self.name}:check", device)
+        generator = make_generator(self.fit_seed, f"{self.name}:check", device)
         classes = self.task.num_classes
         labels = torch.arange(classes, device=device).repeat_interleave(10)
         samples = self.sample(labels, generator).reshape(classes, 10, -1)

@@ -7,6 +7,7 @@ import os
 import random
 from pathlib import Path
 
+import bench  # noqa: F401  first: it pins the CPU kernels (bench/core/policy.py) before numpy and torch load
 import numpy as np
 import pytest
 import torch

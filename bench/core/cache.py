@@ -8,12 +8,13 @@ partial or edited file is reported as missing (and refitted), not loaded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -47,6 +48,27 @@ def atomic_save(obj: Any, path: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def cache_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the cache entry `path` (a `.lock` file beside it) while it is looked up and,
+    on a miss, made: two cells at once that need the same generator or reference then fit it once, the
+    second loading what the first saved instead of fitting a copy beside it. POSIX advisory locks (fcntl);
+    where there is none (Windows), the block runs unlocked, as before.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def load_verified(path: Path) -> Any | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import resource
 import sys
@@ -89,9 +90,13 @@ def device_name(device: torch.device) -> str:
 
 
 def cpu_kernels() -> str:
-    """The instruction sets torch's and OpenBLAS's kernels were chosen for, e.g. "torch AVX512, OpenBLAS
-    SkylakeX" (ATEN_CPU_CAPABILITY and OPENBLAS_CORETYPE change them, and with them the numbers)."""
-    parts = [f"torch {torch.backends.cpu.get_cpu_capability()}"]
+    """The instruction sets the CPU kernels were chosen for, e.g. "torch AVX2, oneDNN AVX2, MKL AVX2, OpenBLAS
+    Haswell" under the pinned policy (bench/core/policy.py) or "torch AVX512, oneDNN native, MKL native, OpenBLAS
+    SkylakeX" without it. torch and OpenBLAS report what they picked; oneDNN and MKL have no such call, so their
+    part is the cap the environment set ("native": none, the library's own choice)."""
+    parts = [f"torch {torch.backends.cpu.get_cpu_capability()}",
+             f"oneDNN {os.environ.get('ONEDNN_MAX_CPU_ISA') or os.environ.get('DNNL_MAX_CPU_ISA') or 'native'}",
+             f"MKL {os.environ.get('MKL_CBWR') or 'native'}"]
     try:
         from threadpoolctl import threadpool_info
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.core.cache import atomic_save, load_verified
+from bench.core.cache import atomic_save, cache_lock, load_verified
 from bench.config.cell import Cell, canonical_json
 from bench.config.profiles import TrainConfig
 from bench.core.device import place_model
@@ -64,6 +64,13 @@ def reference_classifier(task: Task, source: DataSource, profile: str, device: t
     """
     config = task.train_config(profile)
     path, key, identity = _reference_entry(task, source, profile, config, data, cache_dir)
+    with cache_lock(path):  # two cells at once train it once
+        return _load_or_train_reference(task, source, config, device, progress, data, path, key, identity)
+
+
+def _load_or_train_reference(task: Task, source: DataSource, config: TrainConfig, device: torch.device,
+                             progress: bool | None, data: TaskData | None, path: Path, key: str,
+                             identity: dict[str, Any]) -> nn.Module:
     payload = load_verified(path)
     pool = None if isinstance(payload, dict) and payload.get("key") == key else task.reference_train(source, data, config, device)
     # The stream seed_everything(REFERENCE_SEED) gives a cell's classifier (bench/run/sweep.py), so the

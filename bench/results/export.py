@@ -34,6 +34,7 @@ JSON_FIELDS: dict[str, Callable[[Any], str]] = {
     "method_params": canonical_json, "task_params": canonical_json, "train_config": canonical_json,
     "eval_config": canonical_json, "corruption_json": lambda v: json.dumps(v, sort_keys=True), "val_curve": json.dumps,
     "library_versions": lambda v: json.dumps(v, sort_keys=True), "guard_json": lambda v: json.dumps(v, sort_keys=True),
+    "exec_policy": lambda v: json.dumps(v, sort_keys=True),
 }
 
 

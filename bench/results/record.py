@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 6  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
-# 4: library_versions, lock_digest; 5: guard_json; 6: generator_data, gen_filter_kept
+SCHEMA_VERSION = 7  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
+# 4: library_versions, lock_digest; 5: guard_json; 6: generator_data, gen_filter_kept; 7: exec_policy
 # Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
@@ -65,6 +65,7 @@ class RunRecord:
     # provenance
     device: str | None = None  # cpu | cuda
     device_name: str | None = None  # CPU model or GPU name
+    exec_policy: str | None = None  # JSON of the execution policy (bench/core/policy.py): device, threads per cell, cells at once, kernels (None: stored before policies were recorded)
     torch_version: str | None = None
     torchvision_version: str | None = None
     python_version: str | None = None

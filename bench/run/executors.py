@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 import torch
 
 from bench.core.errors import UsageError
+from bench.core.policy import pin_threads
 
 EXECUTORS = {
     "local": "this machine: in-process, or --workers processes (default: one per visible GPU when there are several)",
@@ -137,14 +138,14 @@ def _init_pool_worker(gpus: Any, threads: int, driver: int) -> None:
     gpu = gpus.get() if gpus is not None else None
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)  # before the worker's first CUDA call initialises CUDA
-    torch.set_num_threads(threads)
+    pin_threads(threads)
 
 
 class PoolExecutor(futures.Executor):
     """`workers` spawned processes on this machine; on CUDA each is pinned to a visible GPU, round robin
     (one per GPU by default; more workers than GPUs share them)."""
 
-    def __init__(self, workers: int, device: torch.device) -> None:
+    def __init__(self, workers: int, device: torch.device, threads: int | None = None) -> None:
         context = multiprocessing.get_context("spawn")  # CUDA cannot be used in forked children
         gpus = None
         if device.type == "cuda":
@@ -152,12 +153,12 @@ class PoolExecutor(futures.Executor):
             gpus = context.Queue()
             for slot in range(workers):
                 gpus.put(visible[slot % len(visible)])
-        threads = max(1, (os.cpu_count() or 1) // workers)
+        threads = threads or max(1, (os.cpu_count() or 1) // workers)
         self._pool = futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_pool_worker,
                                                  initargs=(gpus, threads, os.getpid()))
         self.window = 2 * workers  # keeps every worker busy while the driver stores a result
         self.cells_per_job = 1
-        self.threads = None  # set once per worker by the initializer
+        self.threads = threads  # set once per worker by the initializer, and again by each job
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> futures.Future:
         return self._pool.submit(fn, *args, **kwargs)
@@ -316,8 +317,10 @@ class RayExecutor(futures.Executor):
         self._ray.shutdown()
 
 
-def make_executor(config: ExecutorConfig, device: torch.device, repo_root: Path) -> futures.Executor:
-    """The executor `config` names, ready to take cells (`check_executor` has validated it).
+def make_executor(config: ExecutorConfig, device: torch.device, repo_root: Path,
+                  threads: int | None = None) -> futures.Executor:
+    """The executor `config` names, ready to take cells (`check_executor` has validated it); a local one gives
+    each cell `threads` torch CPU threads (the execution policy's; None: the cores shared among the workers).
 
     Every executor has `window` (calls kept in flight; None: submit everything at once through
     `submit_batch`), `cells_per_job` and `threads` (torch CPU threads per worker; None: leave as is).
@@ -330,4 +333,8 @@ def make_executor(config: ExecutorConfig, device: torch.device, repo_root: Path)
     if workers is None:
         gpus = torch.cuda.device_count() if device.type == "cuda" else 0
         workers = gpus if gpus > 1 else 1
-    return InProcessExecutor() if workers == 1 else PoolExecutor(workers, device)
+    if workers == 1:
+        executor = InProcessExecutor()
+        executor.threads = threads
+        return executor
+    return PoolExecutor(workers, device, threads)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as futures
+import dataclasses
 import json
 import math
 import os
@@ -27,6 +28,7 @@ from bench.core.cache import cache_root
 from bench.config.cell import Cell, canonical_json
 from bench.core.device import peak_memory_mb, place_model, reset_peak_memory
 from bench.core.errors import DataError, UsageError
+from bench.core.policy import ExecutionPolicy, describe_policy, pin_threads, run_policy
 from bench.evaluation.accuracy import accuracy
 from bench.evaluation.generative_metrics import store_reference
 from bench.run.executors import ExecutorConfig, InProcessExecutor, make_executor
@@ -413,7 +415,7 @@ def run_job(job: CellJob) -> list[RunRecord]:
     if job.remote and job.cache_dir:
         os.environ["AUGBENCH_CACHE"] = job.cache_dir
     if job.threads:
-        torch.set_num_threads(job.threads)
+        pin_threads(job.threads)
     records = []
     for planned in job.cells:
         if job.remote:
@@ -421,6 +423,7 @@ def run_job(job: CellJob) -> list[RunRecord]:
             if problem:
                 records.append(failure_record(planned, job.device, problem))
                 continue
+            planned.task.preload(planned.source)  # a worker's first cell of a task decodes it: not in the cell's times
         records.append(run_cell(planned, job.device, job.progress))
     return records
 
@@ -464,6 +467,7 @@ def run_sweep(
     executor: ExecutorConfig | None = None,
     planned: list[PlannedCell] | None = None,
     started: float | None = None,
+    policy: ExecutionPolicy | None = None,
 ) -> SweepResult:
     """Plan, print the plan, then run each cell not already in the store (all of them with `force`)
     through `executor` (default: in this process, one cell after another), storing each row as it returns.
@@ -471,6 +475,9 @@ def run_sweep(
     A caller that must validate before it opens the store (the CLI: bad input creates no store file)
     passes its `planned = plan(spec)` and the `started = time.perf_counter()` it took before planning,
     so the sweep is not planned twice and `wall_s` still includes the planning.
+
+    `policy` (bench/core/policy.py; the CLI's `run_policy`) gives every cell its torch thread count and is
+    stored in each row; without one the cells keep this process's thread count, and the rows say so.
     """
     start = time.perf_counter() if started is None else started
     config = executor or ExecutorConfig()
@@ -485,9 +492,20 @@ def run_sweep(
     skipped = skipped_pairs(spec)
     if skipped:
         echo(f"not applicable, skipped: {', '.join(skipped)}")
-    pool = make_executor(config, spec.device, REPO_ROOT) if todo else InProcessExecutor()
+    if policy is None:
+        policy = run_policy(spec.profile, spec.device.type, threads=torch.get_num_threads(), workers=1)
+    if config.name == "local" and len(todo) < 2:  # one cell: no worker process to start (the digits do not change)
+        config = dataclasses.replace(config, workers=1)
+    threads = policy.threads if spec.device.type == "cpu" else None
+    pool = make_executor(config, spec.device, REPO_ROOT, threads) if todo else InProcessExecutor()
     if todo and (config.name != "local" or not isinstance(pool, InProcessExecutor)):
         echo(f"executor: {_describe(config, pool)}")
+    at_once = (pool.window // 2 if isinstance(pool.window, int) and not isinstance(pool, InProcessExecutor)
+               else 1) if config.name == "local" else policy.cells_at_once
+    policy = dataclasses.replace(policy, cells_at_once=at_once, threads=getattr(pool, "threads", None) or policy.threads)
+    if todo:
+        echo(describe_policy(policy))
+    policy_json = policy.to_json()
     if isinstance(pool, InProcessExecutor):
         for planned in {id(p.task): p for p in todo}.values():
             planned.task.preload(planned.source)
@@ -497,6 +515,7 @@ def run_sweep(
     interrupted = True
     try:
         for planned, record in _execute_cells(todo, pool, spec, store, force, progress):
+            record.exec_policy = policy_json
             store.put(record)
             ran += 1
             bar.update()
