@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--alpha", type=float, default=None, help="significance level of Welch's t-test (default: 0.05)")
     p_compare.add_argument("--allow-profile-mismatch", action="store_true",
                            help="compare results of different profiles (matching cells ignore profile and training config)")
+    p_compare.add_argument("--every-cell", action="store_true",
+                           help="count every BASE cell CUR lacks as lost (default without --methods/--fractions: only "
+                                "cells of the tasks, methods and sizes CUR ran; BASE's other cells are left out)")
     p_compare.add_argument("--allow-missing", action="store_true",
                            help="report cells ok in BASE but failed or missing in CUR without failing (exit 0 unless a metric regressed)")
     p_compare.add_argument("--output", default=None,
@@ -579,6 +582,25 @@ def _select(rows, methods: list[str] | None, fractions: list[float] | None):
     return rows
 
 
+def _in_scope(base, cur):
+    """BASE's rows of the (task, method, size, generator regime, curve point) groups CUR ran at least one row of,
+    and how many BASE cells were left out: a `make bench` run (core methods) against the baseline (every method,
+    a third text size, the generated-data grid) is compared on what it ran, while a cell CUR planned and lost
+    (a group it ran, a seed or size missing or failed) still counts."""
+    from bench.reporting.exchange import generator_regime, is_curve_row
+
+    def scope(rows):
+        return list(zip(rows["task"], rows["method"], rows["fraction"].astype(float).round(9),
+                        rows["method_params"].map(generator_regime), is_curve_row(rows)))
+
+    ran = set(scope(cur))
+    keep = [key in ran for key in scope(base)] if len(base) else []
+    left_out = base.loc[[not k for k in keep]] if len(base) else base
+    cells = left_out.drop_duplicates(subset=[c for c in ("task", "method", "fraction", "method_params", "train_config")
+                                             if c in left_out]) if len(left_out) else left_out
+    return base.loc[keep] if len(base) else base, len(cells)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from bench.reporting.compare import compare, render, summary
     from bench.results.export import read_rows
@@ -592,8 +614,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     methods = resolve_methods(args.methods) if args.methods is not None else None
     fractions = parse_fractions(args.fractions) if args.fractions is not None else None
     base, cur = (_select(read_rows(path), methods, fractions) for path in (args.base, args.cur))
+    scoped = None
+    if methods is None and fractions is None and not args.every_cell:
+        base, scoped = _in_scope(base, cur)
     result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch,
                      args.allow_missing, gate_timings=args.timings == "gate")
+    if scoped:
+        result.notes.append(f"{scoped} BASE cell{'s' * (scoped != 1)} of methods, tasks or sizes that CUR did not run at all "
+                            "left out, not counted as lost (--every-cell counts them; --methods/--fractions name a scope)")
     if args.output:
         _write(Path(args.output), render(result, args.base, args.cur))
     print(summary(result, args.base, args.cur, args.output), end="")
@@ -608,7 +636,7 @@ def _compare_exact(args: argparse.Namespace) -> int:
     given = [flag for flag, used in (("--tolerance", args.tolerance), ("--methods", args.methods is not None),
                                      ("--fractions", args.fractions is not None), ("--alpha", args.alpha is not None),
                                      ("--allow-profile-mismatch", args.allow_profile_mismatch),
-                                     ("--allow-missing", args.allow_missing),
+                                     ("--allow-missing", args.allow_missing), ("--every-cell", args.every_cell),
                                      ("--timings", args.timings != "gate")) if used]
     if given:
         raise UsageError(f"--exact compares every reference row as it is; it takes no {', '.join(given)}")

@@ -168,3 +168,20 @@ def policy_digits_key(text: Any) -> str:
         return ExecutionPolicy(**{k: policy[k] for k in ("device", "threads", "cells_at_once", "kernels")}).digits_key()
     except (KeyError, TypeError):
         return "unrecorded"
+
+
+def policy_lines(exec_policies: Any) -> list[str]:
+    """Lines for a report over rows with these exec_policy values: the row count under each policy's digits key
+    and, when there are several, a warning that pairs may compare rows computed under different policies (the
+    thread count alone moved clean accuracy by up to 0.59 points on one CI cell)."""
+    counts: dict[str, int] = {}
+    for value in exec_policies:
+        key = policy_digits_key(value)
+        counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return []
+    line = "execution policies: " + "; ".join(f"{key} ({n} row{'s' * (n != 1)})" for key, n in sorted(counts.items()))
+    if len(counts) == 1:
+        return [line]
+    return [line, "MIXED POLICIES: some pairs compare rows computed under different thread counts or kernels, whose "
+                  "last digits differ for that reason alone (docs/compare.md#execution-policy)"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from tabulate import tabulate
 
+from bench.core.policy import policy_lines
 from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import ALPHA, mean_interval, paired_test
 from bench.reporting.exchange import exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
@@ -679,6 +680,7 @@ def provenance(rows: pd.DataFrame) -> list[str]:
     return [
         f"profiles: {distinct('profile')}",
         f"devices: {distinct('device_name') or 'unknown'}",
+        *policy_lines(ok["exec_policy"] if "exec_policy" in ok else [None] * len(ok)),
         f"torch {distinct('torch_version')}, torchvision {distinct('torchvision_version')}, "
         f"python {distinct('python_version')}, numpy {distinct('numpy_version')}",
         *_library_lines(ok),
