@@ -74,7 +74,7 @@ lock:
 # exit status is kept, so a failure still fails `make bench`.
 bench: $(STAMP)
 	@status=0; $(PY) -m bench run $(QUICK_GRID) --seeds 1 --calibrate || status=$$?; \
-	$(PY) -m bench report && exit $$status
+	$(PY) -m bench report && $(PY) -m bench export --output results/latest.json && exit $$status
 
 # Every registered method on every task it applies to, into the same store (the core cells already there are kept),
 # then the generated-data grid (docs/methods/generated-data.md).
@@ -132,14 +132,15 @@ readme: $(STAMP)
 # The CI reference (docs/compare.md, "CI reference"): seed 0 of six quick cells that cover the stages a regression could hide
 # in (MNIST: none, classic, adversarial training with its FGSM/PGD evaluation, the vae with its FID, CAS and
 # confidence filter, RandAugment's per-sample policy; TREC: a feature task), about 2 min on one thread of the 2-core
-# VM. ci-cells runs them fresh, in a store and cache of their own; ci-check compares them with the committed
+# VM (the execution policy's one thread per cell, one cell at a time: the second core is pytest's). ci-cells runs them
+# fresh, in a store and cache of their own; ci-check compares them with the committed
 # reference row by row (identical on the reference's hardware, within measured tolerances elsewhere; timings never
 # fail); ci-reference makes the reference: run it in the commit of a change that is meant to move a number.
 CI_DIR  := results/ci
 CI_WORK := $(CI_DIR)/work
 CI_LOG  := $(CI_DIR)/ci-check.log
-CI_RUN   = OMP_NUM_THREADS=1 AUGBENCH_CACHE=$(CI_WORK)/cache $(PY) -m bench run --profile quick --device cpu --seeds 1 \
-           --fractions 0.5 --no-progress --store $(CI_WORK)/runs.sqlite
+CI_RUN   = AUGBENCH_CACHE=$(CI_WORK)/cache $(PY) -m bench run --profile quick --device cpu --seeds 1 \
+           --fractions 0.5 --no-progress --store $(CI_WORK)/runs.sqlite --workers 1
 ci-cells: $(STAMP)
 	rm -rf $(CI_WORK) && mkdir -p $(CI_WORK)
 	$(CI_RUN) --tasks mnist --methods none,classic,adversarial,vae,randaugment

@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="compare results of different profiles (matching cells ignore profile and training config)")
     p_compare.add_argument("--every-cell", action="store_true",
                            help="count every BASE cell CUR lacks as lost (default without --methods/--fractions: only "
-                                "cells of the tasks, methods and sizes CUR ran; BASE's other cells are left out)")
+                                "cells of the methods and sizes CUR ran, on every task; BASE's other cells are left out)")
     p_compare.add_argument("--allow-missing", action="store_true",
                            help="report cells ok in BASE but failed or missing in CUR without failing (exit 0 unless a metric regressed)")
     p_compare.add_argument("--output", default=None,
@@ -583,22 +583,24 @@ def _select(rows, methods: list[str] | None, fractions: list[float] | None):
 
 
 def _in_scope(base, cur):
-    """BASE's rows of the (task, method, size, generator regime, curve point) groups CUR ran at least one row of,
-    and how many BASE cells were left out: a `make bench` run (core methods) against the baseline (every method,
-    a third text size, the generated-data grid) is compared on what it ran, while a cell CUR planned and lost
-    (a group it ran, a seed or size missing or failed) still counts."""
+    """BASE's rows of the methods (in the generator regime and curve role CUR ran them) and of the sizes CUR ran, and
+    how many BASE cells were left out: a `make bench` run (core methods, two sizes) against the baseline (every
+    method, a third text size, the generated-data grid) is compared on what it ran. Tasks are not scoped: a task
+    CUR lacks, and a cell of a method and size it ran elsewhere, are still lost."""
     from bench.reporting.exchange import generator_regime, is_curve_row
 
-    def scope(rows):
-        return list(zip(rows["task"], rows["method"], rows["fraction"].astype(float).round(9),
-                        rows["method_params"].map(generator_regime), is_curve_row(rows)))
+    def role(rows):
+        return list(zip(rows["method"], rows["method_params"].map(generator_regime), is_curve_row(rows)))
 
-    ran = set(scope(cur))
-    keep = [key in ran for key in scope(base)] if len(base) else []
-    left_out = base.loc[[not k for k in keep]] if len(base) else base
+    if base.empty or cur.empty:
+        return base, 0
+    methods = set(role(cur))
+    sizes = set(cur["fraction"].astype(float).round(9))
+    keep = [r in methods and f in sizes for r, f in zip(role(base), base["fraction"].astype(float).round(9))]
+    left_out = base.loc[[not k for k in keep]]
     cells = left_out.drop_duplicates(subset=[c for c in ("task", "method", "fraction", "method_params", "train_config")
-                                             if c in left_out]) if len(left_out) else left_out
-    return base.loc[keep] if len(base) else base, len(cells)
+                                             if c in left_out])
+    return base.loc[keep], len(cells)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -620,7 +622,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     result = compare(base, cur, overrides, ALPHA if args.alpha is None else args.alpha, args.allow_profile_mismatch,
                      args.allow_missing, gate_timings=args.timings == "gate")
     if scoped:
-        result.notes.append(f"{scoped} BASE cell{'s' * (scoped != 1)} of methods, tasks or sizes that CUR did not run at all "
+        result.notes.append(f"{scoped} BASE cell{'s' * (scoped != 1)} of methods or sizes that CUR did not run at all "
                             "left out, not counted as lost (--every-cell counts them; --methods/--fractions name a scope)")
     if args.output:
         _write(Path(args.output), render(result, args.base, args.cur))

@@ -318,3 +318,32 @@ def test_timings_can_be_reported_without_failing(capsys):
     base = read_rows(GOLDEN / "base.json")
     slower = base.assign(total_s=base["total_s"] * 3)
     assert compare(base, slower).regressed and not compare(base, slower, gate_timings=False).regressed
+
+
+def test_base_cells_of_methods_or_sizes_cur_never_ran_are_left_out_unless_every_cell(capsys, tmp_path):
+    """`make bench` (core methods, two sizes) against the baseline (every method, a third text size): BASE's other
+    methods and sizes are not lost by default, and are with --every-cell; a task CUR lacks still is."""
+    base = read_rows(GOLDEN / "base.json")
+    extra = frame([make_record("mixup", seed, 0.99) for seed in range(3)]
+                  + [make_record("none", seed, 0.95, fraction=0.25) for seed in range(3)])
+    bigger = _export(tmp_path, pd.concat([base, extra], ignore_index=True), "bigger_base")
+    code, out, _ = run(capsys, bigger, "cur_noise.json")
+    assert code == 0 and "0 ok in BASE but failed or missing in CUR" in out
+    assert "2 BASE cells of methods or sizes that CUR did not run at all left out" in out
+    code, out, _ = run(capsys, bigger, "cur_noise.json", "--every-cell")
+    assert code == 1 and "cells: 2 ok in BASE but failed or missing in CUR" in out and "left out" not in out
+    # The scope is methods and sizes, never tasks: CUR without cifar10 still lost its cell.
+    rows = read_rows(GOLDEN / "cur_noise.json")
+    code, out, _ = run(capsys, bigger, _export(tmp_path, rows[rows["task"] != "cifar10"], "cur_mnist"))
+    assert code == 1 and "cells: 1 ok in BASE but failed or missing in CUR" in out
+
+
+def test_compare_says_when_the_sides_ran_under_different_execution_policies(capsys, tmp_path):
+    from bench.core.policy import ExecutionPolicy
+
+    rows = read_rows(GOLDEN / "cur_noise.json")
+    pinned = rows.assign(exec_policy=ExecutionPolicy("cpu", 1, 2, "avx2").to_json())
+    code, out, _ = run(capsys, "base.json", _export(tmp_path, pinned, "cur_pinned"))
+    assert "Execution policies differ (BASE: unrecorded; CUR: cpu, 1 thread, kernels avx2)" in out
+    same = run(capsys, _export(tmp_path, pinned, "base_pinned"), _export(tmp_path, pinned, "cur_pinned2"))[1]
+    assert "Execution policies differ" not in same
