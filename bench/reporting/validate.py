@@ -18,6 +18,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.core.errors import UsageError
+from bench.core.policy import policy_lines
 from bench.core.provenance import REPO_ROOT
 from bench.results.metrics import METRICS
 from bench.reporting.exchange import POOL_SUFFIX, is_curve_row, regime_named
@@ -551,6 +552,7 @@ def pick_profile(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     header = [f"profile {profile}: {counts[profile]} ok rows" + (" (the profile with the most)" if others else "")]
     if others:
         notes.append(f"not checked: {', '.join(others)}")
+    header += policy_lines(chosen["exec_policy"] if "exec_policy" in chosen else [None] * len(chosen))
     repeated = chosen.duplicated(["task", "method", "fraction", "seed"], keep=False)
     if repeated.any():
         notes.append(f"{int(repeated.sum())} rows repeat a (task, method, fraction, seed) under other settings; "
