@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from bench.core.cache import atomic_save, cache_lock, load_verified
+from bench.core.device import compute_identity
 from bench.core.errors import UsageError
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
@@ -135,6 +136,7 @@ def generator_identity(cell: dict[str, Any], method: str, version: int, params: 
         "task": cell["task"], "task_params": task_params, "data_variant": cell["data_variant"],
         "data_checksum": cell["data_checksum"], "profile": cell["profile"],
         "train_pool": train_config.get("train_pool"), "fraction": float(cell["fraction"]), "seed": int(cell["seed"]),
+        "compute": compute_identity(),
     }
     if params.get("data") == "pool":  # one generator per task, method and gen_seed: the cell's subset and seed are not in it
         for key in ("train_pool", "fraction", "seed"):

@@ -150,3 +150,17 @@ def test_a_pool_generator_is_seeded_by_gen_seed_whichever_cell_fits_it(tmp_path,
     assert set(rows["0,1"]) == set(rows["1,0"]) and len(rows["0,1"]) == 2
     for run_id, row in rows["0,1"].items():
         assert numbers(row) == numbers(rows["1,0"][run_id]), row["seed"]
+
+
+def test_a_generator_fitted_under_another_thread_count_is_refitted_not_loaded(tmp_path, monkeypatch):
+    """The cache key carries the thread count and kernels: a generator cached by a two-thread run (an older cache, or
+    `--threads 2`) would give a one-thread run other digits than a fresh clone's, so it is fitted again."""
+    monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
+    hits = []
+    for threads in ("2", "1", "1"):
+        store = tmp_path / f"runs-{threads}-{len(hits)}.sqlite"
+        assert main(["run", "--profile", "smoke", "--tasks", "mnist", "--methods", "vae", "--threads", threads,
+                     "--store", str(store), "--no-progress"]) == 0
+        hits.append(bool(stored(store)[0]["gen_cache_hit"]))
+    assert hits == [False, False, True]
+    assert len(list((tmp_path / "cache" / "generators").glob("mnist-vae-*.pt"))) == 2

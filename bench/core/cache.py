@@ -52,7 +52,7 @@ def atomic_save(obj: Any, path: Path) -> None:
 
 @contextlib.contextmanager
 def cache_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the cache entry `path` (a `.lock` file beside it) while it is looked up and,
+    """Hold an exclusive lock on the cache entry `path` (a file in the cache's `locks/` folder) while it is looked up and,
     on a miss, made: two cells at once that need the same generator or reference then fit it once, the
     second loading what the first saved instead of fitting a copy beside it. POSIX advisory locks (fcntl);
     where there is none (Windows), the block runs unlocked, as before.
@@ -62,8 +62,9 @@ def cache_lock(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+    locks = path.parent.parent / "locks"  # beside the entries' folders, so a folder lists its entries alone
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{path.parent.name}-{path.name}.lock", "a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield

@@ -89,6 +89,14 @@ def device_name(device: torch.device) -> str:
     return f"{model} x{torch.get_num_threads()} threads ({cpu_kernels()})"
 
 
+def compute_identity() -> str:
+    """What decides a CPU computation's last digits besides its inputs: torch's thread count and the kernels, e.g.
+    "1 threads (torch AVX2, oneDNN AVX2, MKL AVX2, OpenBLAS Haswell)". Cache keys of fitted networks carry it, so a
+    generator or reference classifier fitted under another thread count or kernels (an older cache, another
+    policy) is refitted rather than loaded into a run whose rows would then differ from a fresh clone's."""
+    return f"{torch.get_num_threads()} threads ({cpu_kernels()})"
+
+
 def cpu_kernels() -> str:
     """The instruction sets the CPU kernels were chosen for, e.g. "torch AVX2, oneDNN AVX2, MKL AVX2, OpenBLAS
     Haswell" under the pinned policy (bench/core/policy.py) or "torch AVX512, oneDNN native, MKL native, OpenBLAS

@@ -26,7 +26,7 @@ from torch import nn
 from bench.core.cache import atomic_save, cache_lock, load_verified
 from bench.config.cell import Cell, canonical_json
 from bench.config.profiles import TrainConfig
-from bench.core.device import place_model
+from bench.core.device import compute_identity, place_model
 from bench.evaluation.accuracy import accuracy
 from bench.core.seeding import derive_seed, forked_rng
 from bench.training.trainer import PassThrough, train
@@ -45,7 +45,8 @@ def _reference_entry(task: Task, source: DataSource, profile: str, config: Train
     """Cache path, key and identity of the reference classifier for these data and hyperparameters."""
     identity = {"version": REFERENCE_VERSION, "task": task.name, "task_params": task.params_dict(),
                 "data_variant": source.variant, "data_checksum": source.checksum, "profile": profile,
-                "train_config": config.identity(), "seed": REFERENCE_SEED, **task.reference_identity(data)}
+                "train_config": config.identity(), "seed": REFERENCE_SEED, "compute": compute_identity(),
+                **task.reference_identity(data)}
     key = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
     return cache_dir / "reference" / f"{task.name}-{profile}-{key}.pt", key, identity
 
