@@ -366,3 +366,17 @@ def test_a_pool_generator_below_the_cas_bar_is_reported_not_failed(capsys):
     assert code == 0 and table_line(out, "(d) CAS on mnist: gan (pool)").endswith("NOT SHOWN")
     plain = [line for line in out.splitlines() if line.startswith("(d) CAS on mnist: gan ") and "(pool)" not in line]
     assert len(plain) == 1 and plain[0].endswith("PASS")
+
+
+@pytest.mark.parametrize("seeds, verdict", [
+    ([0.473, 0.245, 0.659], "UNDECIDED"),  # the quick gan under the execution policy: mean 45.9%, interval [0, 97]%
+    ([0.100, 0.120, 0.090], "FAIL"),  # labels ignored: chance on every seed
+    ([0.420, 0.440, 0.430], "FAIL"),  # consistently below the bar: the interval stays below it
+    ([0.569, 0.495, 0.636], "PASS"),
+])
+def test_a_cas_mean_below_the_bar_fails_only_when_its_interval_is_below_it_too(capsys, seeds, verdict):
+    export(passing(cas={**MNIST_CAS, "gan": seeds}), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    assert table_line(out, "(d) CAS on mnist: gan").endswith(verdict)
+    assert code == (1 if verdict == "FAIL" else 0)
+    assert ("1 undecided" in out.splitlines()[-1]) == (verdict == "UNDECIDED")

@@ -29,6 +29,11 @@ PASS, FAIL, NOT_MEASURED = "PASS", "FAIL", "NOT MEASURED"
 # An effect the suite reports without requiring it: its published form may not carry over to the suite's
 # model (EDA's gains were measured with CNNs and RNNs over word embeddings, ours is a TF-IDF MLP).
 SHOWN, NOT_SHOWN = "SHOWN", "NOT SHOWN"
+# A bar the seeds' mean misses while their 95% interval still reaches it: the seeds cannot tell the measurement
+# from one at the bar. It does not fail; the summary counts it. (Issue 33: the quick MNIST gan's CAS at 1,200
+# digits was 56.9/49.5/63.6% on two threads with AVX-512 kernels and 47.3/24.5/65.9% on one thread with AVX2
+# kernels: a mean-versus-bar rule on three seeds that spread that far flips with the thread count.)
+UNDECIDED = "UNDECIDED"
 # A reproduction outside its tolerance is reported, and fails the run only with --strict-reproductions: a
 # published number the suite cannot reach (on this hardware, with today's PyTorch) is a finding to read,
 # not a regression of the benchmark.
@@ -232,9 +237,21 @@ def check_cas_mnist(rows: pd.DataFrame) -> list[Outcome]:
         if method.endswith(POOL_SUFFIX):  # not what `make bench` runs: reported, as the effects beyond the grid are
             verdict, detail = (SHOWN if cas.mean >= CAS_BAR else NOT_SHOWN), "pool regime: reported, not required"
         else:
-            verdict, detail = (PASS if cas.mean >= CAS_BAR else FAIL), ""
+            verdict, detail = _bar_verdict(cas, CAS_BAR)
         outcomes.append(Outcome(cells, _pct(cas.mean), _interval(cas, signed=False), verdict, detail, method))
     return outcomes
+
+
+def _bar_verdict(value: Interval, bar: float) -> tuple[str, str]:
+    """PASS when the seeds' mean reaches `bar`; FAIL when it does not and its 95% interval lies below the bar too
+    (or there is no interval: one seed); UNDECIDED when the mean misses the bar but the interval reaches it. A
+    generator whose labels are ignored sits at chance on every seed, far below any interval that reaches the bar."""
+    if value.mean >= bar:
+        return PASS, ""
+    if math.isnan(value.high) or value.high < bar:
+        return FAIL, ""
+    return UNDECIDED, (f"mean {100 * value.mean:.1f}% below the {100 * bar:g}% bar, but its 95% interval reaches it: "
+                       "the seeds cannot decide (not failing; more seeds would)")
 
 
 # The cheap recipes that win image benchmarks; at least one of them should beat no augmentation on CIFAR-10.
@@ -364,7 +381,8 @@ EFFECTS: list[Effect] = [
     Effect("d", "CAS on mnist", "Ravuri & Vinyals 2019: BigGAN-deep -27.9 pts vs real",
            "CAS: a classifier trained on generated samples only, tested on real data; BigGAN-deep's top-1 on "
            "ImageNet is 27.9 pts below real data's",
-           f"at the largest size, mean CAS >= {100 * CAS_BAR:g}% (chance 10%); a generator fitted on the whole "
+           f"at the largest size, mean CAS >= {100 * CAS_BAR:g}% (chance 10%; below it with a 95% interval that reaches it: "
+           "UNDECIDED, not failing); a generator fitted on the whole "
            f"train split (pool) is reported, SHOWN or NOT SHOWN, not required", check_cas_mnist),
     Effect("e", "a cheap recipe > none: cifar10 clean",
            "Zhang et al. 2018 (mixup): error 5.6% -> 4.2%; Yun et al. 2019 (CutMix); Muller & Hutter 2021 "
@@ -607,6 +625,7 @@ def render(result: Validation, markdown: bool = False) -> str:
     gaps = f", {result.count(GAP)} reproduction gaps (reported; --strict-reproductions fails on them)" if result.count(GAP) else ""
     reported = result.count(SHOWN) + result.count(NOT_SHOWN)
     shown = f", {reported} reported ({result.count(SHOWN)} shown; not required to pass)" if reported else ""
+    undecided = f", {result.count(UNDECIDED)} undecided (a bar the mean misses inside its interval)" if result.count(UNDECIDED) else ""
     lines.append(f"validate: {result.count(PASS)} passed, {result.count(FAIL)} failed, "
-                 f"{result.count(NOT_MEASURED)} not measured{shown}{gaps}")
+                 f"{result.count(NOT_MEASURED)} not measured{undecided}{shown}{gaps}")
     return "\n".join(lines) + "\n"
