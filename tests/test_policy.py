@@ -123,8 +123,8 @@ def test_the_digits_do_not_depend_on_how_many_cells_run_at_once(tmp_path, monkey
 
 def test_policy_lines_warn_when_rows_ran_under_several_policies():
     one = ExecutionPolicy("cpu", 1, 2, "avx2").to_json()
-    assert policy_lines([one, one]) == ["execution policies: cpu, 1 thread, kernels avx2 (2 rows)"]
-    mixed = policy_lines([one, None, ExecutionPolicy("cpu", 2, 1, "avx2").to_json()])
+    assert policy_lines({"exec_policy": [one, one]}) == ["execution policies: cpu, 1 thread, kernels avx2 (2 rows)"]
+    mixed = policy_lines({"exec_policy": [one, None, ExecutionPolicy("cpu", 2, 1, "avx2").to_json()]})
     assert mixed[0] == ("execution policies: cpu, 1 thread, kernels avx2 (1 row); cpu, 2 threads, kernels avx2 (1 row); "
                         "unrecorded (1 row)")
     assert mixed[1].startswith("MIXED POLICIES")

@@ -86,7 +86,7 @@ def device_name(device: torch.device) -> str:
             model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), model)
     except OSError:
         pass
-    return f"{model} x{torch.get_num_threads()} threads ({cpu_kernels()})"
+    return f"{model} x{compute_identity()}"
 
 
 def compute_identity() -> str:

@@ -170,13 +170,19 @@ def policy_digits_key(text: Any) -> str:
         return "unrecorded"
 
 
-def policy_lines(exec_policies: Any) -> list[str]:
-    """Lines for a report over rows with these exec_policy values: the row count under each policy's digits key
-    and, when there are several, a warning that pairs may compare rows computed under different policies (the
-    thread count alone moved clean accuracy by up to 0.59 points on one CI cell)."""
+def row_policy_keys(rows: Any) -> list[str]:
+    """The digits key of each row of a table (a DataFrame, or any mapping with an `exec_policy` column); a table
+    without the column (an export from before schema 7) is all "unrecorded"."""
+    values = rows.get("exec_policy")
+    return [policy_digits_key(v) for v in (values if values is not None else [None] * len(rows))]
+
+
+def policy_lines(rows: Any) -> list[str]:
+    """Lines for a report over `rows`: the row count under each policy's digits key and, when there are several,
+    a warning that pairs may compare rows computed under different policies (the thread count alone moved clean
+    accuracy by up to 0.59 points on one CI cell)."""
     counts: dict[str, int] = {}
-    for value in exec_policies:
-        key = policy_digits_key(value)
+    for key in row_policy_keys(rows):
         counts[key] = counts.get(key, 0) + 1
     if not counts:
         return []

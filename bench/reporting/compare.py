@@ -16,7 +16,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.core.errors import UsageError
-from bench.core.policy import policy_digits_key
+from bench.core.policy import row_policy_keys
 from bench.results.metrics import COST_METRICS, METRICS, NUMBER_METRICS, Metric
 from bench.reporting.leaderboard import format_value, recorded_library_versions
 from bench.reporting.stats import ALPHA, Interval, mean_interval, welch_p
@@ -285,7 +285,7 @@ def compare(base: pd.DataFrame, cur: pd.DataFrame, tolerance_overrides: dict[str
     if seed_matched:
         notes.append(f"{_plural(seed_matched, 'cell')} compared on CUR's seeds only: BASE holds more seeds of "
                      f"{'it' if seed_matched == 1 else 'them'}, and CUR's seed is compared with the same seed in BASE.")
-    policies = {side: sorted({policy_digits_key(v) for v in (rows["exec_policy"] if "exec_policy" in rows else [None] * len(rows))})
+    policies = {side: sorted(set(row_policy_keys(rows)))
                 for side, rows in (("BASE", base), ("CUR", cur))}
     if policies["BASE"] != policies["CUR"] or len(policies["BASE"]) > 1:
         notes.append(f"Execution policies differ (BASE: {', '.join(policies['BASE'])}; CUR: {', '.join(policies['CUR'])}): "

@@ -680,7 +680,7 @@ def provenance(rows: pd.DataFrame) -> list[str]:
     return [
         f"profiles: {distinct('profile')}",
         f"devices: {distinct('device_name') or 'unknown'}",
-        *policy_lines(ok["exec_policy"] if "exec_policy" in ok else [None] * len(ok)),
+        *policy_lines(ok),
         f"torch {distinct('torch_version')}, torchvision {distinct('torchvision_version')}, "
         f"python {distinct('python_version')}, numpy {distinct('numpy_version')}",
         *_library_lines(ok),

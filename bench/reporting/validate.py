@@ -570,7 +570,7 @@ def pick_profile(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     header = [f"profile {profile}: {counts[profile]} ok rows" + (" (the profile with the most)" if others else "")]
     if others:
         notes.append(f"not checked: {', '.join(others)}")
-    header += policy_lines(chosen["exec_policy"] if "exec_policy" in chosen else [None] * len(chosen))
+    header += policy_lines(chosen)
     repeated = chosen.duplicated(["task", "method", "fraction", "seed"], keep=False)
     if repeated.any():
         notes.append(f"{int(repeated.sum())} rows repeat a (task, method, fraction, seed) under other settings; "
