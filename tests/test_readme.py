@@ -27,12 +27,19 @@ def baseline_rows():
 def test_the_readme_headline_table_is_what_report_makes_from_the_baseline(baseline_rows):
     made = headline_markdown(baseline_rows)
     assert readme_block(README.read_text()) == made, "README's headline table differs from the baseline's: run `make readme`"
-    # and it is the cross-task summary at the smallest quick size: one column per task, a row per method but none
-    header = made.splitlines()[0]
-    assert [c.strip() for c in header.strip("|").split("|")] == [
-        "method", "cifar10 (n=500)", "fsdd (n=300)", "mnist (n=600)", "sst2 (n=1,000)", "trec (n=1,000)", "robust gain", "cost"]
-    methods = [line.split("|")[1].strip() for line in made.splitlines()[2:] if line.startswith("|")]
-    assert "none" not in methods and {"classic", "vae", "vae (pool)", "adversarial", "randaugment"} <= set(methods)
+    # one block per modality, each at the smaller quick size, `none`'s absolute accuracy first, PGD per task's radius
+    titles = [line for line in made.splitlines() if line.startswith("**")]
+    assert [t.split(" (")[0].strip("*") for t in titles] == ["Images", "Text", "Audio"]
+    assert "cifar10 (n=500), mnist (n=600)" in titles[0] and "sst2 (n=1,000), trec (n=1,000)" in titles[1]
+    tables = [block for block in made.split("\n\n") if block.startswith("|")]
+    header = [c.strip() for c in tables[0].splitlines()[0].strip("|").split("|")]
+    assert header == ["method", "extra data", "cifar10 clean", "cifar10 PGD L∞ 8/255", "mnist clean", "mnist PGD L∞ 0.3", "cost"]
+    first = [c.strip() for c in tables[0].splitlines()[2].strip("|").split("|")]
+    assert first[0] == "`none` (accuracy)" and first[2].endswith("%")
+    methods = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in tables[0].splitlines()[3:]}
+    assert methods["vae (pool)"] == "all train labels" and methods["classic"] == "–"  # extra data is named
+    # every block ends in its answer, made from the same numbers
+    assert made.count("For clean accuracy") + made.count("No method raises clean accuracy") == 3
 
 
 def test_the_headline_check_fails_when_a_baseline_number_moves(baseline_rows):

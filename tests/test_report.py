@@ -34,7 +34,7 @@ def test_gain_is_paired_by_seed_and_marked_when_significant():
     line = summarize(frame(rows)).set_index("label").loc["classic"]
     assert line["gain_n"] == 4 and abs(line["gain_mean"] - 0.0105) < 1e-12 and line["gain_p"] < 0.05
     classic = next(r for r in build(frame(rows)).tables[0].rows if r[0] == "classic")
-    assert classic[3].startswith("+1.05 ± ") and classic[4].endswith(" *")
+    assert classic[3].startswith("+1.05 ± ") and classic[4] == "0.001" and classic[5].endswith(" *")  # p, adjusted p
 
 
 def test_one_seed_says_so_instead_of_testing():
@@ -140,8 +140,8 @@ def test_validation_accuracy_column_and_training_set_size_per_table():
     assert [t.title for t in board.tables] == ["cifar10 (cifar10-jpeg), fraction 0.4 (1000 train examples), profile quick",
                                                "cifar10 (cifar10-jpeg), fraction 1 (2500 train examples), profile quick"]
     headers, classic = board.tables[0].headers, board.tables[0].rows[0]
-    assert headers[:6] == ["method", "clean acc %", "seeds", "gain vs none (pts)", "p", "val acc %"]
-    assert classic[0] == "classic" and classic[5].startswith("47.00 ± ")
+    assert headers[:7] == ["method", "clean acc %", "seeds", "gain vs none (pts)", "p", "adj. p", "val acc %"]
+    assert classic[0] == "classic" and classic[6].startswith("47.00 ± ")
     assert [r[4] for r in board.cells.rows if r[3] == "0.4"] == ["1000"] * 4
 
 

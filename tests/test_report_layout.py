@@ -89,7 +89,7 @@ def test_the_notes_at_the_end_hold_the_long_legends_and_the_tables_keep_their_ma
     notes, before = section(text, "Notes"), text[:text.index("## Notes")]
     assert headings(text)[-1] == "Notes"
     moved = board.summary[0].legend + board.exchange.legend
-    assert any(line.startswith("Mean rank: methods ranked by mean clean accuracy") for line in board.summary[0].legend)
+    assert any(line.startswith("IQM gain: the interquartile mean") for line in board.summary[0].legend)
     assert any(line.startswith("Worth: the number k of extra real examples") for line in board.exchange.legend)
     for line in moved + board.notes:  # said once, at the end
         assert f"- {line}" in notes and line not in before
@@ -141,8 +141,8 @@ def test_html_follows_the_same_order_with_plots_and_samples_in_the_contents(boar
     contents = page[page.index('<h2 id="contents">'):page.index('<h2 id="exchange">')]
     assert re.findall(r'href="#([^"]+)"', contents) == sections[3:]
     notes = page[page.index('<h2 id="notes">'):]
-    assert "Mean rank: methods ranked by mean clean accuracy" in notes and "Worth: the number k" in notes
-    assert "Mean rank: methods ranked" not in page[:page.index('<h2 id="notes">')]
+    assert "IQM gain: the interquartile mean" in notes and "Worth: the number k" in notes
+    assert "IQM gain: the interquartile mean" not in page[:page.index('<h2 id="notes">')]
     assert '<p class="legend">How to read the columns: see <a href="#notes">Notes</a>.</p>' in page
 
 

@@ -70,3 +70,25 @@ def test_a_collapsed_seed_is_named_by_its_distance_from_the_median():
     assert collapsed({0: 0.02, 1: 0.90, 2: 0.91}) == [0]
     assert collapsed({0: 0.60, 1: 0.65, 2: 0.78, 3: 0.70}) == [2]  # 78% lies 10.5 pts above the median of 67.5%
     assert collapsed({5: 0.5}) == [] and collapsed({}) == []
+
+
+def test_benjamini_hochberg_matches_the_hand_computed_step_up_and_keeps_untested_out():
+    from bench.reporting.stats import adjust
+
+    # p sorted 0.01, 0.02, 0.03, 0.5 of m = 4 tests: m p / rank = 0.04, 0.04, 0.04, 0.5, then the running minimum
+    # from the largest down; the NaN (one seed, no test) is not a test and stays NaN.
+    adjusted = adjust([0.03, float("nan"), 0.01, 0.5, 0.02])
+    assert adjusted[0] == pytest.approx(0.04) and math.isnan(adjusted[1])
+    assert adjusted[2:] == pytest.approx([0.04, 0.5, 0.04])
+
+
+def test_iqm_drops_an_outlier_table_that_the_mean_follows():
+    from bench.reporting.stats import iqm, probability_of_improvement, stratified_bootstrap
+
+    gains = [1.0, 1.2, 0.8, 1.1, 0.9, 1.0, 1.0, 40.0]  # one table's seeds far off
+    assert iqm(gains) == pytest.approx(1.0, abs=0.05) and sum(gains) / len(gains) > 5
+    # probability of improvement: per table the share of (x, y) pairs won, ties half, averaged over tables
+    assert probability_of_improvement([([2, 3], [1, 1]), ([1, 1], [1, 2])]) == pytest.approx((1.0 + 0.25) / 2)
+    low, high = stratified_bootstrap([[1.0, 1.2, 0.8], [0.9, 1.1, 1.0]], iqm)
+    assert 0.8 <= low <= 1.0 <= high <= 1.2
+    assert all(math.isnan(v) for v in stratified_bootstrap([[1.0], [2.0]], iqm))  # nothing to resample

@@ -56,45 +56,109 @@ def test_summary_numbers_match_hand_computed_ranks_gains_robust_gains_and_costs(
     assert classic.gains["cifar10"][0].p == pytest.approx(0.0131, abs=1e-4)  # t = 8.66, 2 df
     assert classic.robust_gain == pytest.approx((0.02 + 0.05) / 2)  # cifar10 only: mnist has no PGD
     assert methods["vae"].robust_gain == pytest.approx((-0.05 - 0.10) / 2)
-    assert classic.cost == pytest.approx((12 / 10 + 28 / 20) / 2)  # 1.3
-    assert methods["vae"].cost == pytest.approx((11 / 10 + 22 / 20) / 2)  # 1.1
+    # Cost: the median over cells of seconds / `none`'s on the same seed. Seed s takes s - 1 extra seconds, so
+    # classic's twelve ratios are 11/9, 12/10, 13/11 (mnist, twice) and 27/19, 28/20, 29/21 (cifar10, twice).
+    assert classic.cost == pytest.approx((11 / 9 + 29 / 21) / 2)  # the 6th and 7th of the sorted twelve
+    assert methods["vae"].cost == pytest.approx(1.1)  # 10/9 ... : ratios 1.1111, 1.1, 1.0909 and 1.1 (x2 each)
     assert methods["none"].cost == 1.0
+    # Every test of the profile is one family: 8 clean tests (none against itself is none) and 4 robust ones.
+    # classic's p = 0.0131 is adjusted up (Benjamini-Hochberg) and stays below 0.05.
+    assert classic.gains["cifar10"][0].q == pytest.approx(0.0174, abs=1e-4)
+    # IQM of classic's 12 per-seed gains (5,6,4 three times; 1,-1,3 once): the middle six are 4, 4, 5, 5, 5, 5.
+    assert classic.iqm == pytest.approx(0.045)
+    assert classic.iqm_low < classic.iqm < classic.iqm_high
+    # P(classic seed > none seed), per table over the 9 (seed, none seed) pairs, averaged over the 4 tables.
+    assert classic.p_improve == pytest.approx(0.8889, abs=1e-4)
 
     table = build(frame(grid())).summary[0]
     assert table.title == "Summary across tasks and training-set sizes, profile quick"
-    assert table.headers == ["method", "mean rank", "cifar10 gain (n=1000 / 2500)", "mnist gain (n=500 / 2000)",
-                             "robust gain (pts)", "cost vs none", "verdict"]
+    assert table.headers == ["method", "IQM gain (pts)", "P(> none)", "tables", "cifar10 gain (n=1000 / 2500)",
+                             "mnist gain (n=500 / 2000)", "robust gain (pts)", "cost vs none", "verdict"]
     assert table.rows == [
-        ["classic", "1.2", "+5.0* / +1.0", "+5.0* / +5.0*", "+3.5", "1.3x", "significant gain on 1/2 tasks at 1.3x cost"],
-        ["none", "2.2", "–", "–", "–", "1.0x", "baseline"],
-        ["vae", "2.5", "-1.0 / +2.0", "-5.0* / -5.0*", "-7.5", "1.1x", "significant loss on 1/2 tasks; 1.1x cost"],
+        ["classic", "+4.5 [+4.0, +5.3]", "0.89", "4/4", "+5.0±2.5* / +1.0±5.0", "+5.0±2.5* / +5.0±2.5*", "+3.5", "1.3x",
+         "significant gain on 1/2 tasks at 1.3x cost"],
+        ["none", "–", "–", "4/4", "–", "–", "–", "1.0x", "baseline"],
+        ["vae", "-2.7 [-3.7, -1.8]", "0.31", "4/4", "-1.0±5.0 / +2.0±2.5", "-5.0±2.5* / -5.0±2.5*", "-7.5", "1.1x",
+         "significant loss on 1/2 tasks; 1.1x cost"],
     ]
-    # best per column: lowest rank and cost, highest gains (`none` judged on rank only)
-    assert table.best == {(0, 1), (0, 2), (0, 3), (0, 4), (2, 5)}
+    # best per column: highest IQM gain, P(> none) and task gains, lowest cost (`none` not judged)
+    assert table.best == {(0, 1), (0, 2), (0, 4), (0, 5), (0, 6), (2, 7)}
     assert any("more than half of its training-set sizes" in line for line in table.legend)
+
+
+def test_the_correction_takes_away_a_star_that_many_tests_do_not_carry():
+    """p = 0.013 alone is starred; among nine more tests with no effect, Benjamini-Hochberg needs p below
+    0.05 * rank / tests and the same gain loses its star."""
+    rows = grid()
+    alone = {m.label: m for m in overview(summarize(frame(rows)))}["classic"].gains["cifar10"][0]
+    assert alone.significant
+    for k in range(12):  # twelve more methods, each +1 point with sd 2 points in every table (p = 0.48 each)
+        for (task, fraction, n_train) in DIFFS:
+            for seed in range(3):
+                rows.append(make_record(f"noise{k}", seed, NONE_ACC[seed] + NOISY[seed], task=task, fraction=fraction,
+                                        n_train=n_train, total_s=10.0))
+    crowded = {m.label: m for m in overview(summarize(frame(rows)))}["classic"].gains["cifar10"][0]
+    assert crowded.p == alone.p and crowded.q > 0.05 and not crowded.significant
+
+
+def test_pairs_run_under_different_policies_are_marked_and_never_tested():
+    """A method whose rows ran on one thread against `none` rows on two: its gain is shown with the mark, has no p,
+    and its verdict is untested; pairs of one policy beside them are tested without the mixed seed."""
+    one, two = '{"device": "cpu", "threads": 1, "cells_at_once": 2, "kernels": "avx2"}', \
+        '{"device": "cpu", "threads": 2, "cells_at_once": 1, "kernels": "avx2"}'
+    rows = []
+    for seed in range(3):
+        rows.append(make_record("none", seed, NONE_ACC[seed], exec_policy=one))
+        rows.append(make_record("classic", seed, NONE_ACC[seed] + SIGNIFICANT[seed], exec_policy=two))
+        rows.append(make_record("vae", seed, NONE_ACC[seed] + SIGNIFICANT[seed], exec_policy=one if seed else two))
+    summary = summarize(frame(rows)).set_index("label")
+    assert summary.loc["classic", "gain_mixed"] == 3 and math.isnan(summary.loc["classic", "gain_p"])
+    assert summary.loc["vae", "gain_mixed"] == 1 and summary.loc["vae", "gain_n"] == 2  # seed 0 left out
+    board = build(frame(rows))
+    methods = {row[0]: row for row in board.summary[0].rows}
+    assert "≠" in methods["classic"][4] and "*" not in methods["classic"][4]
+    assert methods["classic"][-1].startswith("not tested")
+    mnist = board.tables[0]
+    lines = {row[0]: row for row in mnist.rows}
+    assert lines["classic"][4] == "not tested" and "(1 ≠ left out)" in lines["vae"][3]
+    assert any(line.startswith("≠ ") for line in mnist.legend)
+
+
+def test_a_cached_generators_fit_is_counted_in_every_cell_that_used_it():
+    rows = []
+    for seed in range(3):
+        rows.append(make_record("none", seed, 0.9, total_s=10.0))
+        # seed 0 fitted the generator (100 s inside its 120 s); seeds 1 and 2 loaded it (20 s, fit stored: 100 s)
+        rows.append(make_record("vae", seed, 0.9, total_s=120.0 if seed == 0 else 20.0, gen_fit_s=100.0,
+                                gen_cache_hit=seed > 0))
+    vae = {m.label: m for m in overview(summarize(frame(rows)))}["vae"]
+    assert vae.cost == pytest.approx(12.0)  # 120/10 in every cell
+    assert vae.amortised == pytest.approx(2.0)  # median of 12, 2, 2
+    assert "12.0x (2.0x amortised)" in build(frame(rows)).summary[0].rows[1]
 
 
 def test_summary_comes_first_in_markdown_and_its_legend_last():
     text = leaderboard_markdown(frame(grid()))
     assert text.index("## Summary across tasks") < text.index("## How to read this") < text.index("## Contents")
     assert text.index("## Contents") < text.index("## cifar10 (cifar10-jpeg)") < text.index("## Notes")
-    assert text.index("## Notes") < text.index("- Mean rank: methods ranked") < text.index("- Each table:")
-    assert "| classic  | 1.2         | +5.0* / +1.0" in text
+    assert text.index("## Notes") < text.index("- IQM gain: the interquartile mean") < text.index("- Each table:")
+    assert "| classic  | +4.5 [+4.0, +5.3] | 0.89" in text
 
 
-def test_ties_share_their_rank_and_a_method_missing_from_a_table_says_so():
+def test_a_method_missing_from_a_table_says_so_and_one_seed_is_untested():
     rows = [make_record("none", 0, 0.80), make_record("classic", 0, 0.90), make_record("vae", 0, 0.90),
             make_record("none", 0, 0.80, task="cifar10"), make_record("classic", 0, 0.85, task="cifar10")]
     table = build(frame(rows)).summary[0]
-    ranks = {row[0]: row[1] for row in table.rows}
-    assert ranks == {"classic": "1.2", "vae": "1.5 (1/2)", "none": "2.5"}  # mnist: classic and vae share 1.5
+    assert [row[0] for row in table.rows] == ["vae", "classic", "none"]  # by IQM gain: +10 (1 table), +7.5, 0
+    assert {row[0]: (row[1], row[3]) for row in table.rows} == {
+        "vae": ("+10.0", "1/2"), "classic": ("+7.5", "2/2"), "none": ("–", "2/2")}  # one seed: no interval
     verdicts = {row[0]: row[-1] for row in table.rows}
-    assert verdicts["classic"] == verdicts["vae"] == "not tested (1 seed)"  # one seed: no paired test
+    assert verdicts["classic"] == verdicts["vae"] == "not tested (1 seed or mixed policies)"  # no paired test
 
 
 def gains(*pairs: tuple[float, float]) -> tuple[Gain, ...]:
-    """Gains at successive sizes from (mean, p) pairs."""
-    return tuple(Gain(0.5 * (i + 1), 100 * (i + 1), mean, p) for i, (mean, p) in enumerate(pairs))
+    """Gains at successive sizes from (mean, adjusted p) pairs."""
+    return tuple(Gain(0.5 * (i + 1), 100 * (i + 1), mean, p, p) for i, (mean, p) in enumerate(pairs))
 
 
 def method(task_gains: dict, cost: float = 2.0, name: str = "classic", robust: float = math.nan) -> MethodSummary:
@@ -119,7 +183,7 @@ def test_verdict_on_crafted_summaries():
     assert verdict(method({"a": win, "b": lose, "c": flat})) == "significant gain on 1/3, loss on 1/3 tasks; 2.0x cost"
     assert verdict(method({"a": lose, "b": lose, "c": flat}, cost=2.6)) == "significant loss on 2/3 tasks; 2.6x cost"
     assert verdict(method({"a": flat, "b": flat}, cost=2.6)) == "no significant gain; 2.6x cost"
-    assert verdict(method({"a": one_seed, "b": one_seed})) == "not tested (1 seed)"
+    assert verdict(method({"a": one_seed, "b": one_seed})) == "not tested (1 seed or mixed policies)"
     assert verdict(method({"a": win, "b": one_seed})) == "significant gain on 1/1 tasks (1 untested) at 2.0x cost"
     assert verdict(method({"a": win}, cost=math.nan)) == "significant gain on 1/1 tasks"  # no times stored
     assert verdict(method({"a": flat}, name="none")) == "baseline"
@@ -193,9 +257,9 @@ def test_html_highlights_the_best_value_per_column_and_right_aligns_numbers():
     page = render_html(build(frame(grid())), [], generated_at="2026-11-20T00:00:00+00:00")
     summary = page[page.index('<h2 id="summary-quick">Summary'):page.index("</table>")]
     best = re.findall(r'<td class="num best"><strong>([^<]*)</strong></td>', summary)
-    assert best == ["1.2", "+5.0* / +1.0", "+5.0* / +5.0*", "+3.5", "1.1x"]
-    assert "<td>classic</td>" in summary and '<td class="num">2.2</td>' in summary  # names left, numbers right
-    assert '<th class="num">mean rank</th>' in summary and "<th>verdict</th>" in summary
+    assert best == ["+4.5 [+4.0, +5.3]", "0.89", "+5.0±2.5* / +1.0±5.0", "+5.0±2.5* / +5.0±2.5*", "+3.5", "1.1x"]
+    assert "<td>classic</td>" in summary and '<td class="num">4/4</td>' in summary  # names left, numbers right
+    assert '<th class="num">IQM gain (pts)</th>' in summary and "<th>verdict</th>" in summary
     assert "td.num { text-align: right" in page
 
 
@@ -204,5 +268,5 @@ def test_a_column_where_every_method_loses_has_no_best():
     rows += [make_record("classic", s, 0.80 + 0.01 * s + d) for s, d in enumerate([-0.05, -0.06, -0.04])]
     rows += [make_record("vae", s, 0.80 + 0.01 * s + d) for s, d in enumerate([-0.01, 0.01, -0.03])]
     table = build(frame(rows)).summary[0]
-    assert table.headers[2] == "mnist gain (n=60000)" and not any(column == 2 for _, column in table.best)
-    assert [row[2] for row in table.rows] == ["–", "-1.0", "-5.0*"]  # none, vae, classic
+    assert table.headers[4] == "mnist gain (n=60000)" and not any(column in (1, 2, 4) for _, column in table.best)
+    assert [row[4] for row in table.rows] == ["–", "-1.0±5.0", "-5.0±2.5*"]  # none, vae, classic

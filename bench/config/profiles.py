@@ -23,7 +23,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", "tests: each cell in seconds on CPU, tiny subsets and step counts", 1, (1.0,)),
     # quick: the data-scarce regime. Each task's quick `train_pool` is its largest training-set size; the
     # fractions give two sizes per task, the smaller half the larger (docs/quick-profile.md).
-    "quick": Profile("quick", "`make bench` on a 2-core CPU: the data-scarce regime, every method x every task at 2 training-set sizes, trained to convergence", 1, (0.5, 1.0)),
+    "quick": Profile("quick", "`make bench` on a 2-core CPU: the data-scarce regime, every method x every task at 2 training-set sizes, at fixed budgets chosen on validation (cells not converged at them are marked)", 1, (0.5, 1.0)),
     "full": Profile("full", "a GPU: full data, standard epochs; the published leaderboard", 3, (0.01, 0.1, 1.0)),
 }
 

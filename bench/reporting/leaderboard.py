@@ -16,17 +16,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from bench.core.policy import policy_lines
+from bench.core.policy import policy_lines, row_policy_keys
 from bench.results.metrics import METRICS, Metric
-from bench.reporting.stats import ALPHA, mean_interval, paired_test
+from bench.reporting.stats import (ALPHA, CORRECTION, RULE, adjust, iqm, mean_interval, paired_test,
+                                   probability_of_improvement, stratified_bootstrap)
 from bench.reporting.exchange import exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
 
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
-SETTING = ["task_params", "train_config", "data_checksum"]  # what else makes two cells incomparable
+# What else makes two cells incomparable: the task's and the trainer's settings, the data, and the attacks and
+# corruptions that measured them (`eval_config`): a robust gain never pairs two attacks.
+SETTING = ["task_params", "train_config", "data_checksum", "eval_config"]
 # Validation accuracy follows clean accuracy: it says how far the split hyperparameters are chosen on agrees with test.
 LEADING = ["clean_acc", "val_acc"]
 # Marks after a line's clean accuracy, from the run record's training diagnostics (explained under each table).
@@ -38,6 +42,11 @@ MEANINGS = {  # mark: (the `diagnostics` key of its seeds, what it means)
     NEAR_CHANCE: ("near_chance_seeds", "near chance (too close to chance for the large-epsilon attack check to mean "
                                        "anything, so its attack accuracies are unchecked)"),
 }
+# A gain whose seed pairs ran under different execution policies (threads, kernels): shown with this mark, never
+# tested or starred (the thread count alone moved clean accuracy by up to 0.59 points on one cell).
+MIXED_POLICY = "≠"
+MIXED_POLICY_MEANING = ("its seed pairs ran under different execution policies (threads or kernels; the provenance "
+                        "lists them), so the difference holds the policies' effect too: not tested")
 # An interval over 2 seeds is 12.7 standard errors wide: shown, but marked after the interval.
 FEW_SEEDS, MIN_SEEDS = "ⁿ", 3
 FEW_SEEDS_MEANING = f"interval from fewer than {MIN_SEEDS} seeds: wide and unreliable."
@@ -142,7 +151,8 @@ def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
     """`rows` plus `setting` (task params, train config, data checksum) and `label` (method, with its
     parameters where one table holds several settings of that method)."""
     rows = rows.copy()
-    rows["setting"] = rows[SETTING].astype(str).agg("|".join, axis=1) if len(rows) else pd.Series(dtype=str)
+    present = [c for c in SETTING if c in rows]  # an export from before a column existed: what it has
+    rows["setting"] = rows[present].astype(str).agg("|".join, axis=1) if len(rows) else pd.Series(dtype=str)
     if rows.empty:
         rows["label"] = pd.Series(dtype=str)
         return rows
@@ -160,24 +170,91 @@ def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def pairing_keys(rows: pd.DataFrame) -> list[str]:
+    """What each row's digits were computed under, for pairing: its execution policy's digits key, or for a row
+    from before policies were recorded its device name (which names its thread count and kernels)."""
+    names = rows["device_name"] if "device_name" in rows else [None] * len(rows)
+    return [key if key != "unrecorded" else f"unrecorded ({name})" for key, name in zip(row_policy_keys(rows), names)]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """A method's metric against `none`'s on the same seeds: the paired test over the seeds whose rows ran under one
+    execution policy; where no seed pair did, the difference over the mixed pairs with no test (`mixed`)."""
+
+    mean: float
+    low: float
+    high: float
+    p: float  # NaN: no test (fewer than 2 like pairs, or the pairs mix policies)
+    n: int  # pairs the mean is over
+    mixed: int  # seed pairs left out (or, with no like pair, used untested) because their policies differ
+    diffs: tuple[float, ...]  # the per-seed differences the mean is over
+
+
+NO_PAIRING = Pairing(math.nan, math.nan, math.nan, math.nan, 0, 0, ())
+
+
+def pair_with_baseline(cells: pd.DataFrame, baseline: pd.DataFrame, metric: str) -> Pairing:
+    """`metric` of `cells` minus `baseline`'s on the same seeds, like pairs only (see `Pairing`). Both frames hold
+    one row per seed and a `policy` column (`pairing_keys`)."""
+    if metric not in cells or metric not in baseline:
+        return NO_PAIRING
+    mine, base = cells.set_index("seed"), baseline.set_index("seed")
+    common = sorted(s for s in set(mine.index) & set(base.index)
+                    if not _missing(mine.at[s, metric]) and not _missing(base.at[s, metric]))
+    like = [s for s in common if mine.at[s, "policy"] == base.at[s, "policy"]]
+    used = like or common
+    if not used:
+        return NO_PAIRING
+    a, b = mine.loc[used, metric].astype(float), base.loc[used, metric].astype(float)
+    test = paired_test(a, b)
+    p = test.p if like else math.nan
+    return Pairing(test.diff.mean, test.diff.low, test.diff.high, p, test.diff.n, len(common) - len(like),
+                   tuple(float(x) for x in (a.to_numpy() - b.to_numpy())))
+
+
+def _cost_ratios(cells: pd.DataFrame, baseline: pd.DataFrame) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+    """Per seed: the cell's seconds over `none`'s, with a cached generator's fit counted (the fit time a cache hit
+    stores), and amortised (as measured: a cache hit pays no fit); like-policy pairs only, else every pair with the
+    third value True (the ratio then holds the policies' speed difference too)."""
+    if "total_s" not in cells or "total_s" not in baseline:
+        return (), (), False
+    mine, base = cells.set_index("seed"), baseline.set_index("seed")
+    common = [s for s in sorted(set(mine.index) & set(base.index))
+              if not _missing(mine.at[s, "total_s"]) and not _missing(base.at[s, "total_s"]) and base.at[s, "total_s"] > 0]
+    like = [s for s in common if mine.at[s, "policy"] == base.at[s, "policy"]]
+    used = like or common
+    full, amortised = [], []
+    for s in used:
+        seconds, below = float(mine.at[s, "total_s"]), float(base.at[s, "total_s"])
+        hit = _flag(mine.at[s, "gen_cache_hit"], True) if "gen_cache_hit" in mine else False
+        fit = 0.0 if not hit or _missing(mine.at[s, "gen_fit_s"]) else float(mine.at[s, "gen_fit_s"])
+        full.append((seconds + fit) / below)
+        amortised.append(seconds / below)
+    return tuple(full), tuple(amortised), bool(used) and not like
+
+
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """One line per table and method label over seeds (ok rows only).
 
     Columns: TABLE keys, label, method, seeds, n_train; `<metric>_mean/_low/_high` (95% t-interval) and
-    `<metric>_n` (seeds with a value) per leaderboard metric present; `gain_mean/_low/_high/_p/_n`: clean
-    accuracy minus the `none` baseline's on the same seeds, with the paired t-test's p (NaN with fewer
-    than 2 pairs); the flagged seeds of `diagnostics`.
+    `<metric>_n` (seeds with a value) per leaderboard metric present; `gain_mean/_low/_high/_p/_n/_mixed/_diffs`:
+    clean accuracy minus the `none` baseline's on the same seeds (`pair_with_baseline`), `robust_...` the same for
+    PGD accuracy; `gain_q`, `robust_q`: their p adjusted (Benjamini-Hochberg) over every test of the profile, the
+    family every page corrects for; `clean_values`, `base_values`: the seeds' accuracies (the aggregates' runs);
+    `cost_ratios`, `amortised_ratios`, `cost_mixed` (`_cost_ratios`); the flagged seeds of `diagnostics`.
     """
     ok = rows[rows["status"] == "ok"] if "status" in rows else rows
     if ok.empty:
         return pd.DataFrame()
     ok = with_labels(ok)
+    ok["policy"] = pairing_keys(ok)
     metrics = leaderboard_metrics(ok)
     lines = []
     for key, table in ok.groupby(TABLE, sort=True):
         baseline = table[table["method"] == BASELINE]
         # Gains need one unambiguous baseline per seed.
-        base_by_seed = baseline.set_index("seed")["clean_acc"] if baseline["label"].nunique() == 1 else None
+        base = baseline if baseline["label"].nunique() == 1 and not baseline["seed"].duplicated().any() else None
         for label, cells in table.groupby("label", sort=True):
             line = dict(zip(TABLE, key))
             line.update(label=label, method=cells["method"].iloc[0], seeds=cells["seed"].nunique(),
@@ -186,17 +263,27 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                 interval = mean_interval(cells[metric.name].astype(float))
                 line.update({f"{metric.name}_mean": interval.mean, f"{metric.name}_low": interval.low,
                              f"{metric.name}_high": interval.high, f"{metric.name}_n": interval.n})
-            gain = math.nan, math.nan, math.nan, math.nan, 0
-            if base_by_seed is not None:
-                by_seed = cells.set_index("seed")["clean_acc"]
-                common = sorted(set(by_seed.index) & set(base_by_seed.index))
-                if common:
-                    test = paired_test(by_seed[common].astype(float), base_by_seed[common].astype(float))
-                    gain = test.diff.mean, test.diff.low, test.diff.high, test.p, test.diff.n
-            line.update(zip(["gain_mean", "gain_low", "gain_high", "gain_p", "gain_n"], gain))
+            # `none` against itself is no test: it stays out of the family (and of the aggregates).
+            unique = not cells["seed"].duplicated().any() and cells["method"].iloc[0] != BASELINE
+            for prefix, metric in (("gain", "clean_acc"), ("robust", "pgd_acc")):
+                found = pair_with_baseline(cells, base, metric) if base is not None and unique else NO_PAIRING
+                line.update({f"{prefix}_{part}": getattr(found, part) for part in ("mean", "low", "high", "p", "n", "mixed", "diffs")})
+            costed = base is not None and not cells["seed"].duplicated().any()
+            full, amortised, mixed = _cost_ratios(cells, base) if costed else ((), (), False)
+            line.update(cost_ratios=full, amortised_ratios=amortised, cost_mixed=mixed,
+                        clean_values=tuple(cells["clean_acc"].astype(float)),
+                        base_values=() if base is None else tuple(base["clean_acc"].astype(float)))
             line.update(diagnostics(cells))
             lines.append(line)
-    return pd.DataFrame(lines)
+    summary = pd.DataFrame(lines)
+    # One family per profile: every clean and robust gain test its tables make (what its pages star).
+    summary["gain_q"], summary["robust_q"] = math.nan, math.nan
+    for _, family in summary.groupby("profile"):
+        tests = list(family["gain_p"]) + list(family["robust_p"])
+        adjusted = adjust(tests)
+        summary.loc[family.index, "gain_q"] = adjusted[:len(family)]
+        summary.loc[family.index, "robust_q"] = adjusted[len(family):]
+    return summary
 
 
 def format_value(metric: Metric, value: float) -> str:
@@ -242,17 +329,22 @@ def _with_interval(metric: Metric, line: pd.Series) -> str:
     return format_interval(mean * scale, low * scale, high * scale, int(line[f"{metric.name}_n"]), bounds)
 
 
-def _gain(line: pd.Series) -> tuple[str, str]:
+def _gain(line: pd.Series) -> tuple[str, str, str]:
+    """A per-task table's gain cells: the gain with its interval, the paired test's p, and p adjusted over the
+    profile's family with `*` where it is below ALPHA."""
     if line["method"] == BASELINE:
-        return "baseline", ""
+        return "baseline", "", ""
     if pd.isna(line["gain_mean"]):
-        return "–", ""
-    if line["gain_n"] < 2:
-        return f"{100 * line['gain_mean']:+.2f}", "n=1, no test"
+        return "–", "", ""
+    if line["gain_n"] < 2 or pd.isna(line["gain_low"]):
+        return f"{100 * line['gain_mean']:+.2f}" + (f" {MIXED_POLICY}" if line["gain_mixed"] else ""), "n=1, no test", ""
     gain = format_interval(100 * line["gain_mean"], 100 * line["gain_low"], 100 * line["gain_high"],
                            int(line["gain_n"]), POINTS, signed=True)
-    mark = " *" if line["gain_p"] < ALPHA else ""
-    return gain, f"{line['gain_p']:.3f}{mark}"
+    if pd.isna(line["gain_p"]):  # every pair mixes policies
+        return f"{gain} {MIXED_POLICY}", "not tested", ""
+    mark = " *" if line["gain_q"] < ALPHA else ""
+    left_out = f" ({int(line['gain_mixed'])} {MIXED_POLICY} left out)" if line["gain_mixed"] else ""
+    return gain + left_out, f"{line['gain_p']:.3f}", f"{line['gain_q']:.3f}{mark}"
 
 
 def _marks(line: pd.Series) -> str:
@@ -335,12 +427,17 @@ def _guide(summary: list[Table], tables: list[Table]) -> list[str]:
     used = [f"{mark} {meaning}" for mark, meaning in meanings.items()
             if any(line.startswith(mark) for table in tables for line in table.legend)]
     return [
-        "Mean rank: by mean clean accuracy within each per-task table (1 = best), averaged over the tables.",
-        f"Gain: clean accuracy minus `{BASELINE}`'s on the same seeds, in points; `*`: p < {ALPHA} (paired t-test).",
+        f"IQM gain: interquartile mean of the per-seed clean gains over `{BASELINE}` across the method's tables, with a "
+        f"stratified-bootstrap 95% interval (rliable); methods are ordered by it. P(> {BASELINE}): probability of improvement.",
+        f"Gain: clean accuracy minus `{BASELINE}`'s on the same seeds, in points, `±` its 95% interval; `*`: {RULE} "
+        f"(paired t-tests, corrected over every gain test of the profile).",
         *[f"Robust gain: PGD accuracy minus `{BASELINE}`'s, in points."] * (ROBUST_HEADER in headers),
-        *[f"Cost: total seconds (generator fit included) as a multiple of `{BASELINE}`'s."] * (COST_HEADER in headers),
-        f"Verdict: a significant gain (loss) on a task when p < {ALPHA} at more than half of its training-set sizes; "
+        *[f"Cost: median over cells of total seconds as a multiple of `{BASELINE}`'s, a cached generator's fit counted "
+          f"in every cell that used it."] * (COST_HEADER in headers),
+        f"Verdict: a significant gain (loss) on a task when {RULE} at more than half of its training-set sizes; "
         f"`PGD ±x pts` where the robust gain reaches {100 * ROBUST_NOTABLE:.0f} points.",
+        *[f"{MIXED_POLICY}: the seed pairs ran under different execution policies; shown, never tested."] * any(
+            MIXED_POLICY in cell for table in [*summary, *tables] for row in table.rows for cell in row),
         *[f"Marks: {', '.join(used)}; each explained under the tables that carry it."] * bool(used),
         f"Per-task tables follow (one per task, data variant, training-set size and profile), methods ranked by mean "
         f"clean accuracy; the full legends are in [{NOTES.text}](#{NOTES.anchor}).",
@@ -354,11 +451,15 @@ class Gain:
     fraction: float  # the table's train fraction: orders a task's sizes
     n_train: int | None
     mean: float  # accuracy difference as a fraction (0.042 = +4.2 points)
-    p: float  # paired t-test; NaN with fewer than 2 paired seeds (no test)
+    p: float  # paired t-test; NaN with fewer than 2 like seed pairs (no test)
+    q: float = math.nan  # p adjusted over the profile's family (`summarize`): what stars and verdicts use
+    low: float = math.nan  # the gain's 95% t-interval (unadjusted), as fractions
+    high: float = math.nan
+    mixed: bool = False  # every seed pair mixed execution policies: shown untested
 
     @property
     def significant(self) -> bool:
-        return not math.isnan(self.p) and self.p < ALPHA
+        return not math.isnan(self.q) and self.q < ALPHA
 
 
 @dataclass(frozen=True)
@@ -368,19 +469,25 @@ class MethodSummary:
     label: str
     method: str
     mean_rank: float  # rank by mean clean accuracy within each table (1 = best), averaged over tables
-    tables: int  # how many tables the rank averages over
+    tables: int  # how many tables the method is in
     gains: dict[str, tuple[Gain, ...]]  # task column -> its gains, smallest training set first
     robust_gain: float  # mean over tables of PGD acc minus `none`'s (fraction); NaN where never measured
-    cost: float  # mean over tables of mean total_s / `none`'s mean total_s; NaN without times
+    cost: float  # median over its cells of total seconds (a cached generator's fit counted) / `none`'s; NaN without times
+    iqm: float = math.nan  # interquartile mean of the per-seed clean gains over every table (fraction)
+    iqm_low: float = math.nan  # its stratified-bootstrap 95% interval (tables as strata)
+    iqm_high: float = math.nan
+    p_improve: float = math.nan  # probability of improvement over `none`, averaged over tables
+    amortised: float = math.nan  # median cost as measured: a cell that loaded a cached generator pays no fit
+    cost_mixed: bool = False  # some cost ratio pairs rows run under different execution policies
 
 
 def task_outcome(gains: tuple[Gain, ...] | list[Gain]) -> str:
-    """GAIN (LOSS) when the gain is positive (negative) with p < ALPHA at more than half of the task's
-    training-set sizes, UNTESTED when no size has a test (one seed), NEITHER otherwise.
+    """GAIN (LOSS) when the gain is positive (negative) and significant after correction at more than half of the
+    task's training-set sizes, UNTESTED when no size has a test (one seed, or mixed policies), NEITHER otherwise.
 
     A majority rather than "any size": with two sizes, "any" tests twice and would call ~10% of
     no-effect methods significant."""
-    if all(math.isnan(g.p) for g in gains):
+    if all(math.isnan(g.q) for g in gains):
         return UNTESTED
     if sum(g.significant and g.mean > 0 for g in gains) > len(gains) / 2:
         return GAIN
@@ -399,7 +506,7 @@ def verdict(method: MethodSummary) -> str:
     outcomes = [task_outcome(g) for g in method.gains.values()]
     tested = [o for o in outcomes if o != UNTESTED]
     if not tested:
-        return "not tested (1 seed)"
+        return "not tested (1 seed or mixed policies)"
     gains, losses, n = tested.count(GAIN), tested.count(LOSS), len(tested)
     untested = f" ({len(outcomes) - n} untested)" if n < len(outcomes) else ""
     if gains and losses:
@@ -435,28 +542,46 @@ def _series_names(summary: pd.DataFrame) -> dict[tuple, str]:
     return names
 
 
+def line_gain(line: pd.Series) -> Gain:
+    """The `Gain` of one `summarize` line."""
+    return Gain(float(line["fraction"]), None if _missing(line["n_train"]) else int(line["n_train"]),
+                float(line["gain_mean"]), float(line["gain_p"]), float(line["gain_q"]), float(line["gain_low"]),
+                float(line["gain_high"]), bool(line["gain_mixed"]) and math.isnan(float(line["gain_p"])))
+
+
+def aggregate(lines: pd.DataFrame) -> tuple[float, float, float, float]:
+    """rliable's aggregates of one method over its `summarize` lines (Agarwal et al. 2021): the IQM of its per-seed
+    clean gains over every table with its stratified-bootstrap interval (each table's seeds resampled on their
+    own), and the probability of improvement over `none` (the share of (seed, `none` seed) pairs it wins, averaged
+    over tables). Gains are in accuracy points on every task, one scale: no normalisation is needed."""
+    strata = [list(d) for d in lines["gain_diffs"] if len(d)]
+    if not strata:
+        return math.nan, math.nan, math.nan, math.nan
+    low, high = stratified_bootstrap(strata, iqm)
+    pairs = [(line["clean_values"], line["base_values"]) for _, line in lines.iterrows() if len(line["gain_diffs"])]
+    return iqm([d for s in strata for d in s]), low, high, probability_of_improvement(pairs)
+
+
 def overview(summary: pd.DataFrame) -> list[MethodSummary]:
     """One `MethodSummary` per method label over the tables of `summary` (`summarize` lines, one profile)."""
     absent = {name: math.nan for name in ("pgd_acc_mean", "total_s_mean") if name not in summary}
     ranked = summary.assign(rank=summary.groupby(TABLE)["clean_acc_mean"].rank(ascending=False, method="average"),
                             **absent)
-    # Robust gain and cost need one unambiguous baseline per table, as gains do.
-    base = ranked[ranked["method"] == BASELINE]
-    base = base[~base.duplicated(TABLE, keep=False)]
-    ranked = ranked.merge(base[TABLE + ["pgd_acc_mean", "total_s_mean"]], on=TABLE, how="left", suffixes=("", "_base"))
-    ranked["robust"] = ranked["pgd_acc_mean"] - ranked["pgd_acc_mean_base"]
-    ranked["cost"] = ranked["total_s_mean"] / ranked["total_s_mean_base"].where(ranked["total_s_mean_base"] > 0)
     names = _series_names(ranked)
     methods = []
     for label, lines in ranked.groupby("label", sort=True):
         gains = {}
         for key, series in lines[lines["gain_n"] >= 1].groupby(SERIES, sort=True):
-            gains[names[key]] = tuple(
-                Gain(float(g["fraction"]), None if _missing(g["n_train"]) else int(g["n_train"]), float(g["gain_mean"]),
-                     float(g["gain_p"])) for _, g in series.sort_values("fraction").iterrows())
-        methods.append(MethodSummary(str(label), str(lines["method"].iloc[0]), float(lines["rank"].mean()), len(lines),
-                                     dict(sorted(gains.items())), float(lines["robust"].mean()),
-                                     float(lines["cost"].mean())))
+            gains[names[key]] = tuple(line_gain(g) for _, g in series.sort_values("fraction").iterrows())
+        full = [r for ratios in lines["cost_ratios"] for r in ratios]
+        amortised = [r for ratios in lines["amortised_ratios"] for r in ratios]
+        middle, low, high, improve = aggregate(lines)
+        robust = lines["robust_mean"].dropna()
+        methods.append(MethodSummary(
+            str(label), str(lines["method"].iloc[0]), float(lines["rank"].mean()), len(lines), dict(sorted(gains.items())),
+            float(robust.mean()) if len(robust) else math.nan, float(np.median(full)) if full else math.nan,
+            middle, low, high, improve, float(np.median(amortised)) if amortised else math.nan,
+            bool(lines["cost_mixed"].any())))
     return methods
 
 
@@ -464,10 +589,15 @@ def _size(gain: Gain) -> str:
     return f"{gain.n_train}" if gain.n_train is not None else f"f{gain.fraction:g}"
 
 
-def _gain_text(gain: Gain | None) -> str:
+def gain_text(gain: Gain | None, interval: bool = True) -> str:
+    """A gain in points with its 95% interval's half-width (`+6.2±2.1`), `*` when significant after correction,
+    MIXED_POLICY when its pairs mix policies; `–` when absent."""
     if gain is None:
         return "–"
-    return f"{100 * gain.mean:+.1f}" + ("*" if gain.significant else "")
+    text = f"{100 * gain.mean:+.1f}"
+    if interval and not math.isnan(gain.low):
+        text += f"±{100 * (gain.high - gain.low) / 2:.1f}"
+    return text + ("*" if gain.significant else "") + (MIXED_POLICY if gain.mixed else "")
 
 
 def _best(values: list[float], lowest: bool, above: float = -math.inf) -> set[int]:
@@ -479,9 +609,35 @@ def _best(values: list[float], lowest: bool, above: float = -math.inf) -> set[in
     return {i for i, v in enumerate(values) if v == target} if target > above else set()
 
 
+def ordered(methods: list[MethodSummary]) -> list[MethodSummary]:
+    """Best IQM gain first (`none` at 0 among them; a method without a gain last), ties by name."""
+    return sorted(methods, key=lambda m: (math.isnan(m.iqm) and m.method != BASELINE,
+                                          -(0.0 if m.method == BASELINE else (m.iqm if not math.isnan(m.iqm) else 0.0)),
+                                          m.label))
+
+
+def iqm_text(m: MethodSummary) -> str:
+    """`+1.2 [+0.4, +2.0]` in points; `–` for `none` and a method with no gain."""
+    if m.method == BASELINE or math.isnan(m.iqm):
+        return "–"
+    if math.isnan(m.iqm_low):
+        return f"{100 * m.iqm:+.1f}"
+    return f"{100 * m.iqm:+.1f} [{100 * m.iqm_low:+.1f}, {100 * m.iqm_high:+.1f}]"
+
+
+def cost_text(m: MethodSummary) -> str:
+    """The median cost multiple, the amortised one beside it where a cached generator made them differ."""
+    if math.isnan(m.cost):
+        return "–"
+    text = f"{m.cost:.1f}x"
+    if not math.isnan(m.amortised) and f"{m.amortised:.1f}" != f"{m.cost:.1f}":
+        text += f" ({m.amortised:.1f}x amortised)"
+    return text + (MIXED_POLICY if m.cost_mixed else "")
+
+
 def summary_table(summary: pd.DataFrame, profile: str) -> Table:
-    """The table across tasks and training-set sizes for one profile's `summarize` lines, best rank first."""
-    methods = sorted(overview(summary), key=lambda m: (m.mean_rank, m.label))
+    """The table across tasks and training-set sizes for one profile's `summarize` lines, best IQM gain first."""
+    methods = ordered(overview(summary))
     n_tables = summary.groupby(TABLE).ngroups
     columns = sorted({name for m in methods for name in m.gains})
     sizes = {}  # task column -> (smallest, largest) size over every method
@@ -490,53 +646,60 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
         sizes[name] = [every[0]] if len(every) == 1 else [every[0], every[-1]]
     robust = bool("pgd_acc_mean" in summary and summary["pgd_acc_mean"].notna().any())
     cost = bool("total_s_mean" in summary and summary["total_s_mean"].notna().any())
-    headers = ["method", "mean rank"] + [f"{name} gain (n={' / '.join(s for _, s in sizes[name])})" for name in columns]
+    headers = ["method", "IQM gain (pts)", f"P(> {BASELINE})", "tables"]
+    headers += [f"{name} gain (n={' / '.join(s for _, s in sizes[name])})" for name in columns]
     headers += [ROBUST_HEADER] * robust + [COST_HEADER] * cost + ["verdict"]
     body, scores = [], []  # scores: per row, the number each column is judged best by (NaN: not judged)
     for m in methods:
         baseline = m.method == BASELINE
-        rank = f"{m.mean_rank:.1f}" + (f" ({m.tables}/{n_tables})" if m.tables < n_tables else "")
-        row, score = [m.label, rank], [m.mean_rank]
+        improve = "–" if baseline or math.isnan(m.p_improve) else f"{m.p_improve:.2f}"
+        row = [m.label, iqm_text(m), improve, f"{m.tables}/{n_tables}"]
+        score = [math.nan if baseline else 100 * m.iqm, math.nan if baseline else m.p_improve, math.nan]
         for name in columns:
             by_size = {g.fraction: g for g in m.gains.get(name, ())}
             shown = [by_size.get(fraction) for fraction, _ in sizes[name]]
-            row.append("–" if baseline or not by_size else " / ".join(_gain_text(g) for g in shown))
+            row.append("–" if baseline or not by_size else " / ".join(gain_text(g) for g in shown))
             score.append(math.nan if baseline or not by_size else 100 * sum(g.mean for g in by_size.values()) / len(by_size))
         if robust:
             row.append("–" if baseline or math.isnan(m.robust_gain) else f"{100 * m.robust_gain:+.1f}")
             score.append(math.nan if baseline else 100 * m.robust_gain)
         if cost:
-            row.append("–" if math.isnan(m.cost) else f"{m.cost:.1f}x")
+            row.append(cost_text(m))
             score.append(math.nan if baseline else m.cost)
         body.append(row + [verdict(m)])
         scores.append(score)
-    # Gains are judged against `none`'s zero: a column where every method loses has no best.
-    judged = [(True, -math.inf)] + [(False, 0.0)] * (len(columns) + robust) + [(True, -math.inf)] * cost
+    # Gains are judged against `none`'s zero (P(> none) against a coin's 0.5): a column where every method loses has no best.
+    judged = [(False, 0.0), (False, 0.5), (False, math.inf)] + [(False, 0.0)] * (len(columns) + robust) + [(True, -math.inf)] * cost
     best = {(r, c + 1) for c, (low, above) in enumerate(judged) for r in _best([s[c] for s in scores], low, above)}
     several = any(len(s) > 1 for s in sizes.values())
     hidden = any(len({g.fraction for m in methods for g in m.gains.get(name, ())}) > 2 for name in columns)
-    fewer = any(m.tables < n_tables for m in methods)
     legend = [
-        f"Mean rank: methods ranked by mean clean accuracy within each per-task table (one profile, task, data "
-        f"variant, training-set size and setting; ties share their average rank), averaged over the tables the "
-        f"method is in" + (f" (`k/{n_tables}`: in k of the {n_tables} tables)." if fewer else f" ({n_tables})."),
+        f"IQM gain: the interquartile mean of the method's per-seed clean-accuracy gains over `{BASELINE}` across "
+        f"every table it is in (the best and worst quarter dropped, so one table cannot dominate), with its "
+        f"stratified-bootstrap 95% interval (each table's seeds resampled on their own; Agarwal et al. 2021, "
+        f"rliable). Methods are ordered by it. P(> {BASELINE}): the probability that a seed of the method beats a "
+        f"seed of `{BASELINE}` in the same table, averaged over tables (0.5: no better). Tables: how many of the "
+        f"profile's {n_tables} tables the method is in; the aggregates cover those only.",
         f"Task columns: clean accuracy minus `{BASELINE}`'s on the same seeds, in points"
         + (", at the smallest / largest training-set size (n = training examples)" if several else "")
         + (" (the sizes between are in the per-task tables)" if hidden else "")
-        + f"; `*` when the paired t-test gives p < {ALPHA}.",
+        + f"; `±h`: half-width of its 95% t-interval over seeds (unadjusted); `*` when {RULE}, over every clean and "
+        f"robust gain test of the profile; {MIXED_POLICY}: every seed pair ran under different execution policies, "
+        f"so it is shown untested.",
     ]
     if robust:
         legend.append(f"Robust gain: PGD accuracy minus `{BASELINE}`'s, in points, averaged over the tables where "
-                      "both were measured.")
+                      "both were measured; each task's attack radius differs (the README's blocks compare like threat models).")
     if cost:
-        legend.append(f"Cost: mean total seconds of the method (generator fit included) over `{BASELINE}`'s in the "
-                      "same table, averaged over tables.")
+        legend.append(f"Cost: the median over the method's cells of its total seconds over `{BASELINE}`'s on the same "
+                      "seed, with a cached generator's fit counted in every cell that used it; `(x amortised)`: the "
+                      "median as measured, where only the cell that fitted the generator paid for it.")
     legend.append(f"Verdict: a task counts as a significant gain (loss) when its gain is positive (negative) with "
-                  f"p < {ALPHA} at more than half of its training-set sizes (with two sizes: both); a task with "
+                  f"{RULE} at more than half of its training-set sizes (with two sizes: both); a task with "
                   f"one seed has no test. `PGD ±x pts` is added where the robust gain is {100 * ROBUST_NOTABLE:.0f} points or "
                   f"more either way.")
-    legend.append(f"HTML report: the best value per column is bold: lowest rank and cost, highest gain (of the mean "
-                  f"over a task's sizes) where some method beats `{BASELINE}`; `{BASELINE}` itself is judged on rank only.")
+    legend.append(f"HTML report: the best value per column is bold: highest IQM gain, P(> {BASELINE}) and task gain "
+                  f"where some method beats `{BASELINE}`, lowest cost.")
     numeric = list(range(1, len(headers) - 1))
     title = f"Summary across tasks and training-set sizes, profile {profile}"
     return Table(title, headers, body, legend, numeric, best, anchor=_anchor("summary", profile))
@@ -553,8 +716,9 @@ def build(rows: pd.DataFrame) -> Leaderboard:
         "`a ± h`: mean over seeds ± half-width of the 95% t-interval (no interval with one seed); `a [low, high]` "
         "when the interval reaches past what the number can be, clipped to it (0-100% for accuracies, ±100 points "
         "for gains).",
-        f"Gain: clean accuracy minus `{BASELINE}` on the same seeds, in points; p: paired t-test, "
-        f"`*` when p < {ALPHA}. Costs (samples/s, seconds) are means over seeds.",
+        f"Gain: clean accuracy minus `{BASELINE}` on the same seeds (seed pairs run under one execution policy), in "
+        f"points; p: paired t-test; adj. p: p adjusted ({CORRECTION}) over every clean and robust gain test of the "
+        f"profile's tables, `*` when {RULE}. Costs (samples/s, seconds) are means over seeds.",
     ]
     banner = [SMOKE_BANNER] if "profile" in rows and (rows["profile"] == SMOKE).any() else []
     curve_rows = rows
@@ -575,7 +739,7 @@ def build(rows: pd.DataFrame) -> Leaderboard:
         for key, table in summary.groupby(TABLE, sort=True):
             shown = [m for m in metrics if table[f"{m.name}_mean"].notna().any()]
             table = table.sort_values(["clean_acc_mean", "label"], ascending=[False, True])
-            headers = ["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p"] + [m.label for m in shown[1:]]
+            headers = ["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p", "adj. p"] + [m.label for m in shown[1:]]
             body = []
             for _, line in table.iterrows():
                 values = [_with_interval(m, line) for m in shown]
@@ -583,6 +747,9 @@ def build(rows: pd.DataFrame) -> Leaderboard:
                 clean = f"{values[0]} {marks}" if marks else values[0]
                 body.append([line["label"], clean, str(line["seeds"]), *_gain(line), *values[1:]])
             legend = _legend(table)
+            if any(MIXED_POLICY in row[3] for row in body):
+                legend.append(f"{MIXED_POLICY} {MIXED_POLICY_MEANING}; `(k {MIXED_POLICY} left out)`: k seed pairs "
+                              "of mixed policies left out of the test.")
             if any(FEW_SEEDS in cell for row in body for cell in row):
                 legend.append(f"{FEW_SEEDS} {FEW_SEEDS_MEANING}")
             several = bool(table["several"].iloc[0])
@@ -595,7 +762,7 @@ def build(rows: pd.DataFrame) -> Leaderboard:
 
 def quality_threshold(summary: pd.DataFrame) -> str | None:
     """How good a generator's samples had to be before they helped: the lowest CAS among the generative lines
-    (compositions aside) whose clean-accuracy gain over `none` is positive with p < ALPHA, or, when no line
+    (compositions aside) whose clean-accuracy gain over `none` is positive and significant after correction, or, when no line
     gained, that no threshold shows and the highest CAS measured. None without generative lines."""
     if summary.empty or "cas_mean" not in summary:
         return None
@@ -603,15 +770,15 @@ def quality_threshold(summary: pd.DataFrame) -> str | None:
     lines = lines[~lines["method"].str.contains("+", regex=False)]
     if lines.empty:
         return None
-    gained = lines[(lines["gain_mean"] > 0) & (lines["gain_p"] < ALPHA)]
+    gained = lines[(lines["gain_mean"] > 0) & (lines["gain_q"] < ALPHA)]
     where = lambda line: f"{line['label']}, {line['task']}, n_train={int(line['n_train']):,}"
     if gained.empty:
         best = lines.loc[lines["cas_mean"].idxmax()]
-        return (f"Quality threshold: no generative line gains clean accuracy over `{BASELINE}` with p < {ALPHA} at any "
+        return (f"Quality threshold: no generative line gains clean accuracy over `{BASELINE}` with {RULE} at any "
                 f"CAS measured, up to {100 * best['cas_mean']:.1f}% ({where(best)}): the data show no threshold.")
     low = gained.loc[gained["cas_mean"].idxmin()]
     return (f"Quality threshold: the lowest CAS at which generated samples raised clean accuracy over `{BASELINE}` "
-            f"(p < {ALPHA}) is {100 * low['cas_mean']:.1f}% ({where(low)}; {len(gained)} of {len(lines)} generative lines gained).")
+            f"({RULE}) is {100 * low['cas_mean']:.1f}% ({where(low)}; {len(gained)} of {len(lines)} generative lines gained).")
 
 
 def _exchange(rows: pd.DataFrame) -> Table | None:

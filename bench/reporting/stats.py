@@ -119,3 +119,68 @@ def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
         # One constant side (a deterministic metric) is legitimate; scipy's precision warning is noise here.
         warnings.simplefilter("ignore", RuntimeWarning)
         return float(stats.ttest_ind(x, y, equal_var=False).pvalue)
+
+
+# --- Multiplicity: one rule on every page ----------------------------------------------------------------------
+# Every page that stars gains corrects its p-values for the number of tests it makes, with Benjamini-Hochberg at
+# ALPHA: among the starred gains of a family, the expected share of false ones is at most 5%. Why BH and not Holm:
+# a leaderboard is a screen of many methods on many tables, where the useful guarantee is on the share of wrong
+# stars, not on there being no wrong star at all (Holm, family-wise, would leave almost no star standing at 3-5
+# seeds and ~300 tests); the tests of one page share their `none` rows, so they are positively dependent, the case
+# in which BH keeps its guarantee (Benjamini & Yekutieli 2001).
+CORRECTION = "Benjamini-Hochberg"
+RULE = f"{CORRECTION}-adjusted p < {ALPHA}"
+
+
+def adjust(pvalues: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (scipy's `false_discovery_control`), in the order given; NaN (no
+    test: one seed) stays NaN and does not count among the tests."""
+    values = np.asarray(pvalues, dtype=float)
+    out = np.full(values.shape, np.nan)
+    tested = ~np.isnan(values)
+    if tested.any():
+        out[tested] = stats.false_discovery_control(np.clip(values[tested], 0.0, 1.0), method="bh")
+    return [float(v) for v in out]
+
+
+# --- Cross-task aggregates (Agarwal et al. 2021, "Deep RL at the edge of the statistical precipice") -----------
+BOOTSTRAP_REPS = 2000
+BOOTSTRAP_SEED = 0
+
+
+def iqm(values: Sequence[float]) -> float:
+    """Interquartile mean: the mean of the middle 50% of `values` (scipy's trim_mean at 25%), so one outlier
+    table cannot dominate the aggregate as it does a mean; NaN when empty."""
+    x = _clean(values)
+    return float(stats.trim_mean(x, 0.25)) if len(x) else math.nan
+
+
+def probability_of_improvement(pairs: Sequence[tuple[Sequence[float], Sequence[float]]]) -> float:
+    """P(X > Y) averaged over tasks (rliable's probability of improvement): for each (x runs, y runs) of one
+    table, the share of (x_i, y_j) pairs with x_i > y_j, ties counting half (the Mann-Whitney U statistic
+    over n*m); NaN without a table."""
+    shares = []
+    for x, y in pairs:
+        a, b = _clean(x), _clean(y)
+        if len(a) and len(b):
+            diff = a[:, None] - b[None, :]
+            shares.append(float(((diff > 0) + 0.5 * (diff == 0)).mean()))
+    return float(np.mean(shares)) if shares else math.nan
+
+
+def stratified_bootstrap(strata: Sequence[Sequence[float]], statistic, reps: int = BOOTSTRAP_REPS,
+                         confidence: float = CONFIDENCE, seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """Percentile interval of `statistic` (a function of one flat array) when each stratum (a table's seeds) is
+    resampled with replacement on its own, as rliable's stratified bootstrap does; NaNs when no stratum has two
+    values (nothing to resample)."""
+    groups = [_clean(s) for s in strata]
+    groups = [g for g in groups if len(g)]
+    if not any(len(g) > 1 for g in groups):
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    draws = np.empty(reps)
+    for i in range(reps):
+        draws[i] = statistic(np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups]))
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)

@@ -17,7 +17,7 @@ import pandas as pd
 
 sys.path.insert(0, ".")
 from bench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, worth_text  # noqa: E402
-from bench.reporting.stats import mean_interval, paired_test  # noqa: E402
+from bench.reporting.stats import adjust, mean_interval, paired_test  # noqa: E402
 from bench.results.export import read_rows  # noqa: E402
 
 GENERATORS = ("gan", "wgan_gp", "vae")
@@ -66,8 +66,9 @@ def ival(values) -> str:
 
 def per_task(rows: pd.DataFrame) -> list[str]:
     lines = ["## Generators by task, regime and size (quick, 3 seeds)", "",
-             "| task | n_train | method | regime | CAS % | FID(task) | clean % | gain vs none (pts, 95% CI) | p | worth (real examples) | gen_fit_s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| task | n_train | method | regime | CAS % | FID(task) | clean % | gain vs none (pts, 95% CI) | p | adj. p | worth (real examples) | gen_fit_s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    found = []  # (line without its adjusted p, p): the table is one family, adjusted at the end
     worths = {(w.task, w.fraction, w.method, w.regime): w for w in exchange_rates(rows)}
     plain = rows[~rows["curve"]]
     for (task, fraction), at in plain.groupby(["task", "fraction"]):
@@ -81,11 +82,16 @@ def per_task(rows: pd.DataFrame) -> list[str]:
             w = worths.get((task, fraction, method, regime))
             worth = "–" if w is None else (f"{worth_text(w.worth, w.k_max)} [{worth_text(w.worth_low, w.k_max)}, "
                                             f"{worth_text(w.worth_high, w.k_max)}]")
-            lines.append(f"| {task} | {int(cells['n_train'].iloc[0]):,} | {method} | {regime} | {pct(cells['cas'].mean())} | "
-                         f"{cells['fid'].mean():.1f} | {pct(cells['clean_acc'].mean())} | "
-                         f"{ival(by_seed[common] - none[common]) if test else '–'} | {'–' if test is None else f'{test.p:.3f}'} | "
-                         f"{worth} | {cells['gen_fit_s'].mean():.0f} |")
-    return lines + [""]
+            found.append((f"| {task} | {int(cells['n_train'].iloc[0]):,} | {method} | {regime} | {pct(cells['cas'].mean())} | "
+                          f"{cells['fid'].mean():.1f} | {pct(cells['clean_acc'].mean())} | "
+                          f"{ival(by_seed[common] - none[common]) if test else '–'} | {'–' if test is None else f'{test.p:.3f}'} | ",
+                          f"{worth} | {cells['gen_fit_s'].mean():.0f} |", float('nan') if test is None else test.p))
+    # One family: every test of this table, Benjamini-Hochberg (the rule of every page; docs/metrics.md#statistics).
+    for (head, tail, _), q in zip(found, adjust([p for _, _, p in found])):
+        lines.append(head + ("–" if q != q else f"{q:.3f}" + (" *" if q < 0.05 else "")) + " | " + tail)
+    return lines + ["", "p: paired t-test per line; adj. p: Benjamini-Hochberg over every line of this table, `*` below 0.05. "
+                    "Pairs here are by seed only: the pool rows ran under the earlier execution policy, the `none` "
+                    "rows of the baseline under the current one (the published leaderboard marks such pairs ≠).", ""]
 
 
 def curves(rows: pd.DataFrame) -> list[str]:
