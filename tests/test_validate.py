@@ -380,3 +380,24 @@ def test_a_cas_mean_below_the_bar_fails_only_when_its_interval_is_below_it_too(c
     assert table_line(out, "(d) CAS on mnist: gan").endswith(verdict)
     assert code == (1 if verdict == "FAIL" else 0)
     assert ("1 undecided" in out.splitlines()[-1]) == (verdict == "UNDECIDED")
+
+
+def test_pairs_run_under_different_policies_are_not_compared(capsys):
+    """A method whose rows ran on two threads against `none` rows on one: its gain is not measured (the policies'
+    own effect would be in it), and one mixed seed among like ones is left out and counted."""
+    two = '{"cells_at_once": 1, "device": "cpu", "kernels": "avx2", "threads": 2}'
+    records = passing()
+    for record in records:
+        if record.method == "classic" and record.task == "cifar10":
+            record.exec_policy = two
+    export(records, Path("runs.json"))
+    _, out, _ = run(capsys, "runs.json")
+    assert "NOT MEASURED" in table_line(out, "(a) classic > none: cifar10 clean")
+    assert "ran under different execution policies" in out
+    records = passing()
+    for record in records:
+        if record.method == "classic" and record.task == "cifar10" and record.seed == 0:
+            record.exec_policy = two
+    export(records, Path("runs.json"))
+    _, out, _ = run(capsys, "runs.json")
+    assert "2 seeds (1 of mixed policies left out)" in table_line(out, "(a) classic > none: cifar10 clean")

@@ -177,6 +177,14 @@ def row_policy_keys(rows: Any) -> list[str]:
     return [policy_digits_key(v) for v in (values if values is not None else [None] * len(rows))]
 
 
+def row_pairing_keys(rows: Any) -> list[str]:
+    """What each row's digits were computed under, for pairing: its policy's digits key, or, for a row from before
+    policies were recorded, its device name (which names its thread count and kernels)."""
+    names = rows.get("device_name")
+    names = list(names) if names is not None else [None] * len(rows)
+    return [key if key != "unrecorded" else f"unrecorded ({name})" for key, name in zip(row_policy_keys(rows), names)]
+
+
 def policy_lines(rows: Any) -> list[str]:
     """Lines for a report over `rows`: the row count under each policy's digits key and, when there are several,
     a warning that pairs may compare rows computed under different policies (the thread count alone moved clean

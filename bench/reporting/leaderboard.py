@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from bench.core.policy import policy_lines, row_policy_keys
+from bench.core.policy import policy_lines, row_pairing_keys
 from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import (ALPHA, CORRECTION, RULE, adjust, iqm, mean_interval, paired_test,
                                    probability_of_improvement, stratified_bootstrap)
@@ -170,13 +170,6 @@ def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def pairing_keys(rows: pd.DataFrame) -> list[str]:
-    """What each row's digits were computed under, for pairing: its execution policy's digits key, or for a row
-    from before policies were recorded its device name (which names its thread count and kernels)."""
-    names = rows["device_name"] if "device_name" in rows else [None] * len(rows)
-    return [key if key != "unrecorded" else f"unrecorded ({name})" for key, name in zip(row_policy_keys(rows), names)]
-
-
 @dataclass(frozen=True)
 class Pairing:
     """A method's metric against `none`'s on the same seeds: the paired test over the seeds whose rows ran under one
@@ -196,7 +189,7 @@ NO_PAIRING = Pairing(math.nan, math.nan, math.nan, math.nan, 0, 0, ())
 
 def pair_with_baseline(cells: pd.DataFrame, baseline: pd.DataFrame, metric: str) -> Pairing:
     """`metric` of `cells` minus `baseline`'s on the same seeds, like pairs only (see `Pairing`). Both frames hold
-    one row per seed and a `policy` column (`pairing_keys`)."""
+    one row per seed and a `policy` column (`row_pairing_keys`)."""
     if metric not in cells or metric not in baseline:
         return NO_PAIRING
     mine, base = cells.set_index("seed"), baseline.set_index("seed")
@@ -248,7 +241,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     if ok.empty:
         return pd.DataFrame()
     ok = with_labels(ok)
-    ok["policy"] = pairing_keys(ok)
+    ok["policy"] = row_pairing_keys(ok)
     metrics = leaderboard_metrics(ok)
     lines = []
     for key, table in ok.groupby(TABLE, sort=True):

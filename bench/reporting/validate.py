@@ -19,7 +19,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.core.errors import UsageError
-from bench.core.policy import policy_lines
+from bench.core.policy import policy_lines, row_pairing_keys
 from bench.core.provenance import REPO_ROOT
 from bench.results.metrics import METRICS
 from bench.reporting.exchange import POOL_SUFFIX, is_curve_row, regime_named
@@ -81,10 +81,12 @@ class Paired:
     seeds: tuple[int, ...]
     values: np.ndarray  # the method's metric, one per seed
     baseline: np.ndarray  # `none`'s metric, same seeds
+    mixed: int = 0  # seed pairs left out because the two rows ran under different execution policies
 
     @property
     def cells(self) -> str:
-        return f"{self.task}, {self.size}, {_seeds(len(self.seeds))}"
+        left_out = f" ({self.mixed} of mixed policies left out)" if self.mixed else ""
+        return f"{self.task}, {self.size}, {_seeds(len(self.seeds))}{left_out}"
 
     def test(self) -> PairedTest:
         return paired_test(self.values, self.baseline)
@@ -125,6 +127,13 @@ def _per_seed(rows: pd.DataFrame, task: str, method: str, metric: str) -> pd.Ser
     return cell.groupby(["fraction", "seed"])[metric].mean()
 
 
+def _policies(rows: pd.DataFrame, task: str, method: str) -> pd.Series:
+    """The execution policies (`row_pairing_keys`) of a cell's rows by (fraction, seed), joined when several."""
+    cell = rows[(rows["task"] == task) & (rows["method"] == method)]
+    keyed = cell.assign(policy=row_pairing_keys(cell))
+    return keyed.groupby(["fraction", "seed"])["policy"].agg(lambda keys: " | ".join(sorted(set(keys))))
+
+
 def _missing(rows: pd.DataFrame, task: str, methods: list[str], metric: str) -> str | None:
     """Which of task x methods has no ok row with `metric`, as one phrase; None when all have one."""
     gaps = []
@@ -149,11 +158,17 @@ def paired_sizes(rows: pd.DataFrame, task: str, method: str, metric: str, baseli
         fractions = {m: sorted({f for f, _ in s.index}) for m, s in ((method, ours), (baseline, base))}
         return (f"missing cells: {task}/{method} and {task}/{baseline} share no (fraction, seed); fractions "
                 + "; ".join(f"{m}: {', '.join(f'{f:g}' for f in fs)}" for m, fs in fractions.items()))
+    # Like with like: a seed pair counts only when both rows ran under one execution policy.
+    same = _policies(rows, task, method).reindex(common) == _policies(rows, task, baseline).reindex(common)
     result = []
     for fraction in sorted({f for f, _ in common}):
-        keys = sorted(k for k in common if k[0] == fraction)
+        every = sorted(k for k in common if k[0] == fraction)
+        keys = [k for k in every if same[k]]
+        if not keys:
+            return (f"the {len(every)} seed pair(s) of {task}/{method} and {task}/{baseline} at fraction {fraction:g} "
+                    "ran under different execution policies (threads or kernels): not compared")
         result.append(Paired(task, _size(rows, task, fraction), tuple(int(s) for _, s in keys),
-                             ours.loc[keys].to_numpy(float), base.loc[keys].to_numpy(float)))
+                             ours.loc[keys].to_numpy(float), base.loc[keys].to_numpy(float), len(every) - len(keys)))
     return result
 
 
