@@ -94,3 +94,23 @@ def test_every_readme_link_resolves():
         assert (ROOT / path).exists(), f"README links to a missing {path}"
         if anchor:
             assert anchor in _anchors(ROOT / path), f"README links to a missing anchor {target}"
+
+
+def test_counts_and_the_star_rule_agree_between_readme_docs_and_leaderboard(baseline_rows):
+    """The drift the pages had: a count the README states that the baseline no longer carries, and a star rule
+    stated differently on two pages. Both are read off the baseline and the code's RULE here."""
+    from bench.reporting.stats import RULE
+
+    text = README.read_text()
+    ok = baseline_rows[(baseline_rows["status"] == "ok") & baseline_rows["converged"].notna()]
+    for task, name in (("cifar10", "CIFAR-10"), ("fsdd", "FSDD")):
+        cells = ok[ok["task"] == task]
+        assert f"{int(cells['converged'].astype(bool).sum())} of {len(cells)} {name} cells" in text
+    pages = [README, ROOT / "docs" / "metrics.md", ROOT / "docs" / "reporting.md", ROOT / "docs" / "validate.md",
+             ROOT / "results" / "published" / "quick-cpu.md"]
+    stale = re.compile(r"`\*`[^.]{0,40}(paired t-test gives |marks )p < 0\.05")
+    for page in pages:
+        body = page.read_text()
+        assert not stale.search(body), f"{page.name} states the uncorrected star rule"
+    assert RULE in text and RULE in (ROOT / "results" / "published" / "quick-cpu.md").read_text()
+    assert "Benjamini-Hochberg" in (ROOT / "docs" / "metrics.md").read_text()
