@@ -22,8 +22,8 @@ from tabulate import tabulate
 
 from bench.core.policy import policy_lines, row_pairing_keys
 from bench.results.metrics import METRICS, Metric
-from bench.reporting.stats import (ALPHA, CORRECTION, RULE, adjust, iqm, mean_interval, paired_test,
-                                   probability_of_improvement, stratified_bootstrap)
+from bench.reporting.stats import (ALPHA, CORRECTION, POWER, RULE, adjust, detectable_gain, iqm, mean_interval,
+                                   paired_test, probability_of_improvement, seeds_needed, stratified_bootstrap)
 from bench.reporting.exchange import exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
 
 BASELINE = "none"
@@ -724,6 +724,7 @@ def build(rows: pd.DataFrame) -> Leaderboard:
     if not summary.empty:
         overviews = [summary_table(lines, str(profile)) for profile, lines in summary.groupby("profile", sort=True)]
         metrics = [m for m in leaderboard_metrics(rows[rows["status"] == "ok"]) if f"{m.name}_mean" in summary]
+        thresholds = {profile: corrected_threshold(lines) for profile, lines in summary.groupby("profile")}
         per_run = summary.groupby(["profile", "task", "data_variant", "fraction"])["setting"].transform("nunique")
         summary = summary.assign(several=per_run > 1)
         variants, profiles = summary.groupby("task")["data_variant"].nunique(), summary["profile"].nunique()
@@ -739,7 +740,7 @@ def build(rows: pd.DataFrame) -> Leaderboard:
                 marks = _marks(line)
                 clean = f"{values[0]} {marks}" if marks else values[0]
                 body.append([line["label"], clean, str(line["seeds"]), *_gain(line), *values[1:]])
-            legend = _legend(table)
+            legend = _legend(table) + power_lines(table, thresholds.get(key[0], ALPHA))
             if any(MIXED_POLICY in row[3] for row in body):
                 legend.append(f"{MIXED_POLICY} {MIXED_POLICY_MEANING}; `(k {MIXED_POLICY} left out)`: k seed pairs "
                               "of mixed policies left out of the test.")
@@ -751,6 +752,35 @@ def build(rows: pd.DataFrame) -> Leaderboard:
                                 list(range(1, len(headers))), anchor=_unique(anchor, taken), group=group, link=link))
     return Leaderboard(notes, tables, provenance(rows), _failed(rows), _cells(rows), summary=overviews, banner=banner,
                        exchange=exchange, guide=_guide(overviews, tables))
+
+
+def corrected_threshold(summary: pd.DataFrame) -> float:
+    """The raw p below which the profile's correction stars a test: the largest p among the starred tests, or,
+    with none starred, ALPHA over the number of tests (what the first step of Benjamini-Hochberg asks)."""
+    p = pd.concat([summary["gain_p"], summary["robust_p"]])
+    q = pd.concat([summary["gain_q"], summary["robust_q"]])
+    starred = p[q < ALPHA]
+    tests = int(p.notna().sum())
+    return float(starred.max()) if len(starred) else (ALPHA / tests if tests else ALPHA)
+
+
+def power_lines(table: pd.DataFrame, threshold: float) -> list[str]:
+    """One legend line saying how large a clean gain the table's seeds can detect: from the median standard
+    deviation of its methods' per-seed gains, at 80% power, at the test's 5% and at the page's corrected threshold,
+    and how many seeds a 1-point gain needs there."""
+    spreads = [float(pd.Series(d).std(ddof=1)) for d in table["gain_diffs"] if len(d) >= 2]
+    seeds = [len(d) for d in table["gain_diffs"] if len(d) >= 2]
+    if not spreads:
+        return []
+    sd, n = float(pd.Series(spreads).median()), int(pd.Series(seeds).median())
+    uncorrected, corrected = detectable_gain(sd, n), detectable_gain(sd, n, alpha=threshold)
+    five = detectable_gain(sd, 5, alpha=threshold)
+    needed = seeds_needed(sd, 0.01, alpha=threshold)
+    return [f"Power: the gains' seed-to-seed spread here is {100 * sd:.2f} points (median sd over methods), so {n} "
+            f"seeds detect a true gain of about {100 * uncorrected:.1f} points with {100 * POWER:.0f}% power at p < "
+            f"{ALPHA}, and {100 * corrected:.1f} at the page's corrected threshold (p < {threshold:.2g}); at that "
+            f"threshold 5 seeds would detect {100 * five:.1f} points, and a 1-point gain needs "
+            f"{needed if needed else 'more than 100'} seeds."]
 
 
 def quality_threshold(summary: pd.DataFrame) -> str | None:

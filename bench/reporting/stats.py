@@ -184,3 +184,25 @@ def stratified_bootstrap(strata: Sequence[Sequence[float]], statistic, reps: int
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
     return float(low), float(high)
+
+
+# --- Power: how large a gain a table's seeds can see ----------------------------------------------------------
+POWER = 0.8
+
+
+def detectable_gain(sd: float, n: int, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest true mean gain a two-sided paired t-test at `alpha` detects with probability `power`, for
+    `n` seed pairs whose per-seed differences spread with standard deviation `sd` (the usual approximation
+    (t_{1-alpha/2} + t_{power}) * sd / sqrt(n), on n - 1 degrees of freedom); NaN with fewer than 2 pairs."""
+    if n < 2 or math.isnan(sd):
+        return math.nan
+    df = n - 1
+    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * sd / math.sqrt(n))
+
+
+def seeds_needed(sd: float, gain: float, alpha: float = ALPHA, power: float = POWER, most: int = 100) -> int | None:
+    """The fewest seed pairs whose `detectable_gain` is at most `gain`; None when more than `most` are needed."""
+    for n in range(2, most + 1):
+        if detectable_gain(sd, n, alpha, power) <= gain:
+            return n
+    return None
