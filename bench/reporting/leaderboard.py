@@ -759,7 +759,7 @@ def corrected_threshold(summary: pd.DataFrame) -> float:
     with none starred, ALPHA over the number of tests (what the first step of Benjamini-Hochberg asks)."""
     p = pd.concat([summary["gain_p"], summary["robust_p"]])
     q = pd.concat([summary["gain_q"], summary["robust_q"]])
-    starred = p[q < ALPHA]
+    starred = p[(q < ALPHA) & (p > 0)]  # a constant difference's p of 0 says nothing about the cut-off
     tests = int(p.notna().sum())
     return float(starred.max()) if len(starred) else (ALPHA / tests if tests else ALPHA)
 
@@ -773,6 +773,8 @@ def power_lines(table: pd.DataFrame, threshold: float) -> list[str]:
     if not spreads:
         return []
     sd, n = float(pd.Series(spreads).median()), int(pd.Series(seeds).median())
+    if not sd > 0:  # identical gains on every seed: nothing to say about noise
+        return []
     uncorrected, corrected = detectable_gain(sd, n), detectable_gain(sd, n, alpha=threshold)
     five = detectable_gain(sd, 5, alpha=threshold)
     needed = seeds_needed(sd, 0.01, alpha=threshold)
