@@ -84,7 +84,7 @@ class Adversarial(Method):
     @classmethod
     def default_params(cls, profile: str, task: Task) -> AdversarialParams:
         # full: PGD-7 (Madry et al.), 8 forward-backward passes per step, a GPU's budget. quick: chosen per
-        # task on the validation split at the smallest size (results/tuning/adversarial_probe.py): see
+        # task on the validation split at the smallest size (studies/tuning/adversarial_probe.py): see
         # QUICK_SETTINGS. smoke: FGSM-RS, the cheapest.
         if profile == "full":
             return AdversarialParams(attack="pgd")

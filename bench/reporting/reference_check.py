@@ -35,7 +35,7 @@ EXACT_ONLY = ("n_train", "n_test", "val_curve", "corruption_json", "gen_filter_k
 # Across hardware: the same sizes, and each number within its tolerance (share of the reference value for FID,
 # percentage points for the accuracies); the training-time decisions (converged, a guard's trip) may flip there.
 SAME_EVERYWHERE = ("n_train", "n_test")
-# Measured on the 2-core VM (results/ci/spread.sh, docs/compare.md "CI reference"): the six CI cells rerun on two torch
+# Measured on the 2-core VM (studies/ci/spread.sh, docs/compare.md "CI reference"): the six CI cells rerun on two torch
 # threads instead of one, and on one thread with AVX2 / Haswell kernels instead of AVX-512 / SkylakeX, moved by at
 # most CROSS_HARDWARE_SPREAD (points; FID as a share). Another thread count or kernel changes the last bits of
 # the first steps, and training carries that to a seed-sized difference; FGSM and PGD accuracy, measured on 500

@@ -1,6 +1,6 @@
 """Tabulate the quick-profile tuning runs: validation accuracy per candidate.
 
-Run from the repo root: `.venv/bin/python results/tuning/summary.py results/tuning/quick.sqlite
+Run from the repo root: `.venv/bin/python studies/tuning/summary.py results/tuning/quick.sqlite
 results/tuning/round2.sqlite > results/tuning/quick-validation.md` (round 1: epochs, lr and batch; round 2:
 CIFAR-10's width and FSDD's learning rate, after the first baseline's cells were not converged).
 The pick per task is the candidate with the best mean validation accuracy of `none` and `classic` among

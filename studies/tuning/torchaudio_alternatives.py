@@ -8,7 +8,7 @@ Compares, on the FSDD training recordings as the task reads them:
 
 librosa is not in the lock; run it from a folder installed beside the venv:
     .venv/bin/uv pip install --target /tmp/libro librosa
-    PYTHONPATH=/tmp/libro:. AUGBENCH_DATA=../shared/data .venv/bin/python results/tuning/torchaudio_alternatives.py
+    PYTHONPATH=/tmp/libro:. AUGBENCH_DATA=../shared/data .venv/bin/python studies/tuning/torchaudio_alternatives.py
 """
 
 from __future__ import annotations

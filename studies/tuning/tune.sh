@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Quick-profile tuning on the validation split: each candidate (epochs, peak lr, batch, width) trains `none` and
 # `classic` at the task's smaller quick size (fraction 0.5; round 1 ran at 0.4 of the then larger pools), seed 0;
-# the rows (val_acc, val_curve) land in results/tuning/round2.sqlite and `results/tuning/summary.py` tabulates
+# the rows (val_acc, val_curve) land in results/tuning/round2.sqlite and `studies/tuning/summary.py` tabulates
 # them. The test split is never looked at for the choice.
-# Usage: results/tuning/tune.sh TASK "EPOCHS:LR[:BATCH[:WIDTH]] ..."
+# Usage: studies/tuning/tune.sh TASK "EPOCHS:LR[:BATCH[:WIDTH]] ..."
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 task=$1; shift

@@ -3,7 +3,7 @@
 # guard's two answers to catastrophic overfitting. Selection reads the validation split only: each row's
 # guard_json holds the guard's final look at the kept weights (PGD-5, step eps/4, 512 fixed validation
 # images). The test-split numbers come from a cheap evaluation (PGD-10 on 500 images) and are not read.
-# Run from the repo root: sh results/tuning/wong_on_collapse.sh [STORE]; summary: wong_on_collapse_summary.py.
+# Run from the repo root: sh studies/tuning/wong_on_collapse.sh [STORE]; summary: wong_on_collapse_summary.py.
 set -e
 STORE=${1:-results/tuning/wong-on-collapse.sqlite}
 COMMON="--profile full --tasks mnist --methods adversarial --fractions 1 --store $STORE --no-progress

@@ -3,7 +3,7 @@
 Runs `augbench run` with tasks.fsdd.AudioCnn swapped for one of the shapes below, so each candidate goes
 through the shared loop and store like any cell. Usage, from the repository root:
 
-    python results/tuning/fsdd_arch_probe.py VARIANT run --profile quick --device cpu --tasks fsdd \
+    python studies/tuning/fsdd_arch_probe.py VARIANT run --profile quick --device cpu --tasks fsdd \
         --methods none,classic --seeds 0,1 --fractions 0.5 --store results/tuning/round4-fsdd-VARIANT.sqlite
 
 VARIANT: `previous` (conv, conv, pool, conv, pool, conv: the quick CNN before round 4), `committed`

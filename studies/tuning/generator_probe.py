@@ -1,7 +1,7 @@
 """Quick-profile generator budgets on the validation split: CAS(val) and fit seconds per candidate.
 
 Run from the repo root:
-`.venv/bin/python results/tuning/generator_probe.py [TASK] [DATA] [CANDIDATES] [FRACTION] [SEED]`, where
+`.venv/bin/python studies/tuning/generator_probe.py [TASK] [DATA] [CANDIDATES] [FRACTION] [SEED]`, where
 CANDIDATES is `;`-separated `method:key=value,key=value` (e.g. `wgan_gp:steps=100,lr=5e-4`); defaults: mnist,
 ../shared/data, the candidates below, 0.5, 0. Each candidate fits the method's generator on the cell's
 training subset (the sweep's own code, a throwaway cache), then trains the task's quick classifier on as

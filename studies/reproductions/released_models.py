@@ -8,7 +8,7 @@ evaluated exactly as the reproductions evaluate (PGD-50, step 0.01, 10 restarts,
 `bench.evaluation.robustness`), and the result is written to released-models.json beside this script (a folder of its own: validate reads every JSON file of results/reproductions as a reproduction).
 
 Run from the repo root, with the two files fetched from that repository:
-    AUGBENCH_DATA=../shared/data .venv/bin/python results/reproductions/released/released_models.py DIR_WITH_PTH_FILES
+    AUGBENCH_DATA=../shared/data .venv/bin/python studies/reproductions/released_models.py DIR_WITH_PTH_FILES
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Summary of fsdd-strengths.sh: per method and candidate strength, FSDD validation accuracy at 300 recordings
 over seeds 0-2, the pick (best mean validation accuracy), and only then the picks' test accuracy.
-Run from the repo root: .venv/bin/python results/tuning/fsdd-strengths-summary.py [STORE]
+Run from the repo root: .venv/bin/python studies/tuning/fsdd-strengths-summary.py [STORE]
 """
 
 from __future__ import annotations

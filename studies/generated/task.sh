@@ -2,7 +2,7 @@
 # Issue 24 measurements on one task (quick profile, 3 seeds, both quick sizes), one torch thread: the pool regime of
 # every generator and the exchange-rate curve (none with train.extra_real = each K at each size; a K the task's
 # train split cannot supply at a size is left out of that size).
-# usage: results/generated/task.sh TASK "K values at fraction 0.5" "K values at fraction 1"
+# usage: studies/generated/task.sh TASK "K values at fraction 0.5" "K values at fraction 1"
 set -u
 cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1 AUGBENCH_DATA=${AUGBENCH_DATA:-../shared/data}

@@ -8,7 +8,7 @@ at the new defaults and share_filter_defaults.sh's (the core grid's scarce vae c
 tuning stores' one-thread rows of the same cell). It fails, changing nothing,
 when a dropped cell has no replacement. Run from the repository root (AUGBENCH_DATA set):
 
-    .venv/bin/python results/generated/merge_share_filter.py [--store PATH]
+    .venv/bin/python studies/generated/merge_share_filter.py [--store PATH]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, ".")
-sys.path.insert(0, "results/generated")
+sys.path.insert(0, "studies/generated")
 from bench.config import generated_grid  # noqa: E402
 from bench.results.export import read_rows, write_export  # noqa: E402
 from bench.run.sweep import SweepSpec, plan  # noqa: E402

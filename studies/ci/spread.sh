@@ -19,4 +19,4 @@ run avx2 OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell
 for name in threads2 avx2; do  # the stores stay git-ignored; their rows are committed as exports
   .venv/bin/python -m bench export --store results/ci/spread/$name/runs.sqlite --output results/ci/spread/$name.json
 done
-.venv/bin/python results/ci/spread.py results/ci/spread/threads2.json results/ci/spread/avx2.json
+.venv/bin/python studies/ci/spread.py results/ci/spread/threads2.json results/ci/spread/avx2.json

@@ -1,6 +1,6 @@
 """Validation PGD accuracy of adversarial-training settings for the quick profile.
 
-Run from the repo root: `.venv/bin/python results/tuning/adversarial_probe.py [TASK] [DATA] [SETTINGS] [FRACTIONS] [SEEDS]`
+Run from the repo root: `.venv/bin/python studies/tuning/adversarial_probe.py [TASK] [DATA] [SETTINGS] [FRACTIONS] [SEEDS]`
 (comma-separated; defaults: mnist, ../shared/data, all settings, 0.5, 0). Each setting trains the task's
 quick classifier at each fraction and seed (the sweep's own loop) and reports clean and PGD-10 accuracy
 on the validation split (never the test split), plus training seconds. A setting's keys override the

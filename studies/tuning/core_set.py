@@ -1,6 +1,6 @@
 """Which cheap recipes join `make bench`'s core set: their validation gain over `none`, and their cost.
 
-Run from the repo root: `.venv/bin/python results/tuning/core_set.py STORE > results/tuning/core-set.md`.
+Run from the repo root: `.venv/bin/python studies/tuning/core_set.py STORE > results/tuning/core-set.md`.
 For every method outside the seeds' set (none, classic, gan, wgan_gp, vae, adversarial), per task and
 training-set size: the mean paired gain in *validation* accuracy over `none` (same seed, same subset; the
 test split plays no part, its accuracy is not even read) and the mean seconds per cell. The pick is the

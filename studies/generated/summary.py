@@ -2,7 +2,7 @@
 size the generators' CAS, FID, gain over `none` and exchange rate; Gowal et al.'s PGD comparison on MNIST;
 the share / filter candidates on validation. Run from the repository root:
 
-    .venv/bin/python results/generated/summary.py > results/generated/generated-data.md
+    .venv/bin/python studies/generated/summary.py > results/generated/generated-data.md
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def stores() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(every ok row of the stores and the baseline, the rows at the defaults: the baseline's and the planned grid's)."""
     base = read_rows("results/baselines/quick-cpu.json")
     rows = _ok(pd.concat([base, _store_rows()], ignore_index=True))  # the baseline's row where both hold one
-    sys.path.insert(0, "results/generated")
+    sys.path.insert(0, "studies/generated")
     from merge_baseline import planned_run_ids
 
     defaults = rows[rows["run_id"].isin(planned_run_ids() | set(base["run_id"]))]
@@ -196,6 +196,6 @@ if __name__ == "__main__":
     rows, defaults = stores()
     tuned = stored_only()
     print("# Generated data given a fair test (issue 24): the measurements\n")
-    print("Made by `results/generated/summary.py` from `results/generated/*.sqlite` (scripts beside them) and the "
+    print("Made by `studies/generated/summary.py` from `results/generated/*.sqlite` (made by the scripts in `studies/generated/`) and the "
           "committed baseline. Quick profile, 2-core VM, one torch thread per process.\n")
     print("\n".join(per_task(defaults) + curves(defaults) + gowal(defaults, rows) + pool_budget(rows) + tuning(tuned)))

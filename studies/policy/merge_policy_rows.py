@@ -7,7 +7,7 @@ baseline's diff shows what moved; a new row whose cell the baseline lacks, or a 
 nothing written. Rows the rerun did not cover (the generated-data grid) stay as they were, with exec_policy null.
 Run from the repository root:
 
-    .venv/bin/python results/tuning/policy/merge_policy_rows.py NEW.json [BASELINE]
+    .venv/bin/python studies/policy/merge_policy_rows.py NEW.json [BASELINE]
 """
 
 from __future__ import annotations

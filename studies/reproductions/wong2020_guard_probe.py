@@ -3,7 +3,7 @@
 Trains the reproduction's network with its settings (FGSM-RS, eps 0.3, step 0.375, Adam 0 -> 5e-3 -> 0,
 batch 100) for 5 of the 10 epochs and prints the guard's measure (PGD-5, step eps/4, on 500 fixed
 validation examples) every 50 steps and after each epoch. Output: wong2020-guard-probe.txt.
-Run from the repo root: `AUGBENCH_DATA=../shared/data .venv/bin/python results/reproductions/wong2020_guard_probe.py`.
+Run from the repo root: `AUGBENCH_DATA=../shared/data .venv/bin/python studies/reproductions/wong2020_guard_probe.py`.
 """
 import torch, json
 from pathlib import Path

@@ -5,8 +5,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1 AUGBENCH_DATA=${AUGBENCH_DATA:-../shared/data}
-results/generated/task.sh trec "0.5 1 2 3" "0.5 1"
-results/generated/task.sh sst2 "0.5 1 2 4" "0.5 1 2 4"
+studies/generated/task.sh trec "0.5 1 2 3" "0.5 1"
+studies/generated/task.sh sst2 "0.5 1 2 4" "0.5 1 2 4"
 run() { .venv/bin/python -m bench run --profile quick --device cpu --tasks fsdd --seeds 3 --store results/generated/fsdd.sqlite --no-progress "$@"; }
 for k in 0.5 1 2 4; do run --methods none --param train.extra_real=$k --fractions 0.5; done
 for k in 0.5 1 2; do run --methods none --param train.extra_real=$k --fractions 1; done

@@ -2,7 +2,7 @@
 PGD-5, the guard's final look at the kept weights, on 512 fixed validation images), and the mean over the
 seeds per candidate. Where a candidate was not rerun on a seed (its guard never tripped under `stop`), the
 seed's `stop` row stands for it: the option only acts when the guard trips (tests/test_guard.py).
-Run from the repo root: .venv/bin/python results/tuning/wong_on_collapse_summary.py [STORE]
+Run from the repo root: .venv/bin/python studies/tuning/wong_on_collapse_summary.py [STORE]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
   `adversarial+vae` in both regimes, the exchange-rate curve) are added; a row already in the baseline (same
   run_id) is kept as it was. The tuning candidates in those stores (other budgets, shares, filters) stay there.
 
-Run from the repository root: .venv/bin/python results/generated/merge_baseline.py [--fsdd-only] [--store PATH]
+Run from the repository root: .venv/bin/python studies/generated/merge_baseline.py [--fsdd-only] [--store PATH]
 (`--store`: also write the merged rows into a new SQLite store, which `augbench report` reads for the
 published leaderboard)
 (the baseline is read and rewritten; a second run changes nothing).

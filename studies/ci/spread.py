@@ -1,6 +1,6 @@
 """Every number of the CI cells rerun elsewhere (spread.sh) against results/ci/reference.json: per metric the
 largest move (points for accuracies, a share of the reference for FID), per run and over both. Run from the
-repository root: .venv/bin/python results/ci/spread.py RUNS [RUNS ...] (stores or exports)"""
+repository root: .venv/bin/python studies/ci/spread.py RUNS [RUNS ...] (stores or exports)"""
 
 from __future__ import annotations
 

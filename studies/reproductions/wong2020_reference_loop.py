@@ -7,7 +7,7 @@ order from `torch.manual_seed(seed)` (as their script), the learning rate interp
 (theirs), no guard. The data are the same 59,000 training images (the suite's MNIST loader, 1,000 held
 out) and the network is the same `WongNet`, so a gap between the two paths is the trainer's, not the data's.
 
-Run from the repo root: AUGBENCH_DATA=../shared/data .venv/bin/python results/reproductions/wong2020_reference_loop.py SEEDS
+Run from the repo root: AUGBENCH_DATA=../shared/data .venv/bin/python studies/reproductions/wong2020_reference_loop.py SEEDS
 (comma-separated); prints one JSON line per seed; output: wong2020-reference-loop.txt beside this script.
 """
 
