@@ -7,7 +7,10 @@ baseline's diff shows what moved; a new row whose cell the baseline lacks, or a 
 nothing written. Rows the rerun did not cover (the generated-data grid) stay as they were, with exec_policy null.
 Run from the repository root:
 
-    .venv/bin/python studies/policy/merge_policy_rows.py NEW.json [BASELINE]
+    .venv/bin/python studies/policy/merge_policy_rows.py NEW.json [BASELINE] [--add]
+
+With `--add`, new rows of cells the baseline lacks (more seeds of the core grid, issue 35) are appended instead of
+stopping the merge.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ from __future__ import annotations
 import sys
 
 sys.path.insert(0, ".")
+import pandas as pd  # noqa: E402
+
 from bench.results.export import read_rows, write_export  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 
 
-def main(new_path: str, baseline_path: str = BASELINE) -> None:
+def main(new_path: str, baseline_path: str = BASELINE, add: bool = False) -> None:
     base, new = read_rows(baseline_path), read_rows(new_path)
     failed = new[new["status"] != "ok"]
     if len(failed):
         sys.exit(f"{len(failed)} new rows failed, e.g. {failed[['task', 'method', 'seed']].head(3).to_dict('records')}")
     unknown = new[~new["run_id"].isin(base["run_id"])]
-    if len(unknown):
+    if len(unknown) and add:
+        base = pd.concat([base, unknown], ignore_index=True)
+        print(f"{len(unknown)} new cells appended")
+    elif len(unknown):
         sys.exit(f"{len(unknown)} new rows are cells the baseline lacks, e.g. "
                  f"{unknown[['task', 'method', 'fraction', 'seed']].head(3).to_dict('records')}")
     by_id = new.set_index("run_id")
@@ -42,4 +50,5 @@ def main(new_path: str, baseline_path: str = BASELINE) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    args = [a for a in sys.argv[1:] if a != "--add"]
+    main(*args[:2], add="--add" in sys.argv[1:])
