@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"augbench {package_version()}",
                         help="print the version and exit")
+    parser.add_argument("--include", action="append", default=[], metavar="FILE.py",
+                        help="load methods or tasks from a local file (repeatable; see docs/extending.md#plugins); "
+                             "packages' entry points (augbench.methods, augbench.tasks) are loaded always")
     sub = parser.add_subparsers(dest="command", metavar="{list,run,report,export,compare,history,perf,costs,validate,reproduce,env}", parser_class=OneLineParser)
 
     p_list = sub.add_parser(
@@ -361,7 +364,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{title}:")
         width = max((len(n) for n in names), default=0)
         for name in names:
-            print(f"  {name:<{width}}  {registry.summary(name)}")
+            origin = registry.origin(name)
+            where = "" if origin == "built-in" else f"  [plugin: {origin}]"
+            print(f"  {name:<{width}}  {registry.summary(name)}{where}")
         if not names:
             print("  (none match)")
     print("compositions:")
@@ -735,6 +740,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return EXIT_USAGE
+        from bench.config.plugins import load_plugins
+
+        load_plugins(args.include)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"augbench: error: {exc}", file=sys.stderr)

@@ -32,6 +32,8 @@ class Entry:
     module: str
     summary: str
     obj: Any = None
+    origin: str = "built-in"  # or the plugin that brought it: "augbench-foo 0.1 (entry point)", "FILE.py (--include)"
+    loader: Callable[[], Any] | None = None  # a plugin's: returns the object when it is first needed
 
 
 class Registry:
@@ -48,6 +50,26 @@ class Registry:
         if name in self._entries:
             raise ValueError(f"duplicate {self.kind} name {name!r} (already declared in {self._entries[name].module})")
         self._entries[name] = Entry(name, module, summary)
+
+    def declare_plugin(self, name: str, summary: str, origin: str, loader: Callable[[], Any] | None = None,
+                       obj: Any = None) -> None:
+        """Add a name brought by a plugin (`bench/config/plugins.py`), bound now (`obj`) or on first use (`loader`).
+
+        Raises:
+            UsageError: the name is not snake_case or is already taken, named with the plugin, so a broken plugin
+                is one line and the registry keeps every name it had.
+        """
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise UsageError(f"plugin {origin}: {self.kind} name {name!r} is not snake_case (a-z, 0-9, _)")
+        if name in self._entries:
+            raise UsageError(f"plugin {origin}: {self.kind} name {name!r} is already taken by "
+                             f"{self._entries[name].origin} ({self._entries[name].module})")
+        module = getattr(obj, "__module__", "") or (origin.split()[0] if origin else "")
+        self._entries[name] = Entry(name, module, summary, obj, origin, loader)
+
+    def origin(self, name: str) -> str:
+        """Where `name` came from: "built-in", or the plugin that declared it."""
+        return self.get_entry(name).origin
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator binding a class or factory to a declared name; a second binding raises."""
@@ -73,6 +95,12 @@ class Registry:
         entry = self._entries.get(name)
         if entry is None:
             raise UsageError(self._unknown_message(name))
+        if entry.obj is None and entry.loader is not None:
+            try:
+                entry.obj = entry.loader()
+            except Exception as exc:  # any failure of someone else's code: one line naming the plugin
+                raise UsageError(f"plugin {entry.origin}: {self.kind} {name!r} failed to load: "
+                                 f"{type(exc).__name__}: {exc}") from None
         if entry.obj is None:
             importlib.import_module(entry.module)
             if entry.obj is None:

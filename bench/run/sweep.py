@@ -245,6 +245,21 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     return planned
 
 
+def with_plugins(library_versions: str | None, method: str, task: str) -> str | None:
+    """The row's `library_versions` JSON plus the plugins its method (each part of a composition) and task came
+    from, so a number made by code from outside the project names that code and its version."""
+    from bench.config.plugins import plugin_versions
+    from methods import METHODS
+    from tasks import TASKS
+
+    found = plugin_versions((METHODS, method), (TASKS, task))
+    if not found:
+        return library_versions
+    merged = json.loads(library_versions) if library_versions else {}
+    merged.update(found)
+    return json.dumps(merged, sort_keys=True)
+
+
 def run_cell(planned: PlannedCell, device: torch.device, progress: bool | None = None) -> RunRecord:
     """Run one cell end to end and return its row; a failure becomes a row with status `failed`."""
     cell = planned.cell
@@ -258,6 +273,7 @@ def run_cell(planned: PlannedCell, device: torch.device, progress: bool | None =
     )
     if planned.compile:  # the schema has no field for it; the device name carries it into every report
         record.device_name = f"{record.device_name} (torch.compile)"
+    record.library_versions = with_plugins(record.library_versions, cell.method, cell.task)
     start = time.perf_counter()
     try:
         _execute(planned, record, device, progress)
