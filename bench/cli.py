@@ -437,6 +437,13 @@ def _run_device(choice: str, remote: bool):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    status, _ = run_command(args)
+    return status
+
+
+def run_command(args: argparse.Namespace) -> tuple[int, list[str]]:
+    """`augbench run` with parsed `args`: (exit status, the run_ids of every planned cell). The Python API's `run`
+    calls it too, so the two validate alike and raise the same UsageErrors."""
     import dataclasses
 
     from bench.config.params import parse_param_overrides
@@ -483,7 +490,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from bench.run.calibration import describe
 
         print(describe(rate, result.wall_s))
-    return 1 if result.failed else 0
+    return (1 if result.failed else 0), [p.cell.run_id for p in planned]
 
 
 def _existing_store(path: str | None) -> Path:
@@ -740,7 +747,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             build_parser().print_help()
             return EXIT_USAGE
-        from bench.config.plugins import load_plugins
+        from bench.run.plugins import load_plugins
 
         load_plugins(args.include)
         return COMMANDS[args.command](args)

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-import bench.config.plugins as plugins
+import bench.run.plugins as plugins
 from bench.cli import main
 from bench.results.export import read_rows
 from methods import METHODS
@@ -84,7 +84,7 @@ def test_a_plugin_method_runs_through_a_sweep_beside_a_built_in_one(tmp_path, mo
 
 def test_a_local_file_registers_with_the_decorator_and_lists_where_it_came_from(tmp_path, capsys, clean_registries):
     file = tmp_path / "mine.py"
-    file.write_text(FLIPPER.replace("class Flipper", "from bench.config.plugins import register_method\n\n\n"
+    file.write_text(FLIPPER.replace("class Flipper", "from bench.run.plugins import register_method\n\n\n"
                                                      "@register_method('mirror')\nclass Flipper"))
     assert main(["--include", str(file), "list", "mirror"]) == 0
     out = capsys.readouterr().out
@@ -117,7 +117,7 @@ def test_bad_includes_and_taken_names_are_one_line_each(tmp_path, capsys, clean_
     assert "the file raised RuntimeError: boom" in capsys.readouterr().err
     taken = tmp_path / "taken.py"
     taken.write_text(textwrap.dedent(FLIPPER).replace(
-        "class Flipper", "from bench.config.plugins import register_method\n\n\n@register_method('mixup')\nclass Flipper"))
+        "class Flipper", "from bench.run.plugins import register_method\n\n\n@register_method('mixup')\nclass Flipper"))
     assert main(["--include", str(taken), "list"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "'mixup' is already taken by built-in" in err

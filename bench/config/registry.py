@@ -53,7 +53,7 @@ class Registry:
 
     def declare_plugin(self, name: str, summary: str, origin: str, loader: Callable[[], Any] | None = None,
                        obj: Any = None) -> None:
-        """Add a name brought by a plugin (`bench/config/plugins.py`), bound now (`obj`) or on first use (`loader`).
+        """Add a name brought by a plugin (`bench/run/plugins.py`), bound now (`obj`) or on first use (`loader`).
 
         Raises:
             UsageError: the name is not snake_case or is already taken, named with the plugin, so a broken plugin

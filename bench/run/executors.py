@@ -139,7 +139,7 @@ def _init_pool_worker(gpus: Any, threads: int, driver: int) -> None:
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)  # before the worker's first CUDA call initialises CUDA
     pin_threads(threads)
-    from bench.config.plugins import load_plugins
+    from bench.run.plugins import load_plugins
 
     load_plugins()  # the driver's plugins (entry points, AUGBENCH_INCLUDE), before any cell is unpickled
 

@@ -248,7 +248,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
 def with_plugins(library_versions: str | None, method: str, task: str) -> str | None:
     """The row's `library_versions` JSON plus the plugins its method (each part of a composition) and task came
     from, so a number made by code from outside the project names that code and its version."""
-    from bench.config.plugins import plugin_versions
+    from bench.run.plugins import plugin_versions
     from methods import METHODS
     from tasks import TASKS
 
