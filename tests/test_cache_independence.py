@@ -52,3 +52,34 @@ def test_a_warm_cell_records_the_cache_hit_and_the_original_fit_time(tmp_path, m
     assert cold["vae"]["gen_cache_hit"] is False and warm["vae"]["gen_cache_hit"] is True
     assert cold["vae"]["gen_fit_s"] > 0.01 and warm["vae"]["gen_fit_s"] == cold["vae"]["gen_fit_s"]
     assert cold["none"]["gen_cache_hit"] is None and warm["none"]["gen_cache_hit"] is None  # no generator
+
+
+def test_time_waiting_for_a_cache_lock_is_counted_so_a_cell_can_leave_it_out(tmp_path):
+    """A cell that waits while another fits the generator it shares reports its own work only: the lock's wait is
+    measured (bench/run/sweep.py subtracts it from the cell's total and evaluation seconds)."""
+    import threading
+    import time
+
+    from bench.core.cache import cache_lock, lock_wait_s
+
+    entry = tmp_path / "generators" / "entry.pt"
+    entry.parent.mkdir(parents=True)
+    held = threading.Event()
+
+    def fit_elsewhere() -> None:  # another cell holding the entry while it fits
+        with cache_lock(entry):
+            held.set()
+            time.sleep(0.4)
+
+    other = threading.Thread(target=fit_elsewhere)
+    other.start()
+    held.wait()
+    before = lock_wait_s()
+    with cache_lock(entry):
+        waited = lock_wait_s() - before
+    other.join()
+    assert 0.25 < waited < 2.0
+    before = lock_wait_s()
+    with cache_lock(entry):  # free: no wait
+        pass
+    assert lock_wait_s() - before < 0.05

@@ -13,6 +13,7 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -50,6 +51,15 @@ def atomic_save(obj: Any, path: Path) -> None:
         raise
 
 
+_waited = [0.0]  # seconds this process has spent waiting for cache locks (see `lock_wait_s`)
+
+
+def lock_wait_s() -> float:
+    """Seconds this process has waited on `cache_lock` so far: a cell subtracts what it waited from its own time,
+    since the wait is another cell's fit (whose time that cell reports), not this cell's work."""
+    return _waited[0]
+
+
 @contextlib.contextmanager
 def cache_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on the cache entry `path` (a file in the cache's `locks/` folder) while it is looked up and,
@@ -65,7 +75,9 @@ def cache_lock(path: Path) -> Iterator[None]:
     locks = path.parent.parent / "locks"  # beside the entries' folders, so a folder lists its entries alone
     locks.mkdir(parents=True, exist_ok=True)
     with open(locks / f"{path.parent.name}-{path.name}.lock", "a") as handle:
+        start = time.perf_counter()
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        _waited[0] += time.perf_counter() - start
         try:
             yield
         finally:

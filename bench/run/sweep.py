@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from bench.core.cache import cache_root
+from bench.core.cache import cache_root, lock_wait_s
 from bench.config.cell import Cell, canonical_json
 from bench.core.device import peak_memory_mb, place_model, reset_peak_memory
 from bench.core.errors import DataError, UsageError
@@ -274,7 +274,7 @@ def run_cell(planned: PlannedCell, device: torch.device, progress: bool | None =
     if planned.compile:  # the schema has no field for it; the device name carries it into every report
         record.device_name = f"{record.device_name} (torch.compile)"
     record.library_versions = with_plugins(record.library_versions, cell.method, cell.task)
-    start = time.perf_counter()
+    start, waited = time.perf_counter(), lock_wait_s()
     try:
         _execute(planned, record, device, progress)
         record.status = "ok"
@@ -284,7 +284,8 @@ def run_cell(planned: PlannedCell, device: torch.device, progress: bool | None =
         frames = traceback.extract_tb(exc.__traceback__)
         where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
         record.error = f"{type(exc).__name__}: {exc}{where}"
-    record.total_s = time.perf_counter() - start
+    # Time spent waiting for another cell to fit a shared generator or reference is that cell's cost, not this one's.
+    record.total_s = time.perf_counter() - start - (lock_wait_s() - waited)
     record.finished_at = utc_now()
     return record
 
@@ -336,13 +337,13 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     if curve:
         record.val_acc, record.val_curve, record.converged = curve[-1], json.dumps(curve), converged(curve)
 
-    eval_start = time.perf_counter()
+    eval_start, waited = time.perf_counter(), lock_wait_s()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
     robustness = evaluate_robustness(model, task, data.test, planned.eval_config)
     set_metrics(record, robustness.metrics, source="robustness evaluation")
     with forked_rng(device):
         set_metrics(record, method.evaluate(model, data, context), source=cell.method)
-    record.eval_s = time.perf_counter() - eval_start
+    record.eval_s = time.perf_counter() - eval_start - (lock_wait_s() - waited)  # another cell's reference fit
 
     # Timed after training, on a real batch, so the measurement cannot change what the model learned.
     batch = min(config.batch_size, len(data.train))
