@@ -630,7 +630,11 @@ def _shown(path: Path) -> Path:
 def validate(rows: pd.DataFrame, source: str, reproductions: list[Reproduction], reproductions_dir: Path,
              effects: list[Effect] | None = None, strict_reproductions: bool = False) -> Validation:
     """Run every effect's check (default: `EFFECTS`) on `rows` (store or export rows), then the reproductions."""
-    chosen, header = pick_profile(as_checked(rows))
+    checked = as_checked(rows)
+    chosen, header = pick_profile(checked)
+    if len(checked) < len(rows):  # say what the count leaves out, so it reads against the store's own count
+        header.insert(1, f"{len(rows) - len(checked)} of the store's {len(rows)} rows are the exchange-rate curve's "
+                         "extra-real cells, left out (they are `none` on more data)")
     lines, notes = [], []
     for effect in EFFECTS if effects is None else effects:
         outcomes = effect.check(chosen)
