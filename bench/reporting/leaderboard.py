@@ -144,6 +144,7 @@ def diagnostics(cells: pd.DataFrame) -> dict[str, tuple]:
         "unconverged_seeds": tuple(sorted(s for s, v in zip(seeds, column("converged")) if _flag(v, False))),
         "stopped_seeds": tuple(sorted((s, int(e)) for s, e in zip(seeds, column("stopped_epoch")) if not _missing(e))),
         "near_chance_seeds": tuple(sorted(s for s, v in zip(seeds, column("near_chance")) if _flag(v, True))),
+        "judged_cells": sum(not _missing(v) for v in column("converged")),  # cells whose convergence was judged
     }
 
 
@@ -353,6 +354,11 @@ def _which(flagged: tuple) -> str:
 def _legend(table: pd.DataFrame) -> list[str]:
     """One line per mark used in `table`, naming each marked line's flagged seeds."""
     legend = []
+    judged = int(table["judged_cells"].sum()) if "judged_cells" in table else 0
+    if judged:  # the claim "trained to convergence" holds for this share of the table, at this budget
+        unconverged = int(sum(len(s) for s in table["unconverged_seeds"]))
+        legend.append(f"Converged at this budget: {judged - unconverged} of {judged} cells"
+                      + (f" (the {NOT_CONVERGED} lines name the others)." if unconverged else "."))
     for mark, (column, meaning) in MEANINGS.items():
         marked = [f"{line['label']}: {len(line[column])} of {line['seeds']} seeds ({_which(line[column])})"
                   for _, line in table.iterrows() if line[column]]
