@@ -478,6 +478,7 @@ class MethodSummary:
     p_improve: float = math.nan  # probability of improvement over `none`, averaged over tables
     amortised: float = math.nan  # median cost as measured: a cell that loaded a cached generator pays no fit
     cost_mixed: bool = False  # some cost ratio pairs rows run under different execution policies
+    aggregate_mixed: bool = False  # some table's gains come from seed pairs of different policies only
 
 
 def task_outcome(gains: tuple[Gain, ...] | list[Gain]) -> str:
@@ -580,7 +581,7 @@ def overview(summary: pd.DataFrame) -> list[MethodSummary]:
             str(label), str(lines["method"].iloc[0]), float(lines["rank"].mean()), len(lines), dict(sorted(gains.items())),
             float(robust.mean()) if len(robust) else math.nan, float(np.median(full)) if full else math.nan,
             middle, low, high, improve, float(np.median(amortised)) if amortised else math.nan,
-            bool(lines["cost_mixed"].any())))
+            bool(lines["cost_mixed"].any()), bool(((lines["gain_mixed"] > 0) & lines["gain_p"].isna()).any())))
     return methods
 
 
@@ -619,9 +620,10 @@ def iqm_text(m: MethodSummary) -> str:
     """`+1.2 [+0.4, +2.0]` in points; `–` for `none` and a method with no gain."""
     if m.method == BASELINE or math.isnan(m.iqm):
         return "–"
+    mark = MIXED_POLICY if m.aggregate_mixed else ""  # shown, but some of it pairs rows of different policies
     if math.isnan(m.iqm_low):
-        return f"{100 * m.iqm:+.1f}"
-    return f"{100 * m.iqm:+.1f} [{100 * m.iqm_low:+.1f}, {100 * m.iqm_high:+.1f}]"
+        return f"{100 * m.iqm:+.1f}{mark}"
+    return f"{100 * m.iqm:+.1f} [{100 * m.iqm_low:+.1f}, {100 * m.iqm_high:+.1f}]{mark}"
 
 
 def cost_text(m: MethodSummary) -> str:
@@ -651,7 +653,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
     body, scores = [], []  # scores: per row, the number each column is judged best by (NaN: not judged)
     for m in methods:
         baseline = m.method == BASELINE
-        improve = "–" if baseline or math.isnan(m.p_improve) else f"{m.p_improve:.2f}"
+        improve = "–" if baseline or math.isnan(m.p_improve) else f"{m.p_improve:.2f}" + MIXED_POLICY * m.aggregate_mixed
         row = [m.label, iqm_text(m), improve, f"{m.tables}/{n_tables}"]
         score = [math.nan if baseline else 100 * m.iqm, math.nan if baseline else m.p_improve, math.nan]
         for name in columns:
@@ -678,7 +680,8 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
         f"stratified-bootstrap 95% interval (each table's seeds resampled on their own; Agarwal et al. 2021, "
         f"rliable). Methods are ordered by it. P(> {BASELINE}): the probability that a seed of the method beats a "
         f"seed of `{BASELINE}` in the same table, averaged over tables (0.5: no better). Tables: how many of the "
-        f"profile's {n_tables} tables the method is in; the aggregates cover those only.",
+        f"profile's {n_tables} tables the method is in; the aggregates cover those only ({MIXED_POLICY} after them: some "
+        f"table's gains pair rows run under different execution policies).",
         f"Task columns: clean accuracy minus `{BASELINE}`'s on the same seeds, in points"
         + (", at the smallest / largest training-set size (n = training examples)" if several else "")
         + (" (the sizes between are in the per-task tables)" if hidden else "")
