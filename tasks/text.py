@@ -19,8 +19,11 @@ from torch import nn
 
 from bench.transforms.augmentations import FeatureNoise
 from bench.transforms.corruptions import TEXT_CORRUPTIONS
+from bench.transforms.sentences import corrupt_sentence
+from bench.core.seeding import derive_seed
 from bench.core.errors import DataError, UsageError
 from bench.config.profiles import TrainConfig
+from tasks.base import POOL_SEED, object_array
 from tasks.features import FeatureTask
 
 # Text rows are decoded once; a malformed one is reported with its file and line.
@@ -143,7 +146,8 @@ class TextTask(FeatureTask):
     raw_kind = "text"  # sentences (str), which EDA edits before featurization
     featurizer_libraries = ("numpy", "scipy", "scikit-learn", "threadpoolctl", "blas")
     # 2: the SVD and scaler run on one BLAS thread (tfidf_svd_features), so features no longer depend on the core count
-    FEATURIZER_VERSION = 2
+    # 3: the test split's corrupted views are sentences with typos and EDA's edits (raw_views), not feature noise
+    FEATURIZER_VERSION = 3
     # classic for text: feature dropout plus Gaussian noise on the standardized vectors (cheap, per
     # sample, and compatible with the feature cache, unlike token edits before featurization).
     classic = FeatureNoise(dropout=0.1, noise_std=0.2)
@@ -158,6 +162,15 @@ class TextTask(FeatureTask):
 
     def featurize(self, fit_items: Any, targets: dict[str, Any]) -> dict[str, np.ndarray]:
         return tfidf_svd_features(fit_items, targets, self.params.dims, self.params.min_df)
+
+    def raw_views(self, test_items: Any) -> dict[str, Any]:
+        """The test sentences under each corruption of TEXT_CORRUPTIONS (typos, EDA's edits), one fixed stream per
+        corruption, so every method and seed is judged on the same corrupted sentences."""
+        views = {}
+        for name in self.corruptions:
+            rng = np.random.default_rng(derive_seed(POOL_SEED, f"corruption:{name}"))
+            views[name] = object_array([corrupt_sentence(name, str(s), rng) for s in test_items])
+        return views
 
     def classifier(self, config: TrainConfig) -> nn.Module:
         return TextMlp(self.params.dims, config.width, self.num_classes)

@@ -23,6 +23,7 @@ from torchvision.io import decode_jpeg, encode_jpeg
 from torchvision.transforms.v2.functional import gaussian_blur as tv_gaussian_blur
 
 from bench.core.seeding import make_generator
+from bench.transforms.sentences import SENTENCE_CORRUPTIONS
 
 
 @dataclass(frozen=True)
@@ -132,12 +133,16 @@ CORRUPTIONS: dict[str, Corruption] = {
         Corruption("waveform_noise_20db", "white noise on the waveform at 20 dB SNR, then featurized", None),
         Corruption("waveform_noise_10db", "white noise on the waveform at 10 dB SNR, then featurized", None),
         Corruption("waveform_noise_0db", "white noise on the waveform at 0 dB SNR, then featurized", None),
+        *[Corruption(name, f"{kind.replace('_', ' ')} at {rate:.0%} of the "
+                           f"{'letters' if name.startswith('typo') else 'words'} of each test sentence, then featurized", None)
+          for name, (kind, rate) in SENTENCE_CORRUPTIONS.items()],
     ]
 }
 
-TEXT_CORRUPTIONS: tuple[str, ...] = (
-    "feature_noise_20db", "feature_noise_10db", "feature_noise_0db", "feature_dropout_10", "feature_dropout_30",
-)
+# The text tasks' corruptions act on the sentences (bench/transforms/sentences.py: typos and EDA's edits at stated
+# rates), featurized by the cell's featurizer; the feature-space noise and dropout above are no benchmark's
+# corruptions and stay only for `corrupt`'s callers.
+TEXT_CORRUPTIONS: tuple[str, ...] = tuple(SENTENCE_CORRUPTIONS)
 AUDIO_CORRUPTIONS: tuple[str, ...] = ("waveform_noise_20db", "waveform_noise_10db", "waveform_noise_0db", "time_mask")
 # SNRs of the waveform corruptions, for the audio task that computes them.
 WAVEFORM_NOISE_SNR_DB: dict[str, float] = {"waveform_noise_20db": 20.0, "waveform_noise_10db": 10.0, "waveform_noise_0db": 0.0}
