@@ -228,3 +228,21 @@ def test_killing_the_driver_ends_its_worker_processes(tmp_path):
         driver.kill()
         for pid in _worker_pids(driver.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_compositions_cell_travels_to_a_worker_process(tmp_path):
+    """Its class is made at run time: the cell carries the composition's name and the worker makes the class again
+    (the quick profile runs two cells at once in worker processes, so adversarial+vae failed to pickle there)."""
+    import pickle
+
+    from bench.run.sweep import PlannedCell
+    from methods.compose import method_class
+
+    cls = method_class("adversarial+vae")
+    cell = PlannedCell(cell=None, task=None, method_cls=cls, method_params={}, train_config=None, eval_config=None,
+                       source=None)
+    back = pickle.loads(pickle.dumps(cell))
+    assert back.method_cls is cls and back.method_cls.parts == cls.parts
+    plain = PlannedCell(cell=None, task=None, method_cls=method_class("none"), method_params={}, train_config=None,
+                        eval_config=None, source=None)
+    assert pickle.loads(pickle.dumps(plain)).method_cls is method_class("none")

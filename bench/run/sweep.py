@@ -93,6 +93,19 @@ class PlannedCell:
     source: DataSource
     compile: bool = False  # torch.compile the training forward (how the cell runs, not what it is)
 
+    # A composition's class is made at run time (methods/compose.py) and cannot be pickled by reference: a cell sent
+    # to a worker process carries its name instead, and the worker makes the same class again.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if is_composition(getattr(state["method_cls"], "name", "") or ""):
+            state["method_cls"] = ("composition", state["method_cls"].name)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state["method_cls"], tuple):
+            state = {**state, "method_cls": method_class(state["method_cls"][1])}
+        self.__dict__.update(state)
+
 
 def parse_fractions(text: str) -> list[float]:
     """Comma-separated fractions, each in (0, 1]."""
