@@ -163,6 +163,14 @@ class TextTask(FeatureTask):
     def featurize(self, fit_items: Any, targets: dict[str, Any]) -> dict[str, np.ndarray]:
         return tfidf_svd_features(fit_items, targets, self.params.dims, self.params.min_df)
 
+    def preload(self, source: Any) -> None:
+        """The dataset, and WordNet (about 4 s, once per process), which the corruptions' synonyms need: neither
+        belongs in a cell's times."""
+        super().preload(source)
+        from bench.transforms.sentences import _wordnet
+
+        _wordnet()
+
     def raw_views(self, test_items: Any) -> dict[str, Any]:
         """The test sentences under each corruption of TEXT_CORRUPTIONS (typos, EDA's edits), one fixed stream per
         corruption, so every method and seed is judged on the same corrupted sentences."""
