@@ -189,7 +189,10 @@ def headline_blocks(rows: pd.DataFrame, profile: str | None = None) -> list[Bloc
 
         def rank(kind: str) -> list[tuple[str, dict[str, Entry]]]:
             found = [(label, e) for label, e in of(kind).items() if e]
-            return sorted(found, key=lambda item: (-sum(e.mean for e in item[1].values()) / len(item[1]), item[0]))
+            # Like with like: the methods measured on every task of the block first, then those on fewer; within
+            # each, by mean gain. A method measured on one task never outranks one measured on all by that alone.
+            return sorted(found, key=lambda item: (-len(item[1]), -sum(e.mean for e in item[1].values()) / len(item[1]),
+                                                   item[0]))
 
         space = "" if block == "image" else " in feature space"
         headers, levels = ["method", "extra data"], [f"`{BASELINE}` (accuracy)", "–"]
@@ -219,7 +222,7 @@ def headline_markdown(rows: pd.DataFrame, profile: str | None = None) -> str:
     """
     blocks = headline_blocks(rows, profile)
     legend = (f"One block per modality, each at one training-set size (the smaller of the default grid's two), ranked "
-              f"by mean clean gain within the block; each task's PGD column is its own threat model (L∞ radius in "
+              f"by mean clean gain within the block (the methods measured on every task of the block first); each task's PGD column is its own threat model (L∞ radius in "
               f"input units; text and audio are attacked in feature space). The `{BASELINE}` row gives absolute "
               f"accuracy (mean ±95% interval over seeds); every other row its gain over `{BASELINE}` in points on the "
               f"same seeds, ±the 95% interval's half-width; `*`: {RULE} (paired t-tests, corrected over every clean "
