@@ -51,8 +51,8 @@ class Registry:
             raise ValueError(f"duplicate {self.kind} name {name!r} (already declared in {self._entries[name].module})")
         self._entries[name] = Entry(name, module, summary)
 
-    def declare_plugin(self, name: str, summary: str, origin: str, loader: Callable[[], Any] | None = None,
-                       obj: Any = None) -> None:
+    def declare_plugin(self, name: str, module: str, summary: str, origin: str,
+                       loader: Callable[[], Any] | None = None, obj: Any = None) -> None:
         """Add a name brought by a plugin (`bench/run/plugins.py`), bound now (`obj`) or on first use (`loader`).
 
         Raises:
@@ -64,7 +64,6 @@ class Registry:
         if name in self._entries:
             raise UsageError(f"plugin {origin}: {self.kind} name {name!r} is already taken by "
                              f"{self._entries[name].origin} ({self._entries[name].module})")
-        module = getattr(obj, "__module__", "") or (origin.split()[0] if origin else "")
         self._entries[name] = Entry(name, module, summary, obj, origin, loader)
 
     def origin(self, name: str) -> str:

@@ -188,15 +188,21 @@ class Pairing:
 NO_PAIRING = Pairing(math.nan, math.nan, math.nan, math.nan, 0, 0, ())
 
 
+def _seed_pairs(mine: pd.DataFrame, base: pd.DataFrame, column: str) -> tuple[list[int], list[int]]:
+    """The seeds (both frames indexed by seed) where both rows have `column`, and those of them whose rows ran
+    under one execution policy (`policy` column)."""
+    common = sorted(s for s in set(mine.index) & set(base.index)
+                    if not _missing(mine.at[s, column]) and not _missing(base.at[s, column]))
+    return common, [s for s in common if mine.at[s, "policy"] == base.at[s, "policy"]]
+
+
 def pair_with_baseline(cells: pd.DataFrame, baseline: pd.DataFrame, metric: str) -> Pairing:
     """`metric` of `cells` minus `baseline`'s on the same seeds, like pairs only (see `Pairing`). Both frames hold
     one row per seed and a `policy` column (`row_pairing_keys`)."""
     if metric not in cells or metric not in baseline:
         return NO_PAIRING
     mine, base = cells.set_index("seed"), baseline.set_index("seed")
-    common = sorted(s for s in set(mine.index) & set(base.index)
-                    if not _missing(mine.at[s, metric]) and not _missing(base.at[s, metric]))
-    like = [s for s in common if mine.at[s, "policy"] == base.at[s, "policy"]]
+    common, like = _seed_pairs(mine, base, metric)
     used = like or common
     if not used:
         return NO_PAIRING
@@ -214,9 +220,9 @@ def _cost_ratios(cells: pd.DataFrame, baseline: pd.DataFrame) -> tuple[tuple[flo
     if "total_s" not in cells or "total_s" not in baseline:
         return (), (), False
     mine, base = cells.set_index("seed"), baseline.set_index("seed")
-    common = [s for s in sorted(set(mine.index) & set(base.index))
-              if not _missing(mine.at[s, "total_s"]) and not _missing(base.at[s, "total_s"]) and base.at[s, "total_s"] > 0]
-    like = [s for s in common if mine.at[s, "policy"] == base.at[s, "policy"]]
+    common, like = _seed_pairs(mine, base, "total_s")
+    common = [s for s in common if base.at[s, "total_s"] > 0]
+    like = [s for s in like if base.at[s, "total_s"] > 0]
     used = like or common
     full, amortised = [], []
     for s in used:

@@ -59,7 +59,8 @@ def _summary(obj: Any) -> str:
 def _register(kind: str, name: str, summary: str | None) -> Callable[[T], T]:
     def bind(obj: T) -> T:
         origin = _current[-1] if _current else f"{getattr(obj, '__module__', '?')} (register_{kind})"
-        _registry(kind).declare_plugin(name, summary or _summary(obj), origin, obj=_checked(kind, name, origin, obj))
+        _registry(kind).declare_plugin(name, getattr(obj, "__module__", ""), summary or _summary(obj), origin,
+                                       obj=_checked(kind, name, origin, obj))
         return obj
 
     return bind
@@ -94,7 +95,7 @@ def load_entry_points() -> None:
             def loader(point=point, kind=kind, origin=origin) -> Any:
                 return _checked(kind, point.name, origin, point.load())
 
-            _registry(kind).declare_plugin(point.name, point.value, origin, loader=loader)
+            _registry(kind).declare_plugin(point.name, point.module, point.value, origin, loader=loader)
 
 
 def include(path: str | Path) -> None:
