@@ -782,22 +782,27 @@ def corrected_threshold(summary: pd.DataFrame) -> float:
 def power_lines(table: pd.DataFrame, threshold: float) -> list[str]:
     """One legend line saying how large a clean gain the table's seeds can detect: from the median standard
     deviation of its methods' per-seed gains, at 80% power, at the test's 5% and at the page's corrected threshold,
-    and how many seeds a 1-point gain needs there."""
+    for each seed count its methods have (the core grid runs more seeds than the other methods), and how many
+    seeds a 1-point gain needs there."""
     spreads = [float(pd.Series(d).std(ddof=1)) for d in table["gain_diffs"] if len(d) >= 2]
-    seeds = [len(d) for d in table["gain_diffs"] if len(d) >= 2]
+    seeds = sorted({len(d) for d in table["gain_diffs"] if len(d) >= 2}, reverse=True)
     if not spreads:
         return []
-    sd, n = float(pd.Series(spreads).median()), int(pd.Series(seeds).median())
+    sd = float(pd.Series(spreads).median())
     if not sd > 0:  # identical gains on every seed: nothing to say about noise
         return []
-    uncorrected, corrected = detectable_gain(sd, n), detectable_gain(sd, n, alpha=threshold)
-    five = detectable_gain(sd, 5, alpha=threshold)
+    methods = {n: sum(len(d) == n for d in table["gain_diffs"]) for n in seeds}
+    parts = []
+    for n in seeds:
+        uncorrected, corrected = detectable_gain(sd, n), detectable_gain(sd, n, alpha=threshold)
+        who = f" ({methods[n]} method{'s' if methods[n] > 1 else ''})" if len(seeds) > 1 else ""
+        parts.append(f"{n} seeds{who} detect a true gain of about {100 * uncorrected:.1f} points with {100 * POWER:.0f}% "
+                     f"power at p < {ALPHA}, and {100 * corrected:.1f} at the page's corrected threshold (p < {threshold:.2g})")
+    if 5 not in seeds:
+        parts.append(f"at that threshold 5 seeds would detect {100 * detectable_gain(sd, 5, alpha=threshold):.1f} points")
     needed = seeds_needed(sd, 0.01, alpha=threshold)
-    return [f"Power: the gains' seed-to-seed spread here is {100 * sd:.2f} points (median sd over methods), so {n} "
-            f"seeds detect a true gain of about {100 * uncorrected:.1f} points with {100 * POWER:.0f}% power at p < "
-            f"{ALPHA}, and {100 * corrected:.1f} at the page's corrected threshold (p < {threshold:.2g}); at that "
-            f"threshold 5 seeds would detect {100 * five:.1f} points, and a 1-point gain needs "
-            f"{needed if needed else 'more than 100'} seeds."]
+    return [f"Power: the gains' seed-to-seed spread here is {100 * sd:.2f} points (median sd over methods), so "
+            + "; ".join(parts) + f"; a 1-point gain needs {needed if needed else 'more than 100'} seeds."]
 
 
 def quality_threshold(summary: pd.DataFrame) -> str | None:
