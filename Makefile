@@ -57,12 +57,14 @@ $(STAMP): pyproject.toml $(LOCK)
 # Resolve pyproject.toml's ranges (with the dev and slurm extras and lock-tools.in) for Python 3.11 on Linux
 # x86-64 into requirements.lock, with hashes. Versions already in the lock are kept where the ranges allow;
 # `make lock UPGRADE=1` takes the newest releases instead. uv where it can be had, pip-tools otherwise
-# (pip-compile resolves for the machine it runs on, which must then be Python 3.11 on Linux x86-64).
+# (pip-compile resolves for the machine it runs on, which must then be Python 3.11 on Linux x86-64). uv applies
+# lock-overrides.txt (a dependency's stale pin replaced; the file says why); pip-compile has no overrides, so
+# without uv the lock cannot be regenerated while that file is not empty.
 LOCK_INPUTS := pyproject.toml lock-tools.in --extra dev --extra slurm --extra ray --extra docs
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@if test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv 2>/dev/null; then \
-	  $(VENV)/bin/uv pip compile --quiet $(LOCK_INPUTS) --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  $(VENV)/bin/uv pip compile --quiet $(LOCK_INPUTS) --overrides lock-overrides.txt --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	    --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK); \
 	else \
 	  $(PY) -m pip install --quiet --disable-pip-version-check pip-tools && \

@@ -4,6 +4,7 @@ plus the sanity checks that catch a broken attack or gradient masking (RobustBen
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 from bench.evaluation.attacks import default_pgd_alpha, fgsm, pgd
+from bench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS, AutoAttackConfig, autoattack
 from bench.transforms.corruptions import corrupt
 from bench.core.errors import UsageError
 from bench.core.seeding import make_generator
@@ -32,8 +34,12 @@ class RobustnessConfig:
     check_samples: int = 100  # examples used by the large-epsilon and double-steps checks
     tolerance: float = 0.03  # slack of the ordering check PGD <= FGSM <= clean, in accuracy
     batch_size: int = 500  # examples per attack batch
+    autoattack: str = "off"  # AutoAttack on image tasks: off | fast (APGD-CE, APGD-T) | standard (+ FAB-T, Square)
 
     def __post_init__(self) -> None:
+        if self.autoattack != "off" and self.autoattack not in AUTOATTACK_VERSIONS:
+            raise UsageError(f"robust.autoattack={self.autoattack} is invalid: valid choices are off, "
+                             f"{', '.join(AUTOATTACK_VERSIONS)}")
         if self.eps is not None and not self.eps >= 0:
             raise UsageError(f"robust.eps={self.eps} is invalid: it must be >= 0")
         for name in ("pgd_steps", "restarts"):
@@ -47,6 +53,15 @@ class RobustnessConfig:
                 raise UsageError(f"robust.{name}={value} is invalid: it must be >= 1")
         if not 0 <= self.tolerance < 1:
             raise UsageError(f"robust.tolerance={self.tolerance} is invalid: it must be in [0, 1)")
+
+
+    def identity(self) -> dict[str, object]:
+        """The settings as they enter the config hash and a row's eval_config. `autoattack` came later: at its
+        default (off) it is left out, so every row stored before it keeps its run_id and eval_config."""
+        values = dataclasses.asdict(self)
+        if values["autoattack"] == "off":
+            del values["autoattack"]
+        return values
 
 
 PROFILE_CONFIGS = {
@@ -112,6 +127,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         survived = run(measured(lambda xb, yb: pgd(model, xb, yb, eps, alpha, config.pgd_steps, pgd_gen, bounds)))
         first_start_ok = clean_ok & survived if first_start_ok is None else first_start_ok
         pgd_ok &= survived
+    aa_metrics = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok)
     per_corruption = {}
     for name in task.corruptions:
         if name in test.views:  # computed by the task from raw data (e.g. noise on the waveform)
@@ -124,6 +140,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         "pgd_acc": float(pgd_ok.double().mean()),
         "corruption_acc": sum(per_corruption.values()) / len(per_corruption) if per_corruption else None,
         "corruption_json": json.dumps(per_corruption, sort_keys=True) if per_corruption else None,
+        **aa_metrics,
     }
     clean = float(clean_ok.double().mean())
     problems = ordering_problems(clean, metrics["fgsm_acc"], metrics["pgd_acc"], config.tolerance)
@@ -152,6 +169,20 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     single_ok = first_start_ok[check]  # not the best of N starts: that is a stronger attack
     problems += masking_problems(single_ok, double_ok, config.tolerance)
     return RobustnessResult(metrics, problems)
+
+
+def _autoattack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.Tensor, eps: float,
+                        config: RobustnessConfig, survived: torch.Tensor) -> dict[str, object]:
+    """AutoAttack's accuracy and the worst case over every attack (`survived`: correct clean, FGSM and every
+    PGD start). Images only: AutoAttack's attacks work in [0, 1], and text and audio are attacked in feature
+    space, where the suite's PGD is the measurement (their rows leave these metrics empty)."""
+    if config.autoattack == "off" or task.input_range != (0.0, 1.0) or eps <= 0:
+        return {}
+    aa_config = AutoAttackConfig(version=config.autoattack)
+    result = autoattack(model, x, y, eps, task.num_classes, aa_config, config.batch_size)
+    return {"aa_acc": result.accuracy,
+            "robust_acc": float((survived & result.robust).double().mean()) if len(y) else 0.0,
+            "aa_json": json.dumps({**aa_config.describe(eps), "broken_by": result.broken_by}, sort_keys=True)}
 
 
 def _predict_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

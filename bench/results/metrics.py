@@ -53,6 +53,10 @@ METRICS: dict[str, Metric] = {
                ACC_TOLERANCE, "points", True),
         Metric("pgd_acc", "fraction", True, "accuracy under L-inf PGD (random start) at the task's epsilon", "PGD acc %",
                ACC_TOLERANCE, "points", True),
+        Metric("aa_acc", "fraction", True, "accuracy under AutoAttack (Croce & Hein 2020; robust.autoattack: the attacks in aa_json) "
+               "at the task's epsilon", "AutoAttack acc %", ACC_TOLERANCE, "points", True),
+        Metric("robust_acc", "fraction", True, "per-example worst case over every attack that ran (FGSM, PGD, AutoAttack): "
+               "an example counts only if it is correct clean and survives each", "robust acc %", ACC_TOLERANCE, "points", True),
         Metric("corruption_acc", "fraction", True, "mean accuracy over the task's fixed corruption set", "corruption acc %",
                ACC_TOLERANCE, "points", True),
         Metric("fid", "distance", False, "Frechet distance of synthetic vs real test features of the task's reference classifier",

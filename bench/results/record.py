@@ -6,8 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 7  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
-# 4: library_versions, lock_digest; 5: guard_json; 6: generator_data, gen_filter_kept; 7: exec_policy
+SCHEMA_VERSION = 8  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
+# 4: library_versions, lock_digest; 5: guard_json; 6: generator_data, gen_filter_kept; 7: exec_policy;
+# 8: aa_acc, robust_acc, aa_json (AutoAttack)
 # Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
@@ -40,6 +41,9 @@ class RunRecord:
     pgd_acc: float | None = None
     corruption_acc: float | None = None
     corruption_json: str | None = None  # JSON {corruption: accuracy}
+    aa_acc: float | None = None  # AutoAttack accuracy (None: robust.autoattack=off, or a task whose inputs are not images)
+    robust_acc: float | None = None  # per-example worst case over every attack that ran (FGSM, PGD, AutoAttack's); None without AutoAttack
+    aa_json: str | None = None  # JSON: the attacks that ran with their settings, and how many examples each broke first
     fid: float | None = None
     cas: float | None = None
     aug_throughput: float | None = None

@@ -32,7 +32,7 @@ from bench.core.policy import ExecutionPolicy, describe_policy, pin_threads, run
 from bench.evaluation.accuracy import accuracy
 from bench.evaluation.generative_metrics import store_reference
 from bench.run.executors import ExecutorConfig, InProcessExecutor, make_executor
-from bench.config.params import apply_overrides, params_to_dict
+from bench.config.params import apply_overrides
 from bench.config.profiles import TrainConfig, get_profile
 from bench.core.provenance import REPO_ROOT, provenance, utc_now
 from bench.results.record import RunRecord
@@ -227,6 +227,10 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
+        if eval_config.eps is not None and task.input_range is not None and eval_config.eps > task.input_range[1] - task.input_range[0]:
+            low, high = task.input_range
+            raise UsageError(f"robust.eps={eval_config.eps} is invalid for task {task_name}: its inputs lie in [{low:g}, {high:g}], "
+                             f"so eps must be at most {high - low:g} (its standard radius is {task.attack_eps:.3g})")
         if spec.download:
             task.fetch(root)
         source = task.source(root)
@@ -251,7 +255,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
                     cell = Cell(
                         task=task_name, method=method_name, seed=seed, fraction=fraction, profile=spec.profile,
                         method_params=resolved, task_params=task.params_dict(), train_config=config.identity(),
-                        eval_config=params_to_dict(eval_config),
+                        eval_config=eval_config.identity(),
                         data_variant=source.variant, data_checksum=source.checksum,
                     )
                     planned.append(PlannedCell(cell, task, method_cls, params, config, eval_config, source, compile_model))

@@ -1,0 +1,156 @@
+"""AutoAttack: at most PGD, per-example worst-case accounting, and it sees through the gradient masking PGD
+falls for (a saturated softmax, a quantised input), on a smoke-trained MNIST CNN and real test digits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from bench.config.profiles import TrainConfig
+from bench.core.errors import UsageError
+from bench.evaluation.attacks import pgd
+from bench.evaluation.autoattack import AutoAttackConfig, autoattack
+from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
+from bench.training.trainer import train
+from methods.none import NoAugmentation
+from tasks import TASKS
+
+EPS = 0.1  # small enough that an undefended CNN keeps some examples under PGD, so the attacks can be told apart
+CHEAP = AutoAttackConfig(version="fast", steps=20)  # the reference's attacks with fewer iterations: seconds, not minutes
+
+
+@pytest.fixture(scope="module")
+def mnist(sources):
+    """A smoke-trained MNIST CNN (eval mode) and 100 real test digits in [0, 1]."""
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=100)
+    data = task.load(sources["mnist"], 1.0, 0, config, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = task.classifier(config)
+    train(model, task, data.train, NoAugmentation(NoAugmentation.Params(), task, 0), config, seed=0, progress=False)
+    model.eval()
+    return task, model, data.test, task.prepare(data.test.x), data.test.y
+
+
+def correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return model(x).argmax(1) == y
+
+
+def pgd_survivors(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    adv = pgd(model, x, y, EPS, 2.5 * EPS / 10, 10, torch.Generator().manual_seed(0))
+    return correct(model, x, y) & correct(model, adv, y)
+
+
+class SaturatedSoftmax(nn.Module):
+    """Logits scaled by 1e4: the cross-entropy's gradient underflows to zero on every confident example, so
+    a gradient attack on that loss stalls (Carlini & Wagner 2017's masked-gradient case). Same predictions."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x) * 1e4
+
+
+class QuantisedInput(nn.Module):
+    """Inputs rounded to 8 grey levels before the network: no gradient reaches the input (torch.round's is
+    zero), the classic non-differentiable defence that only a black-box attack sees through."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(torch.round(x * 7) / 7)
+
+
+def test_autoattack_finds_at_least_what_pgd_finds_and_stays_in_the_threat_model(mnist):
+    task, model, _, x, y = mnist
+    result = autoattack(model, x, y, EPS, task.num_classes, CHEAP)
+    clean = correct(model, x, y)
+    pgd_acc = float(pgd_survivors(model, x, y).double().mean())
+    assert clean.double().mean() > 0.8
+    assert 0 < pgd_acc < 0.8, "the radius must leave PGD something to find and something to miss"
+    assert result.accuracy <= pgd_acc + 0.02
+    assert not (result.robust & ~clean).any(), "an example wrong clean counted as robust"
+    moved = result.adversarial - x
+    assert moved.abs().max() <= EPS + 1e-6 and result.adversarial.min() >= 0 and result.adversarial.max() <= 1
+    broken = ~correct(model, result.adversarial, y)
+    assert (broken == (clean & ~result.robust) | ~clean).all(), "each broken example keeps the input that broke it"
+
+
+def test_each_example_counts_once_for_the_attack_that_broke_it_first(mnist):
+    task, model, _, x, y = mnist
+    result = autoattack(model, x, y, EPS, task.num_classes, CHEAP)
+    assert list(result.broken_by) == ["apgd-ce", "apgd-t"]
+    assert sum(result.broken_by.values()) + int(result.robust.sum()) == int(correct(model, x, y).sum())
+
+
+def test_the_dlr_loss_of_apgd_t_sees_through_a_saturated_softmax_that_stalls_pgd(mnist):
+    task, model, _, x, y = mnist
+    masked = SaturatedSoftmax(model).eval()
+    honest_pgd = float(pgd_survivors(model, x, y).double().mean())
+    masked_pgd = float(pgd_survivors(masked, x, y).double().mean())
+    assert masked_pgd > honest_pgd + 0.2, "the wrapper must mask PGD's cross-entropy gradient"
+    result = autoattack(masked, x, y, EPS, task.num_classes, CHEAP)
+    assert result.broken_by["apgd-t"] > 0
+    assert result.accuracy <= honest_pgd + 0.05
+
+
+def test_square_sees_through_a_quantised_input_that_no_gradient_attack_can(mnist):
+    task, model, _, x, y = mnist
+    masked = QuantisedInput(model).eval()
+    config = AutoAttackConfig(version="standard", steps=10, square_queries=500)
+    result = autoattack(masked, x[:50], y[:50], 0.3, task.num_classes, config)
+    clean = float(correct(masked, x[:50], y[:50]).double().mean())
+    by_gradient = result.broken_by["apgd-ce"] + result.broken_by["apgd-t"]  # only their random starts find any
+    print(result.broken_by, clean, result.accuracy)
+    assert by_gradient <= 5, "no gradient reaches the input"
+    assert result.broken_by["square"] >= 15
+    assert result.accuracy < clean - 0.3
+
+
+def test_autoattack_leaves_the_global_random_stream_alone(mnist):
+    task, model, _, x, y = mnist
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    autoattack(model, x[:20], y[:20], EPS, task.num_classes, CHEAP)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_row_with_autoattack_records_it_and_its_worst_case(mnist):
+    task, model, test, _, _ = mnist
+    config = RobustnessConfig(samples=100, pgd_steps=5, check_samples=50, autoattack="fast")
+    metrics = evaluate_robustness(model, task, test, config).metrics
+    described = json.loads(metrics["aa_json"])
+    assert described["attacks"] == ["apgd-ce", "apgd-t"] and described["steps"] == 100
+    assert metrics["robust_acc"] <= min(metrics["aa_acc"], metrics["pgd_acc"], metrics["fgsm_acc"])
+    without = evaluate_robustness(model, task, test, RobustnessConfig(samples=100, pgd_steps=5, check_samples=50)).metrics
+    assert "aa_acc" not in without and without["pgd_acc"] == metrics["pgd_acc"], "AutoAttack must not move the other metrics"
+
+
+def test_autoattack_off_keeps_every_stored_row_identity():
+    assert "autoattack" not in RobustnessConfig().identity()
+    assert RobustnessConfig(autoattack="standard").identity()["autoattack"] == "standard"
+
+
+@pytest.mark.parametrize("value", ["strong", "apgd"])
+def test_an_unknown_version_is_one_line_naming_the_choices(value):
+    with pytest.raises(UsageError, match=f"robust.autoattack={value} is invalid: valid choices are off, standard, fast"):
+        RobustnessConfig(autoattack=value)
+
+
+def test_feature_space_tasks_leave_autoattack_empty(sources):
+    task = TASKS.get("trec")()
+    config = TrainConfig(epochs=1, train_pool=200, test_limit=50)
+    data = task.load(sources["trec"], 1.0, 0, config, torch.device("cpu"))
+    model = task.classifier(config).eval()
+    metrics = evaluate_robustness(model, task, data.test, RobustnessConfig(samples=50, check_samples=20,
+                                                                           autoattack="fast")).metrics
+    assert "aa_acc" not in metrics and metrics["pgd_acc"] is not None
