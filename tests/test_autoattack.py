@@ -154,3 +154,69 @@ def test_feature_space_tasks_leave_autoattack_empty(sources):
     metrics = evaluate_robustness(model, task, data.test, RobustnessConfig(samples=50, check_samples=20,
                                                                            autoattack="fast")).metrics
     assert "aa_acc" not in metrics and metrics["pgd_acc"] is not None
+
+
+class Randomized(nn.Module):
+    """Gaussian noise on the input at every call: a randomized defence, which AutoAttack's standard version
+    does not evaluate soundly (it needs the rand version, with expectation over transformation)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x + 0.3 * torch.randn_like(x))
+
+
+class Probabilities(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x).softmax(1)
+
+
+def test_the_reference_flags_fire_on_the_defences_they_describe_and_not_on_an_honest_model(mnist):
+    from bench.evaluation.autoattack import reference_flags
+
+    task, model, _, x, y = mnist
+    flags = lambda m, broken_by={}: [f.split(":")[0] for f in reference_flags(m.eval(), x, y, broken_by, len(y))]
+    assert flags(model) == []
+    assert flags(Randomized(model)) == ["randomized"]
+    assert "probabilities" in flags(Probabilities(model))
+    assert flags(SaturatedSoftmax(model)) == ["zero gradients"]
+    assert flags(model, {"square": 1}) == ["square"]  # 1 of 100 > the reference's 0.2%
+
+
+def test_accuracy_falls_with_the_radius_on_an_honest_model_and_a_rise_fails_the_row(mnist):
+    from bench.evaluation.autoattack import eps_curve
+    from bench.evaluation.robustness import curve_problems
+
+    task, model, _, x, y = mnist
+    curve = eps_curve(model, x, y, EPS)
+    radii, accuracies = zip(*curve)
+    assert radii == pytest.approx((0, 0.025, 0.05, 0.1, 0.15, 0.2))
+    assert accuracies[0] > 0.8 and accuracies[-1] < 0.1
+    assert curve_problems(curve, len(y), 0.03) == []
+    rising = [(0.0, 0.9), (0.1, 0.3), (0.2, 0.6)]
+    assert len(curve_problems(rising, 100, 0.03)) == 1 and "rises from 0.300 at eps=0.1 to 0.600" in curve_problems(rising, 100, 0.03)[0]
+
+
+def test_square_breaking_what_the_gradients_left_fails_the_row_only_beyond_the_tolerance():
+    from bench.evaluation.robustness import square_problems
+
+    assert square_problems(2, 100, 0.03) == []
+    assert "broke 10 of 100 examples" in square_problems(10, 100, 0.03)[0]
+
+
+def test_a_masked_model_fails_its_row_under_the_standard_version(mnist, monkeypatch):
+    import functools
+
+    import bench.evaluation.robustness as robustness
+
+    task, model, test, _, _ = mnist  # the reference's attacks, shortened to keep the test to seconds
+    monkeypatch.setattr(robustness, "AutoAttackConfig", functools.partial(AutoAttackConfig, steps=10, square_queries=300))
+    config = RobustnessConfig(samples=60, pgd_steps=5, check_samples=30, autoattack="standard")
+    problems = evaluate_robustness(QuantisedInput(model).eval(), task, test, config).problems
+    assert any("Square (black-box) broke" in p for p in problems), problems

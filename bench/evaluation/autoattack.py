@@ -68,16 +68,17 @@ class AutoAttackResult:
     robust: torch.Tensor  # bool [N]: correct clean and not broken by any attack
     broken_by: dict[str, int] = field(default_factory=dict)  # examples each attack broke first
     adversarial: torch.Tensor | None = None  # [N, ...]: each broken example's adversarial input (others: clean)
+    flags: list[str] = field(default_factory=list)  # the reference's warnings that fired (reference_flags)
 
     @property
     def accuracy(self) -> float:
         return float(self.robust.double().mean()) if len(self.robust) else 0.0
 
 
-def _make_attack(name: str, model: nn.Module, eps: float, n_classes: int, config: AutoAttackConfig):
+def _make_attack(name: str, model: nn.Module, eps: float, n_classes: int | None, config: AutoAttackConfig):
     import torchattacks  # imported here: loading it costs a second that cells without AutoAttack need not pay
 
-    targets = min(config.targets, n_classes - 1)
+    targets = min(config.targets, n_classes - 1) if n_classes else config.targets  # the targeted attacks need n_classes
     if name == "apgd-ce":
         return torchattacks.APGD(model, norm="Linf", eps=eps, steps=config.steps, n_restarts=1, seed=config.seed,
                                  loss="ce", eot_iter=1, rho=0.75)
@@ -135,6 +136,69 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n
             broken_by[name] = broken
             if progress is not None:
                 progress(name, len(todo), int(robust.sum()))
-        return AutoAttackResult(robust, broken_by, adversarial)
+        return AutoAttackResult(robust, broken_by, adversarial, reference_flags(model, x[:batch_size], y[:batch_size], broken_by, len(y)))
+    finally:
+        model.train(was_training)
+
+
+SQUARE_ALPHA = 0.002  # the reference's check_square_sr: Square lowering robust accuracy by more than this warns
+
+
+def reference_flags(model: nn.Module, x: torch.Tensor, y: torch.Tensor, broken_by: dict[str, int], n: int) -> list[str]:
+    """AutoAttack's own warnings (the reference's checks.py), each a sentence, on a batch of the examples:
+
+    - randomized: five forward passes disagree (a randomized defence needs the `rand` version, with EOT);
+    - probabilities: the outputs are a probability distribution, not logits (the losses then saturate);
+    - zero gradients: examples whose cross-entropy gradient is exactly zero (gradient attacks cannot move them);
+    - square: the black-box Square broke more than 0.2% of the examples after the white-box attacks, the mark of
+      gradients that mislead (gradient masking).
+    """
+    flags = []
+    with torch.no_grad():
+        outputs = [model(x) for _ in range(5)]
+    normalised = [o / (o.norm(dim=1, keepdim=True) + 1e-10) for o in outputs]
+    if any(not torch.equal(o.argmax(1), outputs[0].argmax(1)) for o in outputs) or \
+            max(float((a - normalised[0]).norm(dim=1).max()) for a in normalised) > 1e-4:
+        flags.append("randomized: five forward passes of the same inputs disagree (a randomized defence needs EOT)")
+    out = outputs[0]
+    if float(out.max()) < 1 + 1e-5 and float(out.min()) > -1e-5 and bool(((out.sum(1) - 1).abs() < 1e-5).all()):
+        flags.append("probabilities: the model outputs a probability distribution, not logits")
+    inputs = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(model(inputs), y), inputs)
+    zero = int((grad.flatten(1).abs().sum(1) == 0).sum())
+    if zero:
+        flags.append(f"zero gradients: {zero} of {len(y)} examples have an all-zero input gradient")
+    if n and broken_by.get("square", 0) / n > SQUARE_ALPHA:
+        flags.append(f"square: the black-box Square broke {broken_by['square']} of {n} examples "
+                     f"({broken_by['square'] / n:.1%}) that every white-box attack left standing")
+    return flags
+
+
+CURVE_RADII = (0.25, 0.5, 1.0, 1.5, 2.0)  # multiples of the task's eps at which the curve is measured (0: clean)
+CURVE_STEPS = 20  # APGD-CE iterations per radius: the curve's shape, not the final robust number
+
+
+def eps_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, batch_size: int = 500,
+              radii: tuple[float, ...] = CURVE_RADII, seed: int = 0) -> list[tuple[float, float]]:
+    """Accuracy against the radius: [(0, clean), (r * eps, APGD-CE accuracy) for r in radii], each radius attacked
+    from scratch. A sound evaluation gives a curve that falls as the radius grows; one that rises beyond noise
+    says the gradients mislead the attack at the smaller radius (Carlini et al. 2019, "On evaluating adversarial
+    robustness", section 5)."""
+    config = AutoAttackConfig(version="fast", steps=CURVE_STEPS, seed=seed)
+    was_training = model.training
+    model.eval()
+    try:
+        def accuracy(inputs: torch.Tensor) -> float:
+            with torch.no_grad():
+                return float(torch.cat([model(inputs[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
+                                        for i in range(0, len(y), batch_size)]).double().mean())
+        curve = [(0.0, accuracy(x))]
+        for multiple in radii:
+            attack = _make_attack("apgd-ce", model, multiple * eps, None, config)
+            with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
+                adv = torch.cat([attack(x[i:i + batch_size], y[i:i + batch_size]).detach() for i in range(0, len(y), batch_size)])
+            curve.append((multiple * eps, accuracy(adv)))
+        return curve
     finally:
         model.train(was_training)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from bench.evaluation.attacks import default_pgd_alpha, fgsm, pgd
-from bench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS, AutoAttackConfig, autoattack
+from bench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS, AutoAttackConfig, autoattack, eps_curve
 from bench.transforms.corruptions import corrupt
 from bench.core.errors import UsageError
 from bench.core.seeding import make_generator
@@ -127,7 +127,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         survived = run(measured(lambda xb, yb: pgd(model, xb, yb, eps, alpha, config.pgd_steps, pgd_gen, bounds)))
         first_start_ok = clean_ok & survived if first_start_ok is None else first_start_ok
         pgd_ok &= survived
-    aa_metrics = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok)
+    aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok)
     per_corruption = {}
     for name in task.corruptions:
         if name in test.views:  # computed by the task from raw data (e.g. noise on the waveform)
@@ -145,6 +145,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     clean = float(clean_ok.double().mean())
     problems = ordering_problems(clean, metrics["fgsm_acc"], metrics["pgd_acc"], config.tolerance)
     problems += reach_problems(reach["radius"], reach["outside"], eps)
+    problems += aa_problems
 
     # The checks use a stratified share of the subset: test files may be sorted by class, so a
     # prefix could hold a single class.
@@ -172,17 +173,50 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
 
 
 def _autoattack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.Tensor, eps: float,
-                        config: RobustnessConfig, survived: torch.Tensor) -> dict[str, object]:
-    """AutoAttack's accuracy and the worst case over every attack (`survived`: correct clean, FGSM and every
-    PGD start). Images only: AutoAttack's attacks work in [0, 1], and text and audio are attacked in feature
-    space, where the suite's PGD is the measurement (their rows leave these metrics empty)."""
+                        config: RobustnessConfig, survived: torch.Tensor) -> tuple[dict[str, object], list[str]]:
+    """AutoAttack's accuracy, the worst case over every attack (`survived`: correct clean, FGSM and every PGD
+    start), the reference's warning flags and the accuracy-against-radius curve on the check examples, with the
+    problems that fail the row (a rising curve, Square breaking what the gradient attacks could not).
+
+    Images only: AutoAttack's attacks work in [0, 1], and text and audio are attacked in feature space, where
+    the suite's PGD is the measurement (their rows leave these metrics empty)."""
     if config.autoattack == "off" or task.input_range != (0.0, 1.0) or eps <= 0:
-        return {}
+        return {}, []
     aa_config = AutoAttackConfig(version=config.autoattack)
     result = autoattack(model, x, y, eps, task.num_classes, aa_config, config.batch_size)
-    return {"aa_acc": result.accuracy,
-            "robust_acc": float((survived & result.robust).double().mean()) if len(y) else 0.0,
-            "aa_json": json.dumps({**aa_config.describe(eps), "broken_by": result.broken_by}, sort_keys=True)}
+    check = torch.arange(len(y), device=y.device)
+    if config.check_samples < len(y):
+        check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
+    curve = eps_curve(model, x[check], y[check], eps, config.batch_size)
+    problems = curve_problems(curve, len(check), config.tolerance)
+    if "square" in result.broken_by and len(y):
+        problems += square_problems(result.broken_by["square"], len(y), config.tolerance)
+    described = {**aa_config.describe(eps), "broken_by": result.broken_by, "flags": result.flags,
+                 "eps_curve": [[round(r, 6), a] for r, a in curve], "eps_curve_examples": len(check)}
+    return ({"aa_acc": result.accuracy,
+             "robust_acc": float((survived & result.robust).double().mean()) if len(y) else 0.0,
+             "aa_json": json.dumps(described, sort_keys=True)}, problems)
+
+
+def curve_problems(curve: list[tuple[float, float]], n: int, tolerance: float) -> list[str]:
+    """Accuracy must not rise with the radius beyond noise (two binomial standard errors, at least `tolerance`):
+    a larger ball holds every perturbation of a smaller one, so a working attack finds at least as much there."""
+    problems = []
+    for (r0, a0), (r1, a1) in zip(curve, curve[1:]):
+        noise = binomial_noise(a0, n, tolerance)
+        if a1 > a0 + noise:
+            problems.append(f"accuracy rises from {a0:.3f} at eps={r0:.4g} to {a1:.3f} at eps={r1:.4g} (> noise {noise:.3f}): "
+                            "gradient masking?")
+    return problems
+
+
+def square_problems(broken: int, n: int, tolerance: float) -> list[str]:
+    """The black-box Square runs last: examples it breaks had survived every white-box attack. More than
+    `tolerance` of them means the gradients mislead (the reference warns above 0.2%; aa_json keeps that flag)."""
+    if broken / n > tolerance:
+        return [f"Square (black-box) broke {broken} of {n} examples ({broken / n:.1%}) that every gradient attack "
+                f"left standing (> {tolerance:.0%}): gradient masking?"]
+    return []
 
 
 def _predict_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
