@@ -21,7 +21,7 @@ RESULT_FIELDS = ("run_id", "task", "method", "seed", "fraction", "profile", "met
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), 1-epoch smoke
 # runs (converged), no guard (stopped_epoch, guard_json).
 OPTIONAL = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
-            "gen_filter_kept"}
+            "gen_filter_kept", "aa_acc", "robust_acc", "aa_json"}  # AutoAttack: off by default
 
 
 def sweep(store) -> list[str]:

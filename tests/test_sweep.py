@@ -15,7 +15,7 @@ from bench.results.store import Store
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), a 1-epoch
 # smoke run (converged needs 2+ epochs), no early-stop guard (stopped_epoch, guard_json).
 LATER_FIELDS = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
-                "gen_filter_kept"}
+                "gen_filter_kept", "aa_acc", "robust_acc", "aa_json"}  # AutoAttack: robust.autoattack, off by default
 
 
 def rows(store_path) -> list[dict]:
