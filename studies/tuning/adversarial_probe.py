@@ -1,9 +1,11 @@
 """Validation PGD accuracy of adversarial-training settings for the quick profile.
 
-Run from the repo root: `.venv/bin/python studies/tuning/adversarial_probe.py [TASK] [DATA] [SETTINGS] [FRACTIONS] [SEEDS]`
-(comma-separated; defaults: mnist, ../shared/data, all settings, 0.5, 0). Each setting trains the task's
+Run from the repo root: `.venv/bin/python studies/tuning/adversarial_probe.py [TASK] [DATA] [SETTINGS] [FRACTIONS] [SEEDS] [AUTOATTACK]`
+(comma-separated; defaults: mnist, ../shared/data, all settings, 0.5, 0, off). Each setting trains the task's
 quick classifier at each fraction and seed (the sweep's own loop) and reports clean and PGD-10 accuracy
-on the validation split (never the test split), plus training seconds. A setting's keys override the
+on the validation split (never the test split), plus training seconds; with AUTOATTACK `fast` or `standard`,
+also AutoAttack's accuracy on the same validation examples (issue 34: the choice re-made under the attack the
+field accepts). A setting's keys override the
 task's quick defaults (`Adversarial.default_params`), so keys it leaves out keep the quick value.
 """
 
@@ -20,6 +22,7 @@ from bench.core.device import place_model
 from bench.core.seeding import make_generator, seed_everything
 from bench.evaluation.accuracy import accuracy
 from bench.evaluation.attacks import default_pgd_alpha, pgd
+from bench.evaluation.autoattack import AutoAttackConfig, autoattack
 from bench.training.trainer import train
 from methods.adversarial import Adversarial, AdversarialParams
 from methods.base import FitContext
@@ -41,17 +44,17 @@ SETTINGS = {
 
 
 def main(task_name: str = "mnist", data_root: str = "../shared/data", only: str = "", fractions: str = "0.5",
-         seeds: str = "0") -> None:
+         seeds: str = "0", aa: str = "off") -> None:
     torch.set_num_threads(1)
     task = TASKS.get(task_name)()
     config = task.train_config("quick")
     for fraction in map(float, fractions.split(",")):
         for seed in map(int, seeds.split(",")):
             data = task.load(task.source(Path(data_root)), fraction, seed, config, torch.device("cpu"))
-            probe(task, data, config, only, seed)
+            probe(task, data, config, only, seed, aa)
 
 
-def probe(task, data, config, only: str, seed: int) -> None:
+def probe(task, data, config, only: str, seed: int, aa: str = "off") -> None:
     x, y = task.prepare(data.val.x[:500]), data.val.y[:500]
     print(f"{task.name}: n_train={len(data.train)}, seed {seed}, validation examples attacked: {len(y)}, eps={task.attack_eps}")
     for name, overrides in SETTINGS.items():
@@ -72,7 +75,11 @@ def probe(task, data, config, only: str, seed: int) -> None:
             model.eval()
             robust = (model(adv).argmax(1) == y).float().mean().item()
         clean = accuracy(model, task, data.val)
-        print(f"  {name:24s} val clean {100 * clean:5.1f}%  val PGD-10 {100 * robust:5.1f}%  "
+        aa_text = ""
+        if aa != "off":
+            result = autoattack(model, x, y, eps, task.num_classes, AutoAttackConfig(version=aa), 500)
+            aa_text = f"  val AutoAttack ({aa}) {100 * result.accuracy:5.1f}%"
+        print(f"  {name:24s} val clean {100 * clean:5.1f}%  val PGD-10 {100 * robust:5.1f}%{aa_text}  "
               f"stopped_epoch {method.stopped_epoch}  guard trips {len(method.guard_events)}  train {seconds:5.1f}s ({stats.steps} steps)", flush=True)
 
 
