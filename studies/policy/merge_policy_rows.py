@@ -7,10 +7,12 @@ baseline's diff shows what moved; a new row whose cell the baseline lacks, or a 
 nothing written. Rows the rerun did not cover (the generated-data grid) stay as they were, with exec_policy null.
 Run from the repository root:
 
-    .venv/bin/python studies/policy/merge_policy_rows.py NEW.json [BASELINE] [--add]
+    .venv/bin/python studies/policy/merge_policy_rows.py NEW.json [BASELINE] [--add] [--drop TASK:METHOD]
 
 With `--add`, new rows of cells the baseline lacks (more seeds of the core grid, issue 35) are appended instead of
-stopping the merge.
+stopping the merge. With `--drop TASK:METHOD` (repeatable), the baseline's rows of that task and method are removed
+first: a changed default gives the method's cells new identities (issue 34 moved CIFAR-10's quick adversarial
+training to PGD-3), and the old rows must not stay beside the new ones.
 """
 
 from __future__ import annotations
@@ -25,8 +27,17 @@ from bench.results.export import read_rows, write_export  # noqa: E402
 BASELINE = "results/baselines/quick-cpu.json"
 
 
-def main(new_path: str, baseline_path: str = BASELINE, add: bool = False) -> None:
+def main(new_path: str, baseline_path: str = BASELINE, add: bool = False, drop: tuple[str, ...] = ()) -> None:
     base, new = read_rows(baseline_path), read_rows(new_path)
+    for item in drop:
+        task, method = item.split(":")
+        gone = (base["task"] == task) & (base["method"] == method)
+        if not gone.any():
+            sys.exit(f"--drop {item}: the baseline has no rows of task {task} and method {method}")
+        if not ((new["task"] == task) & (new["method"] == method)).any():
+            sys.exit(f"--drop {item}: the new rows hold none of that task and method to take their place")
+        base = base[~gone].reset_index(drop=True)
+        print(f"{int(gone.sum())} rows of {task} {method} dropped")
     failed = new[new["status"] != "ok"]
     if len(failed):
         sys.exit(f"{len(failed)} new rows failed, e.g. {failed[['task', 'method', 'seed']].head(3).to_dict('records')}")
@@ -50,5 +61,7 @@ def main(new_path: str, baseline_path: str = BASELINE, add: bool = False) -> Non
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--add"]
-    main(*args[:2], add="--add" in sys.argv[1:])
+    argv = sys.argv[1:]
+    drop = tuple(argv[i + 1] for i, a in enumerate(argv) if a == "--drop")
+    args = [a for i, a in enumerate(argv) if a not in ("--add", "--drop") and (i == 0 or argv[i - 1] != "--drop")]
+    main(*args[:2], add="--add" in argv, drop=drop)

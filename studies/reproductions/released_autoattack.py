@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--combine", nargs="+", default=None, help="parts written with --output, combined into the result")
     args = parser.parse_args()
     if args.combine:
-        return combine(args.combine)
+        return combine(args.combine, Path(args.output))
 
     task = TASKS.get("mnist")(TASKS.get("mnist").Params(arch="wong2020"))
     config = TrainConfig(train_pool=None, test_limit=None)
@@ -109,7 +109,7 @@ def main() -> None:
     print(f"wrote {args.output}")
 
 
-def combine(parts: list[str]) -> None:
+def combine(parts: list[str], output: Path = OUTPUT) -> None:
     """Parts over disjoint example ranges, as one result: accuracies weighted by examples, counts and seconds summed."""
     loaded = [json.loads(Path(p).read_text()) for p in parts]
     ranges = sorted(tuple(part["evaluation"]["examples"]) for part in loaded)
@@ -124,9 +124,16 @@ def combine(parts: list[str]) -> None:
                  "broken_by": {a: sum(e["broken_by"][a] for e, _ in entries) for a in entries[0][0]["broken_by"]},
                  "seconds": round(sum(e["seconds"] for e, _ in entries), 1), "parts": len(entries)}
         entry.pop("reference", None)
+        if all("reference" in e for e, _ in entries):
+            references = [(e["reference"], r) for e, r in entries]
+            entry["reference"] = {
+                "autoattack_acc": sum(ref["autoattack_acc"] * (stop - start) for ref, (start, stop) in references) / total,
+                "seconds": round(sum(ref["seconds"] for ref, _ in references), 1),
+                "robust_only_in_suite": sum(ref["robust_only_in_suite"] for ref, _ in references),
+                "robust_only_in_reference": sum(ref["robust_only_in_reference"] for ref, _ in references)}
         out["models"][name] = entry
-    OUTPUT.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {OUTPUT.relative_to(REPO_ROOT)} from {len(parts)} parts")
+    output.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {output} from {len(parts)} parts")
 
 
 if __name__ == "__main__":
