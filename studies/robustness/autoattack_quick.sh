@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 export AUGBENCH_DATA=${AUGBENCH_DATA:-../shared/data}
 STORE=results/robustness/autoattack-quick.sqlite
 mkdir -p results/robustness
+rm -f $STORE  # every cell again: a changed default gives cells new identities, and old rows must not linger
 .venv/bin/python -m bench run --profile quick --device cpu --tasks mnist,cifar10 --methods none,classic,adversarial \
   --seeds 1 --param robust.autoattack=fast --store $STORE --no-progress
 .venv/bin/python studies/robustness/autoattack_quick.py $STORE > results/robustness/autoattack-quick.md
