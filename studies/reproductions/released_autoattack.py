@@ -16,9 +16,13 @@ the same examples, so the two implementations are compared example by example. R
     .venv/bin/python studies/reproductions/released_autoattack.py --combine PART.json PART.json ...
 
 It writes results/reproductions/released/released-autoattack.json (samples: the first N test digits; all by
-default). The standard version takes about 70 min per model on the whole test split on one core of the 2-core VM,
-so the committed measurement ran as two halves at once (`--start 0 --stop 5000`, `--start 5000 --stop 10000`),
-combined with `--combine`.
+default). The standard version takes about 0.4 s per example of one core on this network, and the authors' code as
+long again, so on the 2-core VM the committed measurements are:
+- autoattack-vs-reference.json: `--samples 300 --reference CHECKOUT --models fgsm.pth --output THAT`;
+- the first 1,000 digits in two halves at once (`--start 0 --stop 500`, `--start 500 --stop 1000`, each with
+  `--reference`), combined with `--combine A.json B.json --output released-autoattack-1000.json`;
+- released-autoattack-apgd-full.log: the whole split in two halves, stopped after APGD-T (the full standard run,
+  about 2.5 h here, is left to a GPU session: `--models fgsm.pth,pgd_madry.pth`, no other argument).
 """
 
 from __future__ import annotations
