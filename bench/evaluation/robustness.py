@@ -54,7 +54,6 @@ class RobustnessConfig:
         if not 0 <= self.tolerance < 1:
             raise UsageError(f"robust.tolerance={self.tolerance} is invalid: it must be in [0, 1)")
 
-
     def identity(self) -> dict[str, object]:
         """The settings as they enter the config hash and a row's eval_config. `autoattack` came later: at its
         default (off) it is left out, so every row stored before it keeps its run_id and eval_config."""
