@@ -213,3 +213,21 @@ def private_feature_cache(tmp_path, monkeypatch):
     FeatureTask._memo.clear()
     yield
     FeatureTask._memo.clear()
+
+
+@pytest.fixture(scope="session")
+def trained_mnist(sources):
+    """A smoke-trained MNIST CNN in eval mode and 500 real test digits (a stratified `test_limit`), shared by the
+    attack tests: (task, model, test split)."""
+    from bench.config.profiles import TrainConfig
+    from bench.training.trainer import train
+    from methods.none import NoAugmentation
+    from tasks import TASKS
+
+    task = TASKS.get("mnist")()
+    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=500)
+    data = task.load(sources["mnist"], 1.0, 0, config, torch.device("cpu"))
+    torch.manual_seed(0)
+    model = task.classifier(config)
+    train(model, task, data.train, NoAugmentation(NoAugmentation.Params(), task, 0), config, seed=0, progress=False)
+    return task, model.eval(), data.test

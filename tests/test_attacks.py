@@ -6,27 +6,17 @@ import pytest
 import torch
 
 from bench.evaluation.attacks import fgsm, fgsm_random_start, pgd
-from bench.evaluation.accuracy import accuracy
-from bench.config.profiles import TrainConfig
-from bench.training.trainer import train
-from methods.none import NoAugmentation
-from tasks import TASKS
 from tasks.base import Split
 
 EPS = 0.3
 
 
 @pytest.fixture(scope="module")
-def mnist_model(sources):
+def mnist_model(trained_mnist):
     """A smoke-trained MNIST CNN and 500 real test examples (inputs in [0, 1])."""
-    task = TASKS.get("mnist")()
-    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=500)
-    data = task.load(sources["mnist"], 1.0, 0, config, torch.device("cpu"))
-    torch.manual_seed(0)
-    model = task.classifier(config)
-    train(model, task, data.train, NoAugmentation(NoAugmentation.Params(), task, 0), config, seed=0, progress=False)
+    task, model, test = trained_mnist
     model.eval()
-    return task, model, task.prepare(data.test.x), data.test.y
+    return task, model, task.prepare(test.x), test.y
 
 
 def acc(model, x, y) -> float:

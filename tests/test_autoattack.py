@@ -14,25 +14,20 @@ from bench.core.errors import UsageError
 from bench.evaluation.attacks import pgd
 from bench.evaluation.autoattack import AutoAttackConfig, autoattack
 from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
-from bench.training.trainer import train
-from methods.none import NoAugmentation
 from tasks import TASKS
+from tasks.base import Split
 
 EPS = 0.1  # small enough that an undefended CNN keeps some examples under PGD, so the attacks can be told apart
 CHEAP = AutoAttackConfig(version="fast", steps=20)  # the reference's attacks with fewer iterations: seconds, not minutes
 
 
 @pytest.fixture(scope="module")
-def mnist(sources):
-    """A smoke-trained MNIST CNN (eval mode) and 100 real test digits in [0, 1]."""
-    task = TASKS.get("mnist")()
-    config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=100)
-    data = task.load(sources["mnist"], 1.0, 0, config, torch.device("cpu"))
-    torch.manual_seed(0)
-    model = task.classifier(config)
-    train(model, task, data.train, NoAugmentation(NoAugmentation.Params(), task, 0), config, seed=0, progress=False)
+def mnist(trained_mnist):
+    """The shared smoke-trained MNIST CNN (eval mode) and 100 of its real test digits in [0, 1]."""
+    task, model, test = trained_mnist
     model.eval()
-    return task, model, data.test, task.prepare(data.test.x), data.test.y
+    test = Split(test.x[:100], test.y[:100])
+    return task, model, test, task.prepare(test.x), test.y
 
 
 def correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import bench.evaluation.robustness as robustness
-from bench.evaluation.attacks import _input_gradient
+from bench.evaluation.attacks import input_gradient
 from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness, majority_rate, wide_eps_problem
 from bench.run.sweep import VAL_STRIDE, converged, convergence_window, validation_epoch
 from conftest import smoke_trained_mnist
@@ -69,7 +69,7 @@ def test_an_attack_without_projection_fails(mnist, monkeypatch):
     def pgd_without_projection(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True):
         x_adv = x
         for _ in range(steps):
-            x_adv = (x_adv + alpha * _input_gradient(model, x_adv, y).sign()).clamp(*input_range)  # no eps-ball
+            x_adv = (x_adv + alpha * input_gradient(model, x_adv, y).sign()).clamp(*input_range)  # no eps-ball
         return x_adv.detach()
 
     monkeypatch.setattr(robustness, "pgd", pgd_without_projection)

@@ -28,7 +28,8 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The cross-entropy's gradient with respect to the inputs [N, ...] (never the parameters')."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         loss = F.cross_entropy(model(x), y)
@@ -51,7 +52,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
         adversarial inputs [N, ...], within `eps` (L-inf) of `x` and inside `input_range`.
     """
     with eval_mode(model):
-        step = eps * _input_gradient(model, x, y).sign()
+        step = eps * input_gradient(model, x, y).sign()
     return _project(x + step, x, eps, input_range).detach()
 
 
@@ -67,7 +68,7 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: f
             noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x_adv = _project(x + (2 * noise - 1) * eps, x, eps, input_range)
         for _ in range(steps):
-            x_adv = _project(x_adv + alpha * _input_gradient(model, x_adv, y).sign(), x, eps, input_range)
+            x_adv = _project(x_adv + alpha * input_gradient(model, x_adv, y).sign(), x, eps, input_range)
     return x_adv.detach()
 
 
@@ -87,7 +88,7 @@ def fgsm_random_start(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: f
     noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     start = x + (2 * noise - 1) * eps
     with eval_mode(model):
-        step = alpha * _input_gradient(model, start, y).sign()
+        step = alpha * input_gradient(model, start, y).sign()
     return _project(start + step, x, eps, input_range).detach()
 
 

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from bench.core.errors import UsageError
+from bench.evaluation.attacks import input_gradient
 
 ATTACKS = ("apgd-ce", "apgd-t", "fab-t", "square")
 VERSIONS: dict[str, tuple[str, ...]] = {
@@ -98,6 +99,13 @@ def _make_attack(name: str, model: nn.Module, eps: float, n_classes: int | None,
     raise UsageError(f"attack {name!r} is invalid: valid attacks are {', '.join(ATTACKS)}")
 
 
+def _correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Which examples the model classifies correctly (bool [N], a normal tensor: callers update it in place)."""
+    with torch.no_grad():
+        return torch.cat([model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
+                          for i in range(0, len(y), batch_size)]) if len(y) else torch.zeros(0, dtype=torch.bool)
+
+
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n_classes: int,
                config: AutoAttackConfig = AutoAttackConfig(), batch_size: int = 500,
                progress: Callable[[str, int, int], None] | None = None) -> AutoAttackResult:
@@ -114,9 +122,7 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():  # not inference_mode: `robust` is updated in place below
-            robust = torch.cat([model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
-                                for i in range(0, len(y), batch_size)]) if len(y) else torch.zeros(0, dtype=torch.bool)
+        robust = _correct(model, x, y, batch_size)
         adversarial = x.clone()
         broken_by = {}
         for name in config.attacks:
@@ -128,8 +134,7 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n
                     index = todo[i:i + batch_size]
                     adv = attack(x[index], y[index]).detach()
                     adv = torch.min(torch.max(adv, x[index] - eps), x[index] + eps).clamp(0.0, 1.0)
-                    with torch.no_grad():
-                        fooled = model(adv).argmax(1) != y[index]
+                    fooled = ~_correct(model, adv, y[index], batch_size)
                     robust[index[fooled]] = False
                     adversarial[index[fooled]] = adv[fooled]
                     broken += int(fooled.sum())
@@ -163,9 +168,7 @@ def reference_flags(model: nn.Module, x: torch.Tensor, y: torch.Tensor, broken_b
     out = outputs[0]
     if float(out.max()) < 1 + 1e-5 and float(out.min()) > -1e-5 and bool(((out.sum(1) - 1).abs() < 1e-5).all()):
         flags.append("probabilities: the model outputs a probability distribution, not logits")
-    inputs = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(model(inputs), y), inputs)
+    grad = input_gradient(model, x, y)
     zero = int((grad.flatten(1).abs().sum(1) == 0).sum())
     if zero:
         flags.append(f"zero gradients: {zero} of {len(y)} examples have an all-zero input gradient")
@@ -190,9 +193,7 @@ def eps_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, ba
     model.eval()
     try:
         def accuracy(inputs: torch.Tensor) -> float:
-            with torch.no_grad():
-                return float(torch.cat([model(inputs[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
-                                        for i in range(0, len(y), batch_size)]).double().mean())
+            return float(_correct(model, inputs, y, batch_size).double().mean())
         curve = [(0.0, accuracy(x))]
         for multiple in radii:
             attack = _make_attack("apgd-ce", model, multiple * eps, None, config)

@@ -126,7 +126,12 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         survived = run(measured(lambda xb, yb: pgd(model, xb, yb, eps, alpha, config.pgd_steps, pgd_gen, bounds)))
         first_start_ok = clean_ok & survived if first_start_ok is None else first_start_ok
         pgd_ok &= survived
-    aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok)
+    # The checks use a stratified share of the subset: test files may be sorted by class, so a
+    # prefix could hold a single class.
+    check = torch.arange(len(y), device=y.device)
+    if config.check_samples < len(y):
+        check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
+    aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok, check)
     per_corruption = {}
     for name in task.corruptions:
         if name in test.views:  # computed by the task from raw data (e.g. noise on the waveform)
@@ -146,11 +151,6 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     problems += reach_problems(reach["radius"], reach["outside"], eps)
     problems += aa_problems
 
-    # The checks use a stratified share of the subset: test files may be sorted by class, so a
-    # prefix could hold a single class.
-    check = torch.arange(len(y), device=y.device)
-    if config.check_samples < len(y):
-        check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
     check_x, check_y = x[check], y[check]
     wide_eps, steps = task.sanity_eps, config.pgd_steps
     wide_gen = make_generator(POOL_SEED, "pgd-wide", device)
@@ -172,9 +172,9 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
 
 
 def _autoattack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.Tensor, eps: float,
-                        config: RobustnessConfig, survived: torch.Tensor) -> tuple[dict[str, object], list[str]]:
+                        config: RobustnessConfig, survived: torch.Tensor, check: torch.Tensor) -> tuple[dict[str, object], list[str]]:
     """AutoAttack's accuracy, the worst case over every attack (`survived`: correct clean, FGSM and every PGD
-    start), the reference's warning flags and the accuracy-against-radius curve on the check examples, with the
+    start), the reference's warning flags and the accuracy-against-radius curve on the check examples (`check`), with the
     problems that fail the row (a rising curve, Square breaking what the gradient attacks could not).
 
     Images only: AutoAttack's attacks work in [0, 1], and text and audio are attacked in feature space, where
@@ -183,9 +183,6 @@ def _autoattack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.
         return {}, []
     aa_config = AutoAttackConfig(version=config.autoattack)
     result = autoattack(model, x, y, eps, task.num_classes, aa_config, config.batch_size)
-    check = torch.arange(len(y), device=y.device)
-    if config.check_samples < len(y):
-        check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
     curve = eps_curve(model, x[check], y[check], eps, config.batch_size)
     problems = curve_problems(curve, len(check), config.tolerance)
     if "square" in result.broken_by and len(y):
