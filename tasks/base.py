@@ -128,6 +128,9 @@ class Task:
     attack_eps: ClassVar[float]  # the standard L-inf radius of FGSM/PGD, in input units (pixels in [0, 1])
     sanity_eps: ClassVar[float] = 1.0  # a radius at which PGD must break any classifier (it spans the input range)
     corruptions: ClassVar[tuple[str, ...]] = ()  # names in bench.transforms.corruptions, applied to the test split
+    # The published corruption benchmark of this task's inputs (bench.transforms.corruption_benchmarks), which
+    # `--param robust.corruptions=benchmark` measures instead of `corruptions`; None where there is none.
+    corruption_benchmark: ClassVar[str | None] = None
     val_size: ClassVar[int] = 1000  # examples held out of the official train split for validation (stratified, fixed)
     Params: ClassVar[type] = NoParams
 

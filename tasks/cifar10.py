@@ -121,6 +121,7 @@ class Cifar10(Task):
     classic = CropFlip(padding=4, flip=True)
     attack_eps = 8 / 255  # Madry et al. 2018; RobustBench
     corruptions = IMAGE_CORRUPTIONS
+    corruption_benchmark = "cifar10-c"
     Params = Cifar10Params
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:

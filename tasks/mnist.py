@@ -114,6 +114,7 @@ class Mnist(Task):
     classic = CropFlip(padding=2, flip=False)
     attack_eps = 0.3  # Madry et al. 2018
     corruptions = IMAGE_CORRUPTIONS
+    corruption_benchmark = "mnist-c"
     Params = MnistParams
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:

@@ -14,6 +14,7 @@ from torch import nn
 
 from bench.evaluation.attacks import default_pgd_alpha, fgsm, pgd
 from bench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS, AutoAttackConfig, autoattack, eps_curve
+from bench.evaluation.corruption_benchmark import benchmark_accuracy, mean_accuracy
 from bench.transforms.corruptions import corrupt
 from bench.core.errors import UsageError
 from bench.core.seeding import make_generator
@@ -35,8 +36,19 @@ class RobustnessConfig:
     tolerance: float = 0.03  # slack of the ordering check PGD <= FGSM <= clean, in accuracy
     batch_size: int = 500  # examples per attack batch
     autoattack: str = "off"  # AutoAttack on image tasks: off | fast (APGD-CE, APGD-T) | standard (+ FAB-T, Square)
+    # suite: each task's own corruption set; benchmark: the published benchmark where a task has one (CIFAR-10-C,
+    # MNIST-C; text and audio have none and keep their own set)
+    corruptions: str = "suite"
+    severities: str = "1,2,3,4,5"  # CIFAR-10-C's severities averaged over (MNIST-C has one published level)
 
     def __post_init__(self) -> None:
+        if self.corruptions not in CORRUPTION_SETS:
+            raise UsageError(f"robust.corruptions={self.corruptions} is invalid: valid choices are {', '.join(CORRUPTION_SETS)}")
+        levels = [level.strip() for level in str(self.severities).split(",")]
+        if not levels or any(level not in SEVERITY_CHOICES for level in levels) or len(set(levels)) != len(levels):
+            raise UsageError(f"robust.severities={self.severities} is invalid: give distinct severities from "
+                             f"{', '.join(SEVERITY_CHOICES)}, separated by commas (e.g. 1,2,3,4,5 or 3)")
+        object.__setattr__(self, "severities", ",".join(sorted(levels)))  # one spelling per choice, one run_id
         if self.autoattack != "off" and self.autoattack not in AUTOATTACK_VERSIONS:
             raise UsageError(f"robust.autoattack={self.autoattack} is invalid: valid choices are off, "
                              f"{', '.join(AUTOATTACK_VERSIONS)}")
@@ -60,7 +72,16 @@ class RobustnessConfig:
         values = dataclasses.asdict(self)
         if values["autoattack"] == "off":
             del values["autoattack"]
+        if values["corruptions"] == "suite":  # likewise the corruption benchmarks
+            del values["corruptions"], values["severities"]
         return values
+
+    def severity_levels(self) -> tuple[int, ...]:
+        return tuple(sorted(int(level) for level in str(self.severities).split(",")))
+
+
+CORRUPTION_SETS = ("suite", "benchmark")
+SEVERITY_CHOICES = ("1", "2", "3", "4", "5")
 
 
 PROFILE_CONFIGS = {
@@ -132,8 +153,11 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     if config.check_samples < len(y):
         check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
     aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok, check)
-    per_corruption = {}
-    for name in task.corruptions:
+    per_corruption: dict[str, object] = {}
+    benchmark = task.corruption_benchmark if config.corruptions == "benchmark" else None
+    if benchmark is not None:  # {corruption: {severity: accuracy}}, averaged over every corruption and severity
+        per_corruption = benchmark_accuracy(model, benchmark, x, y, POOL_SEED, size, config.severity_levels())
+    for name in () if benchmark is not None else task.corruptions:
         if name in test.views:  # computed by the task from raw data (e.g. noise on the waveform)
             view = task.prepare(test.views[name][keep])
             per_corruption[name] = float(run(lambda xb, yb: xb, view, y).double().mean())
@@ -142,7 +166,8 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     metrics: dict[str, object] = {
         "fgsm_acc": float(fgsm_ok.double().mean()),
         "pgd_acc": float(pgd_ok.double().mean()),
-        "corruption_acc": sum(per_corruption.values()) / len(per_corruption) if per_corruption else None,
+        "corruption_acc": (mean_accuracy(per_corruption) if benchmark is not None else
+                           sum(per_corruption.values()) / len(per_corruption) if per_corruption else None),
         "corruption_json": json.dumps(per_corruption, sort_keys=True) if per_corruption else None,
         **aa_metrics,
     }

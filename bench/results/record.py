@@ -40,7 +40,7 @@ class RunRecord:
     fgsm_acc: float | None = None
     pgd_acc: float | None = None
     corruption_acc: float | None = None
-    corruption_json: str | None = None  # JSON {corruption: accuracy}
+    corruption_json: str | None = None  # JSON {corruption: accuracy}; under a published benchmark {corruption: {severity: accuracy}}
     aa_acc: float | None = None  # AutoAttack accuracy (None: robust.autoattack=off, or a task whose inputs are not images)
     robust_acc: float | None = None  # per-example worst case over every attack that ran (FGSM, PGD, AutoAttack's); None without AutoAttack
     aa_json: str | None = None  # JSON: the attacks that ran with their settings, and how many examples each broke first
