@@ -24,6 +24,7 @@ from bench.core.policy import policy_lines, row_pairing_keys
 from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import (ALPHA, CORRECTION, POWER, RULE, adjust, detectable_gain, iqm, mean_interval,
                                    paired_test, probability_of_improvement, seeds_needed, stratified_bootstrap)
+from bench.reporting.corruption_error import mce
 from bench.reporting.exchange import exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
 
 BASELINE = "none"
@@ -234,6 +235,18 @@ def _cost_ratios(cells: pd.DataFrame, baseline: pd.DataFrame) -> tuple[tuple[flo
     return tuple(full), tuple(amortised), bool(used) and not like
 
 
+def _relative_corruption_error(cells: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, float]:
+    """`mce_mean/_low/_high/_n`: mCE against `none` on the same seeds (like-policy pairs, else every pair), over
+    the seeds whose rows were scored on a published corruption benchmark (bench/reporting/corruption_error.py)."""
+    if "corruption_json" not in cells or "corruption_json" not in baseline:
+        return {"mce_mean": math.nan, "mce_low": math.nan, "mce_high": math.nan, "mce_n": 0}
+    mine, base = cells.set_index("seed"), baseline.set_index("seed")
+    common, like = _seed_pairs(mine, base, "corruption_json")
+    values = [mce(mine.at[s, "corruption_json"], base.at[s, "corruption_json"]) for s in (like or common)]
+    interval = mean_interval([v for v in values if not math.isnan(v)])
+    return {"mce_mean": interval.mean, "mce_low": interval.low, "mce_high": interval.high, "mce_n": interval.n}
+
+
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """One line per table and method label over seeds (ok rows only).
 
@@ -268,6 +281,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
             for prefix, metric in (("gain", "clean_acc"), ("robust", "pgd_acc")):
                 found = pair_with_baseline(cells, base, metric) if base is not None and unique else NO_PAIRING
                 line.update({f"{prefix}_{part}": getattr(found, part) for part in ("mean", "low", "high", "p", "n", "mixed", "diffs")})
+            line.update(_relative_corruption_error(cells, base) if base is not None and not cells["seed"].duplicated().any()
+                        else {"mce_mean": math.nan, "mce_low": math.nan, "mce_high": math.nan, "mce_n": 0})
             costed = base is not None and not cells["seed"].duplicated().any()
             full, amortised, mixed = _cost_ratios(cells, base) if costed else ((), (), False)
             line.update(cost_ratios=full, amortised_ratios=amortised, cost_mixed=mixed,
@@ -327,6 +342,20 @@ def _with_interval(metric: Metric, line: pd.Series) -> str:
     bounds = PERCENT if metric.unit == "fraction" else None
     scale = metric.scale
     return format_interval(mean * scale, low * scale, high * scale, int(line[f"{metric.name}_n"]), bounds)
+
+
+MCE_HEADER = f"mCE % vs {BASELINE}"
+MCE_MEANING = (f"mCE: corruption error relative to `{BASELINE}` on the same seeds, Hendrycks & Dietterich's mean over the "
+               f"benchmark's corruptions of (sum of errors over severities) / (`{BASELINE}`'s), in percent: below 100, "
+               f"fewer errors than `{BASELINE}` under the corruptions (rows scored with robust.corruptions=benchmark).")
+
+
+def _mce_text(line: pd.Series) -> str:
+    if line["method"] == BASELINE:
+        return "100 (baseline)"  # by definition; shown only in a table where other lines have an mCE
+    if pd.isna(line["mce_mean"]):
+        return "–"
+    return format_interval(line["mce_mean"], line["mce_low"], line["mce_high"], int(line["mce_n"]))
 
 
 def _gain(line: pd.Series) -> tuple[str, str, str]:
@@ -749,13 +778,15 @@ def build(rows: pd.DataFrame) -> Leaderboard:
             shown = [m for m in metrics if table[f"{m.name}_mean"].notna().any()]
             table = table.sort_values(["clean_acc_mean", "label"], ascending=[False, True])
             headers = ["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p", "adj. p"] + [m.label for m in shown[1:]]
+            with_mce = bool(table["mce_mean"].notna().any())
+            headers += [MCE_HEADER] * with_mce
             body = []
             for _, line in table.iterrows():
-                values = [_with_interval(m, line) for m in shown]
+                values = [_with_interval(m, line) for m in shown] + [_mce_text(line)] * with_mce
                 marks = _marks(line)
                 clean = f"{values[0]} {marks}" if marks else values[0]
                 body.append([line["label"], clean, str(line["seeds"]), *_gain(line), *values[1:]])
-            legend = _legend(table) + power_lines(table, thresholds.get(key[0], ALPHA))
+            legend = _legend(table) + power_lines(table, thresholds.get(key[0], ALPHA)) + [MCE_MEANING] * with_mce
             if any(MIXED_POLICY in row[3] for row in body):
                 legend.append(f"{MIXED_POLICY} {MIXED_POLICY_MEANING}; `(k {MIXED_POLICY} left out)`: k seed pairs "
                               "of mixed policies left out of the test.")
