@@ -91,3 +91,42 @@ def test_robustness_evaluation_and_its_sanity_checks_pass_on_a_real_model(mnist_
     assert 0 <= m["pgd_acc"] <= m["fgsm_acc"] <= 1
     assert 0 < m["corruption_acc"] <= 1
     assert set(__import__("json").loads(m["corruption_json"])) == set(task.corruptions)
+
+
+class _Band(torch.nn.Module):
+    """Class 1 wins only within 0.05 of x = 0.6: a walk of sign steps of 0.12 from 0.5 lands in the band (0.62),
+    then the gradient sends it back out (0.50), so the last iterate of an even number of steps is correct although
+    the walk found an adversarial input on the way."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        inside = 1 - 20 * (x[:, :1] - 0.6).abs()
+        return torch.cat([torch.zeros_like(inside), inside], dim=1)
+
+
+def test_pgd_strongest_keeps_the_adversarial_iterate_the_last_one_lost():
+    model, x, y = _Band(), torch.tensor([[0.5]]), torch.tensor([0])
+    last = pgd(model, x, y, 0.2, 0.12, 2, torch.Generator().manual_seed(0), random_start=False)
+    strongest = pgd(model, x, y, 0.2, 0.12, 2, torch.Generator().manual_seed(0), random_start=False, strongest=True)
+    assert torch.allclose(last, torch.tensor([[0.5]])) and model(last).argmax(1).item() == 0
+    assert torch.allclose(strongest, torch.tensor([[0.62]])) and model(strongest).argmax(1).item() == 1
+
+
+def test_pgd_strongest_breaks_every_example_the_last_iterate_breaks_and_stays_in_the_ball(mnist_model):
+    task, model, x, y = mnist_model
+    eps, alpha, steps = 0.15, 0.1, 10  # steps of 2/3 eps overshoot: the walk oscillates
+    last = pgd(model, x, y, eps, alpha, steps, torch.Generator().manual_seed(0))
+    strongest = pgd(model, x, y, eps, alpha, steps, torch.Generator().manual_seed(0), strongest=True)
+    with torch.no_grad():
+        survived_last, survived_strongest = model(last).argmax(1) == y, model(strongest).argmax(1) == y
+    assert not (survived_strongest & ~survived_last).any()  # the same walk: its strongest point is never weaker
+    assert (strongest - x).abs().max() <= eps + 1e-6 and strongest.min() >= 0 and strongest.max() <= 1
+
+
+def test_pgd_iterate_choice_is_checked_and_its_default_keeps_stored_run_ids(bad_param_run):
+    from bench.evaluation.robustness import RobustnessConfig
+
+    assert "pgd_iterate" not in RobustnessConfig().identity()
+    assert RobustnessConfig(pgd_iterate="strongest").identity()["pgd_iterate"] == "strongest"
+    status, err, stored = bad_param_run("mnist", "none", "robust.pgd_iterate=best")
+    assert status == 2 and not stored and len(err.splitlines()) == 1
+    assert "robust.pgd_iterate=best is invalid: valid choices are last, strongest" in err

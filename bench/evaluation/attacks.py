@@ -58,18 +58,50 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
 
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float, steps: int,
         generator: torch.Generator, input_range: tuple[float, float] | None = (0.0, 1.0),
-        random_start: bool = True) -> torch.Tensor:
+        random_start: bool = True, strongest: bool = False) -> torch.Tensor:
     """Projected gradient descent on the loss (Madry et al. 2018): a uniform random start in the
     eps-ball, then `steps` signed steps of size `alpha`, each projected back into the ball and the range.
+
+    `strongest=False` returns the last iterate (what adversarial training steps on). `strongest=True` returns,
+    per example, the strongest iterate of the walk (start included): the first one the model misclassifies,
+    else the one of highest loss. The sign steps can overshoot, so the last iterate may be classified correctly
+    although an earlier one was not; an evaluation that reports the last one overstates robustness.
     """
     with eval_mode(model):
         x_adv = x
         if random_start:
             noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x_adv = _project(x + (2 * noise - 1) * eps, x, eps, input_range)
-        for _ in range(steps):
-            x_adv = _project(x_adv + alpha * input_gradient(model, x_adv, y).sign(), x, eps, input_range)
-    return x_adv.detach()
+        if not strongest:
+            for _ in range(steps):
+                x_adv = _project(x_adv + alpha * input_gradient(model, x_adv, y).sign(), x, eps, input_range)
+            return x_adv.detach()
+        best, best_loss = x_adv.detach().clone(), None
+        fooled = torch.zeros(len(y), dtype=torch.bool, device=y.device)
+        for step in range(steps + 1):
+            if step < steps:
+                grad, logits = _gradient_and_logits(model, x_adv, y)
+            else:  # the last iterate is only judged
+                with torch.no_grad():
+                    logits = model(x_adv)
+            loss = F.cross_entropy(logits, y, reduction="none")
+            wrong = logits.argmax(dim=1) != y
+            better = ~fooled & (wrong | (loss > best_loss if best_loss is not None else torch.ones_like(wrong)))
+            best[better] = x_adv.detach()[better]
+            best_loss = loss if best_loss is None else torch.where(better, loss, best_loss)
+            fooled |= wrong
+            if step < steps:
+                x_adv = _project(x_adv + alpha * grad.sign(), x, eps, input_range)
+    return best
+
+
+def _gradient_and_logits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`input_gradient` of the mean cross-entropy, and the logits it was taken at (detached)."""
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        logits = model(x)
+        (grad,) = torch.autograd.grad(F.cross_entropy(logits, y), x)
+    return grad, logits.detach()
 
 
 def fgsm_random_start(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float,

@@ -39,11 +39,16 @@ class RobustnessConfig:
     # suite: each task's own corruption set; benchmark: the published benchmark where a task has one (CIFAR-10-C,
     # MNIST-C; text and audio have none and keep their own set)
     corruptions: str = "suite"
+    # last: PGD's last iterate (every stored row); strongest: per example, the first misclassified iterate of the
+    # walk, else its highest-loss one (over steps, and over restarts as before: robust only if every start fails)
+    pgd_iterate: str = "last"
     severities: str = "1,2,3,4,5"  # CIFAR-10-C's severities averaged over (MNIST-C has one published level)
 
     def __post_init__(self) -> None:
         if self.corruptions not in CORRUPTION_SETS:
             raise UsageError(f"robust.corruptions={self.corruptions} is invalid: valid choices are {', '.join(CORRUPTION_SETS)}")
+        if self.pgd_iterate not in PGD_ITERATES:
+            raise UsageError(f"robust.pgd_iterate={self.pgd_iterate} is invalid: valid choices are {', '.join(PGD_ITERATES)}")
         levels = [level.strip() for level in str(self.severities).split(",")]
         if not levels or any(level not in SEVERITY_CHOICES for level in levels) or len(set(levels)) != len(levels):
             raise UsageError(f"robust.severities={self.severities} is invalid: give distinct severities from "
@@ -74,6 +79,8 @@ class RobustnessConfig:
             del values["autoattack"]
         if values["corruptions"] == "suite":  # likewise the corruption benchmarks
             del values["corruptions"], values["severities"]
+        if values["pgd_iterate"] == "last":  # and PGD's strongest iterate
+            del values["pgd_iterate"]
         return values
 
     def severity_levels(self) -> tuple[int, ...]:
@@ -81,6 +88,7 @@ class RobustnessConfig:
 
 
 CORRUPTION_SETS = ("suite", "benchmark")
+PGD_ITERATES = ("last", "strongest")
 SEVERITY_CHOICES = ("1", "2", "3", "4", "5")
 
 
@@ -139,12 +147,13 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         return attack_and_measure
 
     pgd_gen = make_generator(POOL_SEED, "pgd", device)
+    strongest = config.pgd_iterate == "strongest"
     clean_ok = run(lambda xb, yb: xb)
     fgsm_ok = run(measured(lambda xb, yb: fgsm(model, xb, yb, eps, bounds)))
     pgd_ok = clean_ok.clone()
     first_start_ok = None  # one start's result: what the double-steps check (one start too) compares with
     for _ in range(config.restarts):  # best of N random starts: robust only if no start breaks it
-        survived = run(measured(lambda xb, yb: pgd(model, xb, yb, eps, alpha, config.pgd_steps, pgd_gen, bounds)))
+        survived = run(measured(lambda xb, yb: pgd(model, xb, yb, eps, alpha, config.pgd_steps, pgd_gen, bounds, strongest=strongest)))
         first_start_ok = clean_ok & survived if first_start_ok is None else first_start_ok
         pgd_ok &= survived
     # The checks use a stratified share of the subset: test files may be sorted by class, so a
@@ -179,7 +188,8 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     check_x, check_y = x[check], y[check]
     wide_eps, steps = task.sanity_eps, config.pgd_steps
     wide_gen = make_generator(POOL_SEED, "pgd-wide", device)
-    wide = float(run(lambda xb, yb: pgd(model, xb, yb, wide_eps, default_pgd_alpha(wide_eps, steps), steps, wide_gen, bounds),
+    wide_alpha = default_pgd_alpha(wide_eps, steps)
+    wide = float(run(lambda xb, yb: pgd(model, xb, yb, wide_eps, wide_alpha, steps, wide_gen, bounds, strongest=strongest),
                      check_x, check_y).double().mean())
     chance = majority_rate(check_y)
     near_chance = float(clean_ok[check].double().mean()) <= chance + binomial_noise(chance, len(check), config.tolerance)
@@ -189,7 +199,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         problems.append(problem)
     double_alpha = default_pgd_alpha(eps, 2 * steps) if config.pgd_alpha is None else config.pgd_alpha / 2
     double_gen = make_generator(POOL_SEED, "pgd-double", device)
-    double_ok = run(lambda xb, yb: pgd(model, xb, yb, eps, double_alpha, 2 * steps, double_gen, bounds),
+    double_ok = run(lambda xb, yb: pgd(model, xb, yb, eps, double_alpha, 2 * steps, double_gen, bounds, strongest=strongest),
                     check_x, check_y) & clean_ok[check]
     single_ok = first_start_ok[check]  # not the best of N starts: that is a stronger attack
     problems += masking_problems(single_ok, double_ok, config.tolerance)
