@@ -240,6 +240,7 @@ def test_no_two_texts_overlap_in_any_plot_of_the_fixture_grid():
 @pytest.mark.skipif(not BASELINE_JSON.exists(), reason="no published quick baseline")
 def test_no_two_texts_overlap_in_any_plot_of_the_real_baseline():
     drawn = figures(read_rows(BASELINE_JSON))
+    # no "eps" plots: the baseline's rows ran no AutoAttack (robust.autoattack=off), so they have no radius curve
     assert {stem.split("-")[0] for stem, _ in drawn} == {"efficiency", "learning", "cost", "robustness", "corruptions", "exchange", "quality"}
     for stem, figure in drawn:
         assert overlapping_texts(figure) == [], stem
@@ -318,3 +319,25 @@ def test_sample_figures_from_a_real_smoke_store(tmp_path, monkeypatch, data_root
     assert len([ax for ax in drawn["samples-trec-vae"].axes if ax.get_visible()]) == 6
     for stem, figure in drawn.items():
         assert overlapping_texts(figure) == [], stem
+
+
+def _aa_json(curve: list[float], eps: float = 0.3) -> str:
+    radii = [0.0, 0.25 * eps, 0.5 * eps, eps, 1.5 * eps, 2 * eps]
+    return json.dumps({"eps": eps, "eps_curve": [[r, a] for r, a in zip(radii, curve)]})
+
+
+def test_eps_curves_plot_the_mean_over_seeds_per_method_and_mark_the_tasks_eps():
+    rows = [make_record("none", s, 0.98, aa_json=_aa_json([0.98, 0.5, 0.1, 0.0, 0.0, 0.0])) for s in range(3)]
+    rows += [make_record("adversarial", s, 0.97, aa_json=_aa_json([0.97, 0.9, 0.8, 0.5 + 0.02 * s, 0.1, 0.0]))
+             for s in range(3)]
+    rows.append(make_record("classic", 0, 0.99))  # ran no AutoAttack: no curve
+    drawn = dict(figures(frame(rows)))
+    stems = [stem for stem in drawn if stem.startswith("eps-")]
+    assert stems == ["eps-mnist-mnist-idx-quick-n60000"]
+    ax = drawn[stems[0]].axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"none", "adversarial", "the task's eps (0.3)"}
+    assert np.allclose(lines["adversarial"].get_ydata(), [97, 90, 80, 52, 10, 0])
+    assert np.allclose(lines["the task's eps (0.3)"].get_xdata(), [0.3, 0.3])
+    assert overlapping_texts(drawn[stems[0]]) == []
+    assert not any(stem.startswith("eps-") for stem, _ in figures(frame([make_record("none", 0, 0.98)])))

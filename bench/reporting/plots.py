@@ -28,12 +28,14 @@ from bench.reporting.leaderboard import BASELINE, NOT_CONVERGED, STOPPED_EARLY, 
 from methods import METHODS
 
 # File prefixes this module owns, in report order: data efficiency is the headline of a data-scarce grid.
-KINDS = ("efficiency", "learning", "cost", "robustness", "corruptions", "exchange", "quality")
+KINDS = ("efficiency", "learning", "cost", "robustness", "eps", "corruptions", "exchange", "quality")
 CAPTIONS = {
     "efficiency": "Data efficiency: clean test accuracy vs number of training examples (bands: 95% CI over seeds)",
     "learning": "Learning curves: validation accuracy after each epoch (bands: min-max over seeds)",
     "cost": "Accuracy vs cost, with the Pareto front",
     "robustness": "Clean vs PGD accuracy (dashed: y = x, the most PGD accuracy can be)",
+    "eps": "Accuracy against the attack radius (APGD-CE at 0 to 2x the task's eps): a curve that does not fall to 0 "
+           "flags gradient masking",
     "corruptions": "Corruption accuracy, best first (hatched and dashed line: the none baseline)",
     "exchange": "Exchange rate: none trained on n_train + k real examples (curve) against each generator's accuracy (lines)",
     "quality": "Generator quality (CAS, FID) against the gain its samples buy over none",
@@ -293,6 +295,49 @@ def _learning(table: pd.DataFrame, title: str) -> Figure | None:
     return figure
 
 
+def _eps_curve(text: object) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """A row's accuracy-against-radius curve from its aa_json (robust.autoattack on): (radii, accuracies, eps)."""
+    if not isinstance(text, str):
+        return None
+    described = json.loads(text)
+    if not described.get("eps_curve"):
+        return None
+    radii, accuracies = zip(*described["eps_curve"])
+    return np.asarray(radii, dtype=float), np.asarray(accuracies, dtype=float), float(described["eps"])
+
+
+def _eps_curves(table: pd.DataFrame, title: str) -> Figure | None:
+    """Accuracy against the L-inf radius for one table's rows that ran AutoAttack: per label, the mean over its
+    seeds at each radius (band: min-max), with the task's eps marked. It must fall to 0: a larger ball holds every
+    perturbation of a smaller one, and at 2x eps an undefended or honestly defended model keeps almost nothing."""
+    if "aa_json" not in table:
+        return None
+    curves = [(label, [c for c in map(_eps_curve, cells["aa_json"]) if c is not None])
+              for label, cells in table.groupby("label", sort=True)]
+    curves = [(label, found) for label, found in curves if found]
+    if not curves:
+        return None
+    figure, ax = _figure()
+    styles = _styles(table.drop_duplicates("label"))
+    eps = None
+    for label, found in curves:
+        radii, eps = found[0][0], found[0][2]
+        if any(len(r) != len(radii) or not np.allclose(r, radii) for r, _, _ in found):
+            continue  # seeds measured at other radii (another eps): not averaged
+        values = 100 * np.stack([a for _, a, _ in found])
+        style = styles[label]
+        ax.plot(radii, values.mean(axis=0), label=f"{label}{seed_note([len(found)], interval=None)}", **style)
+        if len(found) > 1:
+            ax.fill_between(radii, values.min(axis=0), values.max(axis=0), color=style["color"], alpha=BAND_ALPHA)
+    if eps is not None:
+        ax.axvline(eps, color=REFERENCE, linestyle="--", linewidth=1.0, label=f"the task's eps ({eps:.3g})")
+    ax.set_ylim(-2, 102)
+    ax.grid(alpha=0.3)
+    ax.set(xlabel="L-inf radius", ylabel="APGD-CE accuracy %", title=f"Accuracy against the radius\n{title}")
+    _legend(figure, ax, "method (band: min-max over seeds)")
+    return figure
+
+
 def _stops(cells: pd.DataFrame) -> list[int | None]:
     """Each row's stopped_epoch (None where training ran all its epochs or the field is absent)."""
     if "stopped_epoch" not in cells:
@@ -439,8 +484,9 @@ def figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
         drawn.append((stem, figure))
     ordered = []
     for kind in KINDS[:KINDS.index("exchange")]:  # exchange and quality: drawn above, from all rows at once
-        if kind == "learning":
-            panels = ((stem, table, title, _learning) for stem, table, title in _tables(rows))
+        if kind in ("learning", "eps"):
+            draw_table = _learning if kind == "learning" else _eps_curves
+            panels = ((stem, table, title, draw_table) for stem, table, title in _tables(rows))
         else:
             panels = ((stem, panel, title, PANEL_DRAWERS[kind]) for stem, panel, title in _panels(summary))
         for stem, data, title, draw in panels:

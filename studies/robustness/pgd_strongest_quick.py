@@ -1,0 +1,54 @@
+"""The table of studies/robustness/pgd_strongest_quick.sh: per cell, PGD's last iterate (the committed baseline's
+row of the same cell), its strongest iterate and AutoAttack on the same model, and the seconds they added.
+
+    .venv/bin/python studies/robustness/pgd_strongest_quick.py STORE > results/robustness/pgd-strongest-quick.md
+"""
+
+from __future__ import annotations
+
+import sys
+
+sys.path.insert(0, ".")
+
+from bench.results.export import read_rows  # noqa: E402
+
+BASELINE = "results/baselines/quick-cpu.json"
+SAME = ["clean_acc", "fgsm_acc", "corruption_acc", "val_acc"]
+
+
+def main(store: str) -> None:
+    rows = read_rows(store)
+    failed = rows[rows["status"] != "ok"]
+    rows = rows[rows["status"] == "ok"]
+    base = read_rows(BASELINE)
+    base = base[(base["seed"] == 0) & base["method"].isin(rows["method"].unique())]
+    key = ["task", "method", "fraction", "seed", "method_params", "task_params", "train_config"]
+    merged = rows.merge(base, on=key, suffixes=("", "_base"))
+    if len(merged) != len(rows):
+        sys.exit(f"{len(rows) - len(merged)} cells have no baseline row to compare with")
+    moved = [f"{r.task}/{r.method}/{r.fraction}: {m}" for r in merged.itertuples() for m in SAME
+             if getattr(r, m) != getattr(r, f"{m}_base")]
+    print("# PGD's strongest iterate beside its last one and AutoAttack, on the quick profile's image cells (issue 34, point 3)\n")
+    print("Made by `studies/robustness/pgd_strongest_quick.sh` (the 2-core VM, the execution policy; commit "
+          f"{rows['git_commit'].iloc[0][:8]}). Each cell is the committed baseline's seed-0 cell rerun with "
+          "`--param robust.pgd_iterate=strongest --param robust.autoattack=fast`: the same PGD-10 walk from the same "
+          "random start on the same 500 test examples, reporting per example its strongest iterate instead of its "
+          "last, then APGD-CE and APGD-T. "
+          + ("Clean, FGSM, corruption and validation accuracy equal the baseline's in every cell."
+             if not moved else f"MOVED against the baseline: {moved}.")
+          + (f" Failed cells: {', '.join(failed['task'] + '/' + failed['method'])}." if len(failed) else "") + "\n")
+    print("| task | n | method | clean % | PGD last % (baseline) | PGD strongest % | AutoAttack % | worst case % | "
+          "last - strongest (pts) | strongest - AA (pts) | seconds added |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in merged.sort_values(["task", "n_train", "method"]).itertuples():
+        print(f"| {r.task} | {int(r.n_train):,} | {r.method} | {100 * r.clean_acc:.1f} | {100 * r.pgd_acc_base:.1f} | "
+              f"{100 * r.pgd_acc:.1f} | {100 * r.aa_acc:.1f} | {100 * r.robust_acc:.1f} | "
+              f"{100 * (r.pgd_acc_base - r.pgd_acc):+.1f} | {100 * (r.pgd_acc - r.aa_acc):+.1f} | "
+              f"{r.eval_s - r.eval_s_base:.1f} |")
+    gap = merged.assign(gap=merged["pgd_acc_base"] - merged["pgd_acc"]).sort_values("gap").iloc[-1]
+    print(f"\nLargest overstatement by the last iterate: {gap['task']} {gap['method']} at {int(gap['n_train']):,}, "
+          f"{100 * gap['gap']:.1f} points (last {100 * gap['pgd_acc_base']:.1f}%, strongest {100 * gap['pgd_acc']:.1f}%).")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
