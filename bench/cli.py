@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_reproduce.add_argument("name", help="the reproduction: wong2020-mnist or madry2018-mnist")
     p_reproduce.add_argument("--seeds", default=None,
                              help="number of seeds N (seeds 0..N-1) or a list like 0,3; one seed alone with a trailing "
-                                  "comma: 3, (default: the reproduction's: 5 for wong2020-mnist, 2 for madry2018-mnist)")
+                                  "comma: 3, (default: the reproduction's: 5 for wong2020-mnist, 3 for madry2018-mnist)")
     p_reproduce.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     p_reproduce.add_argument("--data-dir", default=None, help="data root (default: $AUGBENCH_DATA)")
     p_reproduce.add_argument("--store", default="results/reproductions/runs.sqlite",

@@ -77,6 +77,7 @@ class AdversarialParams:
     eps_warmup: int = 0  # epochs over which the training radius (and step) ramps linearly up to eps; 0: full radius from the first step
     on_collapse: Literal["stop", "shrink_step"] = "shrink_step"  # when the guard trips: end training with the kept weights (stop), or go on from them with a smaller step (default chosen on validation: results/tuning/wong-on-collapse.md)
     shrink_factor: float = 0.8  # on_collapse=shrink_step: the FGSM step is multiplied by this at each trip
+    early_stop: bool = False  # PGD: stop each example's walk once the model misclassifies it (Wong et al.'s train_mnist.py --attack pgd)
 
 
 @METHODS.register("adversarial")
@@ -114,6 +115,9 @@ class Adversarial(Method):
             raise ValueError(f"adversarial.eps_warmup={params.eps_warmup} is invalid: it must be >= 0")
         if params.on_collapse not in ON_COLLAPSE:
             raise ValueError(f"adversarial.on_collapse={params.on_collapse!r} is invalid; valid: {', '.join(ON_COLLAPSE)}")
+        if params.early_stop and params.attack != "pgd":
+            raise ValueError("adversarial.early_stop=true is invalid with attack=fgsm_rs: it stops PGD's walk, so it "
+                             "needs attack=pgd")
         if not 0 < params.shrink_factor < 1:
             raise ValueError(f"adversarial.shrink_factor={params.shrink_factor} is invalid: it must be in (0, 1)")
         self._guard_batch: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -141,6 +145,8 @@ class Adversarial(Method):
             # Likewise: rows stored before `on_collapse` existed stopped (no key means stop), and where no guard
             # runs (PGD training, guard=false) the two keys change nothing, so those cells keep their run_ids.
             del resolved["on_collapse"], resolved["shrink_factor"]
+        if not resolved["early_stop"]:  # came later too: no key means every step moves every example
+            del resolved["early_stop"]
         return resolved
 
     def fit(self, train: Split, context: FitContext) -> None:
@@ -226,5 +232,6 @@ class Adversarial(Method):
         if self.params.attack == "fgsm_rs":
             attacked = fgsm_random_start(model, x[:k], y[:k], eps, alpha, generator, bounds, self.params.clamp_start)
         else:
-            attacked = pgd(model, x[:k], y[:k], eps, alpha, self.steps, generator, bounds)
+            attacked = pgd(model, x[:k], y[:k], eps, alpha, self.steps, generator, bounds,
+                           freeze_fooled=self.params.early_stop)
         return torch.cat([attacked, x[k:]]), y

@@ -130,3 +130,19 @@ def test_pgd_iterate_choice_is_checked_and_its_default_keeps_stored_run_ids(bad_
     status, err, stored = bad_param_run("mnist", "none", "robust.pgd_iterate=best")
     assert status == 2 and not stored and len(err.splitlines()) == 1
     assert "robust.pgd_iterate=best is invalid: valid choices are last, strongest" in err
+
+
+def test_pgd_freeze_fooled_stops_an_examples_walk_once_it_is_misclassified():
+    model, x, y = _Band(), torch.tensor([[0.5], [0.1]]), torch.tensor([0, 0])
+    frozen = pgd(model, x, y, 0.2, 0.12, 2, torch.Generator().manual_seed(0), random_start=False, freeze_fooled=True)
+    # the first walk reaches the band (0.62) and stays there; plain PGD steps back out (0.50). The second never
+    # reaches the band (0.1 -> 0.22 -> 0.3, the edge of its ball) and walks exactly as plain PGD does.
+    plain = pgd(model, x, y, 0.2, 0.12, 2, torch.Generator().manual_seed(0), random_start=False)
+    assert torch.allclose(frozen[0], torch.tensor([0.62])) and torch.allclose(plain[0], torch.tensor([0.5]))
+    assert torch.allclose(frozen[1], torch.tensor([0.3])) and torch.equal(frozen[1], plain[1])
+
+
+def test_early_stop_is_pgd_training_only(bad_param_run):
+    status, err, stored = bad_param_run("mnist", "adversarial", "adversarial.early_stop=true")
+    assert status == 0 or "attack=fgsm_rs" in err  # smoke trains with FGSM-RS: refused, one line, exit 2
+    assert status == 2 and not stored and len(err.splitlines()) == 1

@@ -58,7 +58,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
 
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float, steps: int,
         generator: torch.Generator, input_range: tuple[float, float] | None = (0.0, 1.0),
-        random_start: bool = True, strongest: bool = False) -> torch.Tensor:
+        random_start: bool = True, strongest: bool = False, freeze_fooled: bool = False) -> torch.Tensor:
     """Projected gradient descent on the loss (Madry et al. 2018): a uniform random start in the
     eps-ball, then `steps` signed steps of size `alpha`, each projected back into the ball and the range.
 
@@ -66,12 +66,22 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: f
     per example, the strongest iterate of the walk (start included): the first one the model misclassifies,
     else the one of highest loss. The sign steps can overshoot, so the last iterate may be classified correctly
     although an earlier one was not; an evaluation that reports the last one overstates robustness.
+
+    `freeze_fooled=True` (training, with `strongest=False`): an example's walk stops at the first iterate the model
+    misclassifies, as Wong et al.'s train_mnist.py --attack pgd updates only the examples still classified
+    correctly; the others keep their perturbation.
     """
     with eval_mode(model):
         x_adv = x
         if random_start:
             noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x_adv = _project(x + (2 * noise - 1) * eps, x, eps, input_range)
+        if freeze_fooled and not strongest:
+            for _ in range(steps):
+                grad, logits = _gradient_and_logits(model, x_adv, y)
+                still = (logits.argmax(dim=1) == y).view(-1, *([1] * (x.dim() - 1)))
+                x_adv = torch.where(still, _project(x_adv + alpha * grad.sign(), x, eps, input_range), x_adv)
+            return x_adv.detach()
         if not strongest:
             for _ in range(steps):
                 x_adv = _project(x_adv + alpha * input_gradient(model, x_adv, y).sign(), x, eps, input_range)
