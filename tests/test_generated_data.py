@@ -318,3 +318,44 @@ def test_the_quality_threshold_is_the_lowest_cas_that_gained_or_says_none_did():
     assert "is 90.0% (vae (pool), mnist, n_train=600; 1 of 3 generative lines gained)" in quality_threshold(lines)
     none_gained = lines.assign(gain_q=0.5)  # the adjusted p decides, as every star does
     assert "the data show no threshold" in quality_threshold(none_gained) and "up to 90.0%" in quality_threshold(none_gained)
+
+
+def test_the_curve_is_a_monotone_fit_of_every_seeds_point():
+    from bench.reporting.exchange import monotone_fit
+
+    ks = np.array([0, 0, 100, 100, 200, 200, 400, 400], dtype=float)
+    accs = np.array([0.79, 0.81, 0.91, 0.89, 0.87, 0.89, 0.93, 0.95])
+    distinct, fit = monotone_fit(ks, accs)
+    assert list(distinct) == [0, 100, 200, 400]
+    assert np.allclose(fit, [0.80, 0.89, 0.89, 0.94])  # the dip at 200 pools with 100 (least squares), never a running max
+    assert (np.diff(fit) >= 0).all()
+
+
+def test_a_gain_within_the_curves_noise_is_never_written_as_a_number():
+    gen = {"ratio": 0.5, "steps": 10}
+    rows = [_row("none", s, a) for s, a in enumerate([0.80, 0.81, 0.79])]
+    rows += [_row("none", s, a, extra=1.0) for s, a in enumerate([0.80, 0.79, 0.81])]  # flat from k = 0 to 100
+    rows += [_row("none", s, a, extra=2.0) for s, a in enumerate([0.90, 0.91, 0.89])]
+    rows += [_row("vae", s, a, params=gen) for s, a in enumerate([0.806, 0.80, 0.809])]  # +0.5 pts, within noise
+    rows += [_row("gan", s, a, params=gen) for s, a in enumerate([0.97, 0.96, 0.98])]  # never reached
+    worths = {w.method: w for w in exchange_rates(pd.DataFrame(rows))}
+    vae = worths["vae"]
+    # The point read-off lands past the flat stretch (the running maximum's flaw: +0.5 pts "worth" 105 examples) ...
+    assert vae.worth > 100
+    # ... but the bootstrap holds 0, so the table says so instead of the number.
+    assert vae.worth_low <= 0 <= vae.worth_high and vae.within_noise
+    table = {row[3]: row for row in _exchange(pd.DataFrame(rows)).rows}
+    assert table["vae"][7] == "within noise" and table["vae"][9] == "–"
+    assert table["gan"][7] == "> 200" and not worths["gan"].within_noise
+    assert worths["gan"].worth_low == worths["gan"].worth_high == math.inf
+    again = {w.method: w for w in exchange_rates(pd.DataFrame(rows))}
+    assert (again["vae"].worth_low, again["vae"].worth_high) == (vae.worth_low, vae.worth_high)  # seeded
+
+
+def test_worth_as_a_share_of_the_labels_a_scarce_arm_consumed():
+    rows = [_row("none", s, a) for s, a in enumerate([0.80, 0.81, 0.79])]
+    rows += [_row("none", s, a, extra=1.0) for s, a in enumerate([0.90, 0.91, 0.89])]
+    rows += [_row("vae", s, a, params={"ratio": 0.5, "steps": 10}) for s, a in enumerate([0.85, 0.86, 0.84])]
+    (vae,) = exchange_rates(pd.DataFrame(rows))
+    assert vae.worth == pytest.approx(50) and vae.share_of_labels == pytest.approx(0.5)  # 50 of its 100 labels
+    assert _exchange(pd.DataFrame(rows)).rows[0][9] == "50%"

@@ -1,12 +1,19 @@
 """The real-data exchange rate of generated data: how many real examples a generator's samples are worth.
 
 For a (task, profile, size) the curve is the clean accuracy of `none` trained on its n_train real examples
-plus k more real ones from the pool (`train.extra_real` = k / n_train; k = 0 is the ordinary `none` cell),
-averaged over seeds. A generative cell's mean accuracy is read off that curve: the k at which real data
-reach it, by linear interpolation on the curve's running maximum (more real data never counts as worth
-less). Its interval is the seeds' 95% t-interval of the generative cell's accuracy read off the same curve.
-Below the curve's start the samples cost accuracy ("< 0": worth less than no extra data); above its end
-they are worth "more than" the largest k measured.
+plus k more real ones from the pool (`train.extra_real` = k / n_train; k = 0 is the ordinary `none` cell).
+It is a monotone fit (isotonic least squares, more real data never worth less) of every seed's point, not of
+the means' running maximum, which let one lucky seed at one k stretch a flat part of the curve. A generative
+cell's mean accuracy is read off the fit: the k at which real data reach it, by linear interpolation. Below
+the curve's start the samples cost accuracy ("< 0": worth less than no extra data); above its end they are
+worth "more than" the largest k measured.
+
+The interval is a parametric bootstrap over seeds (BOOTSTRAP resamples, a fixed seed; `bootstrap_worth`):
+each resample draws every curve point's mean and the generative cells' mean from their t sampling
+distributions over their seeds (the classifier's and, since a generator's seed is its cell's, the
+generator's), refits the curve and reads the cells' mean off it. The 2.5th and 97.5th percentiles (nearest
+rank, so "< 0" and "> k" count as values) are the interval. When it holds 0, the samples' effect is within
+the noise and the worth is written as such, never as a number (`Worth.within_noise`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from bench.reporting.stats import mean_interval
 
 EXTRA = "extra_real"
 CURVE_METHOD = "none"
+BOOTSTRAP = 2000  # resamples behind each worth's interval
+BOOTSTRAP_SEED = 0
+WITHIN_NOISE = "within noise"
 
 
 def _json(text: object) -> dict:
@@ -91,7 +101,74 @@ class Worth:
     worth_low: float
     worth_high: float
     k_max: int  # the largest k measured
-    curve: tuple[tuple[int, float], ...]  # (k, mean accuracy)
+    curve: tuple[tuple[int, float], ...]  # (k, the monotone fit's accuracy)
+
+    @property
+    def within_noise(self) -> bool:
+        """The bootstrap interval holds 0: the samples' effect is not told apart from no extra data."""
+        return self.worth_low <= 0 <= self.worth_high
+
+    @property
+    def share_of_labels(self) -> float | None:
+        """The worth as a share of the labels the arm consumed, where the suite knows them: a `scarce` generator
+        saw the cell's n_train labelled examples (a `pool` one the task's whole labelled split, whose size the
+        rows do not record: None)."""
+        if self.regime != "scarce" or not math.isfinite(self.worth):
+            return None
+        return self.worth / self.n_train
+
+
+def monotone_fit(ks: np.ndarray, accs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The isotonic (non-decreasing) least-squares fit of accuracy on k over every point given (one per seed and
+    k): (the distinct ks ascending, the fit at them)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    fit = IsotonicRegression(increasing=True).fit(ks, accs)
+    distinct = np.unique(ks)
+    return distinct, fit.predict(distinct)
+
+
+def _nearest_rank(values: np.ndarray, q: float) -> float:
+    """The q-quantile of `values` by nearest rank (no interpolation, so +-inf stay themselves)."""
+    ordered = np.sort(values)
+    return float(ordered[min(len(ordered) - 1, max(0, int(math.ceil(q * len(ordered))) - 1))])
+
+
+def bootstrap_worth(points: pd.DataFrame, cells: pd.DataFrame, n: int = BOOTSTRAP,
+                    seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """The 95% interval of a worth by a parametric bootstrap. `points`: the curve's rows (k, seed, acc); `cells`:
+    the generative cells' rows (seed, acc).
+
+    Each resample draws every curve point's mean and the cells' mean from its own Student-t sampling distribution
+    (mean + sd / sqrt(m) * T with m - 1 degrees of freedom, m its seeds), refits the curve to the drawn means
+    (isotonic, weighted by m) and reads the drawn cells' mean off it. Resampling the seeds themselves has 10
+    distinct outcomes for 3 seeds and understates the spread (docs/metrics.md#statistics); the t draws keep the
+    small-sample width of the t-intervals the tables use. The draws are independent across points, which ignores
+    the pairing of a cell with the curve's point of its seed and so errs wide, never narrow."""
+    rng = np.random.default_rng(seed)
+    groups = [(k, g["acc"].to_numpy(dtype=float)) for k, g in points.groupby("k", sort=True)]
+    cells_acc = cells["acc"].to_numpy(dtype=float)
+
+    def draws(values: np.ndarray) -> np.ndarray:
+        m = len(values)
+        if m < 2:
+            return np.full(n, float(values.mean()))
+        sd = float(values.std(ddof=1))
+        return values.mean() + sd / math.sqrt(m) * rng.standard_t(m - 1, size=n)
+
+    ks = np.array([k for k, _ in groups], dtype=float)
+    weights = np.array([len(v) for _, v in groups], dtype=float)
+    curve_draws = np.stack([draws(v) for _, v in groups], axis=1)  # [n, len(ks)]
+    cell_draws = draws(cells_acc)
+    if len(ks) < 2:
+        return math.nan, math.nan
+    from sklearn.isotonic import IsotonicRegression
+
+    worths = np.empty(n)
+    for b in range(n):
+        fit = IsotonicRegression(increasing=True).fit(ks, curve_draws[b], sample_weight=weights).predict(ks)
+        worths[b] = read_off(ks, fit, float(cell_draws[b]))
+    return _nearest_rank(worths, 0.025), _nearest_rank(worths, 0.975)
 
 
 def read_off(ks: np.ndarray, accs: np.ndarray, acc: float) -> float:
@@ -112,9 +189,9 @@ def read_off(ks: np.ndarray, accs: np.ndarray, acc: float) -> float:
     return float(ks[lower] + share * (ks[upper] - ks[lower]))
 
 
-def curves(rows: pd.DataFrame) -> dict[tuple, tuple[np.ndarray, np.ndarray, int]]:
-    """{(task, profile, fraction, setting): (ks, mean accuracies, n_train)} for every size with at least one
-    extra-real point; k = 0 is the `none` cell of that size."""
+def curves(rows: pd.DataFrame) -> dict[tuple, tuple[pd.DataFrame, int]]:
+    """{(task, profile, fraction, setting): (the curve's points: k, seed, acc; n_train)} for every size with at
+    least one extra-real point; k = 0 is the `none` cell of that size."""
     ok = rows[(rows["status"] == "ok") & (rows["method"] == CURVE_METHOD)] if not rows.empty else rows
     if ok.empty:
         return {}
@@ -125,9 +202,9 @@ def curves(rows: pd.DataFrame) -> dict[tuple, tuple[np.ndarray, np.ndarray, int]
         if base.empty or (group["extra"] > 0).sum() == 0:
             continue
         n = int(base["n_train"].iloc[0])
-        points = group.groupby("extra")["clean_acc"].mean().sort_index()
-        ks = np.array([int(round(e * n)) for e in points.index], dtype=float)
-        out[key] = (ks, points.to_numpy(dtype=float), n)
+        points = pd.DataFrame({"k": [float(int(round(e * n))) for e in group["extra"]], "seed": group["seed"].to_numpy(),
+                               "acc": group["clean_acc"].astype(float).to_numpy()})
+        out[key] = (points, n)
     return out
 
 
@@ -145,14 +222,16 @@ def exchange_rates(rows: pd.DataFrame) -> list[Worth]:
         curve = found.get((task, profile, fraction, setting))
         if curve is None:
             continue
-        ks, accs, n = curve
+        points, n = curve
+        ks, fit = monotone_fit(points["k"].to_numpy(dtype=float), points["acc"].to_numpy(dtype=float))
         interval = mean_interval(cells["clean_acc"].astype(float))
         low = interval.low if not math.isnan(interval.low) else interval.mean
         high = interval.high if not math.isnan(interval.high) else interval.mean
+        worth_low, worth_high = bootstrap_worth(points, pd.DataFrame({"seed": cells["seed"].to_numpy(),
+                                                                      "acc": cells["clean_acc"].astype(float).to_numpy()}))
         worths.append(Worth(task, profile, float(fraction), n, method, regime, int(cells["seed"].nunique()),
-                            interval.mean, low, high, float(accs[0]), read_off(ks, accs, interval.mean),
-                            read_off(ks, accs, low), read_off(ks, accs, high), int(ks[-1]),
-                            tuple((int(k), float(a)) for k, a in zip(ks, accs))))
+                            interval.mean, low, high, float(fit[0]), read_off(ks, fit, interval.mean),
+                            worth_low, worth_high, int(ks[-1]), tuple((int(k), float(a)) for k, a in zip(ks, fit))))
     return sorted(worths, key=lambda w: (w.task, w.profile, w.fraction, w.regime, w.method))
 
 
@@ -170,14 +249,21 @@ def worth_text(value: float, k_max: int) -> str:
 def exchange_table(worths: list[Worth]) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of the exchange-rate table."""
     headers = ["task", "n_train", "regime", "method", "seeds", "clean acc", "none", "worth (real examples)",
-               "interval", "curve: k -> acc"]
+               "interval", "share of its labels", "curve: k -> acc"]
     body = []
     for w in worths:
         curve = ", ".join(f"{k:,}: {100 * a:.2f}" for k, a in w.curve)
+        share = w.share_of_labels
         body.append([w.task, f"{w.n_train:,}", w.regime, w.method, str(w.seeds), f"{100 * w.acc:.2f}",
-                     f"{100 * w.none_acc:.2f}", worth_text(w.worth, w.k_max),
-                     f"[{worth_text(w.worth_low, w.k_max)}, {worth_text(w.worth_high, w.k_max)}]", curve])
+                     f"{100 * w.none_acc:.2f}", shown_worth(w),
+                     f"[{worth_text(w.worth_low, w.k_max)}, {worth_text(w.worth_high, w.k_max)}]",
+                     "–" if share is None or w.within_noise else f"{100 * share:.0f}%", curve])
     return headers, body
+
+
+def shown_worth(w: Worth) -> str:
+    """The worth as tables write it: a number only when its interval excludes 0."""
+    return WITHIN_NOISE if w.within_noise else worth_text(w.worth, w.k_max)
 
 
 def summary_lines(worths: list[Worth]) -> list[str]:
@@ -191,7 +277,10 @@ def summary_lines(worths: list[Worth]) -> list[str]:
         parts = []
         for w in sorted(group, key=lambda w: (w.method, w.n_train)):
             value = worth_text(w.worth, w.k_max)
-            worth = "costs accuracy (< 0)" if value == "< 0" else f"worth {value} real examples"
+            if w.within_noise:
+                worth = f"within the curve's noise (interval [{worth_text(w.worth_low, w.k_max)}, {worth_text(w.worth_high, w.k_max)}])"
+            else:
+                worth = "costs accuracy (< 0)" if value == "< 0" else f"worth {value} real examples"
             parts.append(f"`{w.method}` at {w.n_train:,} {worth}, {100 * (w.acc - w.none_acc):+.2f} pts vs none")
         lines.append(f"{task} ({profile}), generator fitted on the {'whole train split' if regime == 'pool' else 'cell subset'} "
                      f"({regime}): " + "; ".join(parts) + ".")

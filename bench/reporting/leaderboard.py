@@ -25,7 +25,7 @@ from bench.results.metrics import METRICS, Metric
 from bench.reporting.stats import (ALPHA, CORRECTION, POWER, RULE, adjust, detectable_gain, iqm, mean_interval,
                                    paired_test, probability_of_improvement, seeds_needed, stratified_bootstrap)
 from bench.reporting.corruption_error import mce
-from bench.reporting.exchange import exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
+from bench.reporting.exchange import WITHIN_NOISE, exchange_rates, exchange_table, is_curve_row, regime_named, summary_lines
 
 BASELINE = "none"
 TABLE = ["profile", "task", "data_variant", "fraction", "setting"]
@@ -864,12 +864,15 @@ def _exchange(rows: pd.DataFrame) -> Table | None:
         return None
     headers, body = exchange_table(worths)
     legend = ["Worth: the number k of extra real examples at which `none` trained on n_train + k real examples "
-              "reaches the generative cells' mean clean accuracy, read off the curve of `none` over k (linear "
-              "interpolation on its running maximum; `train.extra_real`). Interval: the generative cells' 95% "
-              "t-interval over seeds read off the same curve. `< 0`: the samples cost accuracy; `> K`: worth more "
-              "than the largest k measured. Regime: the generator saw the cell's subset (scarce) or the task's "
-              "whole train split outside validation (pool).", *summary_lines(worths)]
-    return Table("Generated data in real examples (exchange rate)", headers, body, legend, [1, 4, 5, 6],
+              "reaches the generative cells' mean clean accuracy, read off a monotone (isotonic) fit of every seed's "
+              "point of `none`'s curve over k (linear interpolation; `train.extra_real`). Interval: 95% bootstrap "
+              "over seeds, the curve refitted and the cells' mean read off in each resample (bench/reporting/"
+              f"exchange.py); `{WITHIN_NOISE}` where it holds 0, so no number is claimed. `< 0`: the samples cost "
+              "accuracy; `> K`: worth more than the largest k measured. Share of its labels: the worth over the "
+              "labels the arm consumed (a scarce generator: the cell's n_train; a pool one's are not recorded). "
+              "Regime: the generator saw the cell's subset (scarce) or the task's whole train split outside "
+              "validation (pool).", *summary_lines(worths)]
+    return Table("Generated data in real examples (exchange rate)", headers, body, legend, [1, 4, 5, 6, 9],
                  anchor=EXCHANGE_ANCHOR)
 
 

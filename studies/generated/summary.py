@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, ".")
-from bench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, worth_text  # noqa: E402
+from bench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, shown_worth, worth_text  # noqa: E402
 from bench.reporting.stats import adjust, mean_interval, paired_test  # noqa: E402
 from bench.results.export import read_rows  # noqa: E402
 
@@ -80,7 +80,7 @@ def per_task(rows: pd.DataFrame) -> list[str]:
             common = sorted(set(by_seed.index) & set(none.index))
             test = paired_test(by_seed[common].astype(float), none[common].astype(float)) if len(common) > 1 else None
             w = worths.get((task, fraction, method, regime))
-            worth = "–" if w is None else (f"{worth_text(w.worth, w.k_max)} [{worth_text(w.worth_low, w.k_max)}, "
+            worth = "–" if w is None else (f"{shown_worth(w)} [{worth_text(w.worth_low, w.k_max)}, "
                                             f"{worth_text(w.worth_high, w.k_max)}]")
             found.append((f"| {task} | {int(cells['n_train'].iloc[0]):,} | {method} | {regime} | {pct(cells['cas'].mean())} | "
                           f"{cells['fid'].mean():.1f} | {pct(cells['clean_acc'].mean())} | "
