@@ -16,13 +16,16 @@ the same examples, so the two implementations are compared example by example. R
     .venv/bin/python studies/reproductions/released_autoattack.py --combine PART.json PART.json ...
 
 It writes results/reproductions/released/released-autoattack.json (samples: the first N test digits; all by
-default). The standard version takes about 0.4 s per example of one core on this network, and the authors' code as
+default). The standard version takes about 0.3 s per example of one core on this network, and the authors' code as
 long again, so on the 2-core VM the committed measurements are:
 - autoattack-vs-reference.json: `--samples 300 --reference CHECKOUT --models fgsm.pth --output THAT`;
 - the first 1,000 digits in two halves at once (`--start 0 --stop 500`, `--start 500 --stop 1000`, each with
   `--reference`), combined with `--combine A.json B.json --output released-autoattack-1000.json`;
-- released-autoattack-apgd-full.log: the whole split in two halves, stopped after APGD-T (the full standard run,
-  about 2.5 h here, is left to a GPU session: `--models fgsm.pth,pgd_madry.pth`, no other argument).
+- released-autoattack-apgd-full.log: the whole split in two halves, stopped after APGD-T;
+- released-autoattack-full.json: the standard version on the whole split for fgsm.pth, in two halves side by side
+  (`--models fgsm.pth --start 0 --stop 5000 --output A.json`, `--start 5000 --stop 10000 --output B.json`, one
+  thread each, 25 minutes apiece), combined with `--combine A.json B.json --output THAT`: 82.92% against the
+  published 82.93%. pgd_madry.pth on the whole split is left to a GPU session (`--models pgd_madry.pth`).
 """
 
 from __future__ import annotations
