@@ -11,25 +11,15 @@ import json
 import sys
 
 sys.path.insert(0, ".")
-import pandas as pd  # noqa: E402
 
-from bench.results.export import read_rows  # noqa: E402
+from studies.robustness.baseline_pairs import pair_with_baseline  # noqa: E402
 
-BASELINE = "results/baselines/quick-cpu.json"
 SAME = ["clean_acc", "fgsm_acc", "pgd_acc", "corruption_acc", "val_acc"]
 
 
 def main(store: str) -> None:
-    rows = read_rows(store)
-    rows = rows[rows["status"] == "ok"]
-    base = read_rows(BASELINE)
-    base = base[(base["seed"] == 0) & base["method"].isin(rows["method"].unique())]
-    key = ["task", "method", "fraction", "seed", "method_params", "task_params", "train_config"]
-    merged = rows.merge(base, on=key, suffixes=("", "_base"))
-    if len(merged) != len(rows):
-        sys.exit(f"{len(rows) - len(merged)} cells have no baseline row to compare with")
-    moved = [f"{r.task}/{r.method}/{r.fraction}: {m}" for r in merged.itertuples() for m in SAME
-             if getattr(r, m) != getattr(r, f"{m}_base")]
+    merged, moved, _ = pair_with_baseline(store, SAME)
+    rows = merged
     print("# AutoAttack beside PGD on the quick profile's image cells (issue 34)\n")
     print("Made by `studies/robustness/autoattack_quick.sh` (this VM, 2 cores, the execution policy; "
           f"commit {rows['git_commit'].iloc[0][:8]}). Each cell is the committed baseline's seed-0 cell rerun with "

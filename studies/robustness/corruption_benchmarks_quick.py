@@ -12,14 +12,12 @@ import sys
 
 sys.path.insert(0, ".")
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
 from bench.reporting.corruption_error import mce  # noqa: E402
 from bench.reporting.stats import mean_interval  # noqa: E402
-from bench.results.export import read_rows  # noqa: E402
+from studies.robustness.baseline_pairs import pair_with_baseline  # noqa: E402
 
-BASELINE = "results/baselines/quick-cpu.json"
 SAME = ["clean_acc", "fgsm_acc", "pgd_acc", "val_acc"]
 # RobustBench's `Standard` CIFAR-10 model (a WRN-28-10 trained without extra augmentation; clean 94.78%) on
 # CIFAR-10-C, severities 1-5: RobustBench/robustbench model_info/cifar10/corruptions/unaggregated_results.csv.
@@ -43,15 +41,8 @@ def pct(interval) -> str:
 
 
 def main(store: str) -> None:
-    rows = read_rows(store)
-    rows = rows[rows["status"] == "ok"].copy()
-    base = read_rows(BASELINE)
-    key = ["task", "method", "fraction", "seed", "method_params", "task_params", "train_config"]
-    merged = rows.merge(base, on=key, suffixes=("", "_base"))
-    if len(merged) != len(rows):
-        sys.exit(f"{len(rows) - len(merged)} cells have no baseline row to compare with")
-    moved = [f"{r.task}/{r.method}/{r.fraction}/{r.seed}: {m}" for r in merged.itertuples() for m in SAME
-             if getattr(r, m) != getattr(r, f"{m}_base")]
+    merged, moved, _ = pair_with_baseline(store, SAME)
+    rows = merged
     print("# CIFAR-10-C and MNIST-C on the quick profile's image cells (issue 34, point 5)\n")
     print("Made by `studies/robustness/corruption_benchmarks_quick.sh` (the 2-core VM, the execution policy; commit "
           f"{rows['git_commit'].iloc[0][:8]}). Each cell is the committed baseline's cell (seeds 0-2) rerun with "

@@ -10,24 +10,14 @@ import sys
 
 sys.path.insert(0, ".")
 
-from bench.results.export import read_rows  # noqa: E402
+from studies.robustness.baseline_pairs import pair_with_baseline  # noqa: E402
 
-BASELINE = "results/baselines/quick-cpu.json"
 SAME = ["clean_acc", "fgsm_acc", "corruption_acc", "val_acc"]
 
 
 def main(store: str) -> None:
-    rows = read_rows(store)
-    failed = rows[rows["status"] != "ok"]
-    rows = rows[rows["status"] == "ok"]
-    base = read_rows(BASELINE)
-    base = base[(base["seed"] == 0) & base["method"].isin(rows["method"].unique())]
-    key = ["task", "method", "fraction", "seed", "method_params", "task_params", "train_config"]
-    merged = rows.merge(base, on=key, suffixes=("", "_base"))
-    if len(merged) != len(rows):
-        sys.exit(f"{len(rows) - len(merged)} cells have no baseline row to compare with")
-    moved = [f"{r.task}/{r.method}/{r.fraction}: {m}" for r in merged.itertuples() for m in SAME
-             if getattr(r, m) != getattr(r, f"{m}_base")]
+    merged, moved, failed = pair_with_baseline(store, SAME)
+    rows = merged
     print("# PGD's strongest iterate beside its last one and AutoAttack, on the quick profile's image cells (issue 34, point 3)\n")
     print("Made by `studies/robustness/pgd_strongest_quick.sh` (the 2-core VM, the execution policy; commit "
           f"{rows['git_commit'].iloc[0][:8]}). Each cell is the committed baseline's seed-0 cell rerun with "
