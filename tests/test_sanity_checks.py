@@ -66,7 +66,8 @@ def test_an_attack_that_does_nothing_still_fails_on_a_trained_model(mnist, monke
 def test_an_attack_without_projection_fails(mnist, monkeypatch):
     task, model, data = mnist
 
-    def pgd_without_projection(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True):
+    def pgd_without_projection(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True,
+                               strongest=False):
         x_adv = x
         for _ in range(steps):
             x_adv = (x_adv + alpha * input_gradient(model, x_adv, y).sign()).clamp(*input_range)  # no eps-ball
@@ -85,7 +86,8 @@ def test_the_double_steps_check_compares_one_start_with_one_start(mnist, monkeyp
     config = RobustnessConfig(samples=300, pgd_steps=5, check_samples=100, restarts=3)
     calls = []
 
-    def start_dependent(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True):
+    def start_dependent(model, x, y, eps, alpha, steps, generator, input_range=(0.0, 1.0), random_start=True,
+                        strongest=False):
         if steps == config.pgd_steps and eps == task.attack_eps:  # a restart: only the later ones break the model
             calls.append(1)
             return x.clone() if len(calls) == 1 else torch.zeros_like(x)
