@@ -359,3 +359,18 @@ def test_worth_as_a_share_of_the_labels_a_scarce_arm_consumed():
     (vae,) = exchange_rates(pd.DataFrame(rows))
     assert vae.worth == pytest.approx(50) and vae.share_of_labels == pytest.approx(0.5)  # 50 of its 100 labels
     assert _exchange(pd.DataFrame(rows)).rows[0][9] == "50%"
+
+
+def test_the_vectorized_isotonic_fit_and_read_off_equal_the_plain_ones():
+    from sklearn.isotonic import IsotonicRegression
+
+    from bench.reporting.exchange import isotonic, read_off_many
+
+    rng = np.random.default_rng(0)
+    ks = np.array([0.0, 150, 300, 600, 1200])
+    values, weights = rng.normal(0.9, 0.03, size=(200, 5)), np.array([5.0, 3, 3, 3, 2])
+    fits = isotonic(values, weights)
+    for row, fit in zip(values, fits):
+        assert np.allclose(fit, IsotonicRegression().fit(ks, row, sample_weight=weights).predict(ks))
+    accs = rng.normal(0.9, 0.04, size=200)
+    assert np.array_equal(read_off_many(ks, fits, accs), [read_off(ks, f, a) for f, a in zip(fits, accs)])

@@ -118,14 +118,52 @@ class Worth:
         return self.worth / self.n_train
 
 
+def isotonic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted isotonic (non-decreasing) least-squares fit of each row of `values` [n, m] (m points in k order,
+    `weights` [m]), by the min-max formula fit_i = max over a <= i of min over b >= i of the weighted mean of points
+    a..b: exact, and vectorized over the n rows (m is a handful of curve points, so m^3 is nothing). The same as
+    scikit-learn's IsotonicRegression (a test checks), which takes a Python call per row."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    weights = np.asarray(weights, dtype=float)
+    m = values.shape[1]
+    sums = np.concatenate([np.zeros((values.shape[0], 1)), np.cumsum(values * weights, axis=1)], axis=1)
+    totals = np.concatenate([[0.0], np.cumsum(weights)])
+    fit = np.empty_like(values)
+    for i in range(m):
+        best = np.full(values.shape[0], -np.inf)
+        for a in range(i + 1):
+            lowest = np.full(values.shape[0], np.inf)
+            for b in range(i, m):
+                lowest = np.minimum(lowest, (sums[:, b + 1] - sums[:, a]) / (totals[b + 1] - totals[a]))
+            best = np.maximum(best, lowest)
+        fit[:, i] = best
+    return fit
+
+
 def monotone_fit(ks: np.ndarray, accs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The isotonic (non-decreasing) least-squares fit of accuracy on k over every point given (one per seed and
-    k): (the distinct ks ascending, the fit at them)."""
-    from sklearn.isotonic import IsotonicRegression
-
-    fit = IsotonicRegression(increasing=True).fit(ks, accs)
+    k): (the distinct ks ascending, the fit at them). Points at one k enter as their mean, weighted by their count,
+    which gives the same fit."""
+    ks, accs = np.asarray(ks, dtype=float), np.asarray(accs, dtype=float)
     distinct = np.unique(ks)
-    return distinct, fit.predict(distinct)
+    means = np.array([accs[ks == k].mean() for k in distinct])
+    counts = np.array([(ks == k).sum() for k in distinct], dtype=float)
+    return distinct, isotonic(means[None, :], counts)[0]
+
+
+def read_off_many(ks: np.ndarray, fits: np.ndarray, accs: np.ndarray) -> np.ndarray:
+    """`read_off` for each row of `fits` [n, len(ks)] (non-decreasing) and its accuracy `accs` [n]."""
+    n = len(accs)
+    out = np.empty(n)
+    below, above = accs < fits[:, 0], accs > fits[:, -1]
+    upper = np.argmax(fits >= accs[:, None], axis=1)
+    lower = np.maximum(upper - 1, 0)
+    rows = np.arange(n)
+    step = fits[rows, upper] - fits[rows, lower]
+    share = np.divide(accs - fits[rows, lower], step, out=np.zeros(n), where=step > 0)
+    out[:] = np.where((upper == 0) | (step <= 0), ks[upper], ks[lower] + share * (ks[upper] - ks[lower]))
+    out[below], out[above] = -math.inf, math.inf
+    return out
 
 
 def _nearest_rank(values: np.ndarray, q: float) -> float:
@@ -162,12 +200,7 @@ def bootstrap_worth(points: pd.DataFrame, cells: pd.DataFrame, n: int = BOOTSTRA
     cell_draws = draws(cells_acc)
     if len(ks) < 2:
         return math.nan, math.nan
-    from sklearn.isotonic import IsotonicRegression
-
-    worths = np.empty(n)
-    for b in range(n):
-        fit = IsotonicRegression(increasing=True).fit(ks, curve_draws[b], sample_weight=weights).predict(ks)
-        worths[b] = read_off(ks, fit, float(cell_draws[b]))
+    worths = read_off_many(ks, isotonic(curve_draws, weights), cell_draws)
     return _nearest_rank(worths, 0.025), _nearest_rank(worths, 0.975)
 
 
