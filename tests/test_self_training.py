@@ -78,3 +78,13 @@ def test_a_share_of_the_batch_is_replaced_and_the_batch_is_not_modified(mnist_ce
 def test_bad_settings_are_one_line_exit_2_and_no_store(bad_param_run, value, message):
     status, err, stored = bad_param_run("mnist", "self_training", value)
     assert status == 2 and not stored and len(err.splitlines()) == 1 and message in err
+
+
+def test_the_quick_profile_takes_the_settings_validation_chose():
+    from methods.self_training import QUICK_SETTINGS
+
+    mnist, cifar, trec = TASKS.get("mnist")(), TASKS.get("cifar10")(), TASKS.get("trec")()
+    assert SelfTraining.default_params("quick", mnist) == SelfTrainingParams(keep=1.0, share=0.25)
+    assert SelfTraining.default_params("quick", cifar) == SelfTrainingParams(**QUICK_SETTINGS["cifar10"])
+    assert SelfTraining.default_params("quick", trec) == SelfTrainingParams()  # not tuned there: the defaults
+    assert SelfTraining.default_params("smoke", mnist) == SelfTrainingParams()

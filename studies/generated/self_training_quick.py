@@ -6,10 +6,10 @@ generators fitted on that pool (the committed baseline's `(pool)` rows) and the 
 
 from __future__ import annotations
 
+import json
 import sys
 
 sys.path.insert(0, ".")
-import pandas as pd  # noqa: E402
 
 from bench.reporting.exchange import generator_regime  # noqa: E402
 from bench.reporting.stats import paired_test  # noqa: E402
@@ -28,8 +28,10 @@ def main(store: str) -> None:
     seeds = sorted(rows["seed"].unique())
     print("# Self-training on the unlabelled pool beside the generators fitted on it (issue 36, point 2)\n")
     print("Made by `studies/generated/self_training_quick.sh` (the 2-core VM, the execution policy; commit "
-          f"{rows['git_commit'].iloc[0][:8]}): `self_training` at its untuned defaults (keep the most confident "
-          "half of the pool per label, replace half of each batch), seeds "
+          f"{rows['git_commit'].iloc[0][:8]}): `self_training` at the quick profile's settings, chosen on validation "
+          "(results/tuning/self-training-validation.md; " + ", ".join(
+              f"{task}: keep {json.loads(p)['keep']:g}, share {json.loads(p)['share']:g}"
+              for task, p in rows.groupby("task")["method_params"].first().items()) + "), seeds "
           f"{', '.join(map(str, seeds))}. The other lines are the committed baseline's rows of the same cells and "
           "seeds. Gain: clean accuracy minus `none`'s on the same seed, mean and 95% t-interval (unadjusted: one "
           "first measurement, no verdict). Seconds: mean total per cell.\n")
