@@ -17,5 +17,5 @@ METHODS.declare("cutout", "methods.cutout", "Cutout (DeVries & Taylor 2017): one
 METHODS.declare("trivialaugment", "methods.trivialaugment", "TrivialAugment wide (Muller & Hutter 2021): one op at a uniform strength per sample; images")
 METHODS.declare("randaugment", "methods.randaugment", "RandAugment (Cubuk et al. 2020): N ops per sample at one magnitude M; images")
 METHODS.declare("eda", "methods.eda", "EDA (Wei & Zou 2019): synonym replacement/insertion (WordNet), swap, deletion on the raw sentences; copies featurized once per cell, one drawn per sample per step; text tasks")
-METHODS.declare("self_training", "methods.self_training", "self-training: a teacher trained on the cell's labels labels the unlabelled pool (the train split outside validation); its most confident share replaces a share of each batch, as a generator's samples do")
+METHODS.declare("self_training", "methods.self_training", "self-training: a teacher trained on the cell's labels labels the unlabelled pool (the train split outside validation); its most confident share per label replaces a share of each batch, as a generator's samples do")
 METHODS.declare("waveaug", "methods.waveaug", "waveform augmentation on FSDD: speed perturbation, gain, white noise, time shift (copies made once per cell, one drawn per sample per step), then SpecAugment")

@@ -157,3 +157,25 @@ def test_a_schema_2_store_is_migrated_and_keeps_its_rows(tmp_path):
         rows = s.frame().set_index("method")
     assert rows.loc["none", "gen_cache_hit"] is None and rows.loc["vae", "gen_cache_hit"] is True
     assert rows.loc["none", "clean_acc"] == 0.99 and len(read_rows(path)) == 2
+
+
+def test_git_dirty_means_the_code_changed_not_a_results_file(tmp_path):
+    import subprocess
+
+    from bench.core.provenance import git_state as cached
+
+    git_state = cached.__wrapped__  # the run's answer is cached once per process; here each call must look again
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "store.sqlite").write_text("rows")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
+    assert git_state(tmp_path)[1] is False
+    (tmp_path / "results" / "store.sqlite").write_text("rows rewritten by a study")
+    assert git_state(tmp_path)[1] is False  # a study rewriting its committed store does not dirty its rows
+    (tmp_path / "code.py").write_text("x = 2 + 2\n")
+    assert git_state(tmp_path)[1] is True

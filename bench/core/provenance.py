@@ -23,14 +23,18 @@ def utc_now() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def git_state() -> tuple[str | None, bool | None]:
-    """(commit SHA, dirty flag) of the checkout the code runs from; (None, None) outside git."""
+def git_state(root: Path = REPO_ROOT) -> tuple[str | None, bool | None]:
+    """(commit SHA, dirty flag) of the checkout the code runs from; (None, None) outside git.
+
+    Dirty means a tracked file outside `results/` differs from the commit: what a run computes is the code's, and
+    no run reads `results/`, while a study that rewrites its committed store there (studies/*.sh) would otherwise
+    mark its own rows dirty."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
         if commit.returncode != 0:
             return None, None
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+                                cwd=root, capture_output=True, text=True, timeout=10)
         return commit.stdout.strip(), bool(status.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return None, None

@@ -12,3 +12,4 @@ for keep in 0.25 0.5 1; do for share in 0.25 0.5; do
   .venv/bin/python -m bench run --profile quick --device cpu --tasks mnist,cifar10 --methods self_training --seeds 3 \
     --fractions 0.5 --param self_training.keep=$keep --param self_training.share=$share --store $STORE --no-progress
 done; done
+.venv/bin/python studies/tuning/self_training_validation.py $STORE > results/tuning/self-training-validation.md
