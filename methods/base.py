@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from bench.config.params import NoParams
-from bench.core.seeding import make_generator
+from bench.core.seeding import derive_seed, forked_rng, make_generator
 from tasks.base import Split, Task, TaskData, ViewSpec
 
 
@@ -196,3 +196,17 @@ def draw_views(n: int, versions: int, generator: torch.Generator, device: torch.
 def take_views(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """x [N, 1 + K, *shape] -> [N, *shape]: sample i's version index[i] (a new tensor; x is not modified)."""
     return x[torch.arange(x.shape[0], device=x.device), index]
+
+
+def train_auxiliary_classifier(task: Task, train: Split, context: FitContext, seed: int, purpose: str) -> nn.Module:
+    """The task's classifier with the profile's settings, trained on `train` with its own seeded streams
+    (`purpose`:init, `purpose`:order) and without moving the cell's: what a method trains beside the cell's own
+    classifier (a generator's confidence filter, self-training's teacher). Returned in eval mode."""
+    from bench.core.device import place_model
+    from bench.training.trainer import PassThrough, train as train_classifier
+
+    config = task.train_config(context.profile)
+    with forked_rng(context.device, derive_seed(seed, f"{purpose}:init")):
+        model = place_model(task.classifier(config), context.device, image_input=len(task.input_shape) == 3)
+        train_classifier(model, task, train, PassThrough(), config, derive_seed(seed, f"{purpose}:order"), context.progress)
+    return model.eval()

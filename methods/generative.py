@@ -26,7 +26,7 @@ from bench.core.errors import UsageError
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
 from bench.core.seeding import derive_seed, forked_rng, make_generator
-from methods.base import FitContext, GeneratorFit, Method
+from methods.base import FitContext, GeneratorFit, Method, train_auxiliary_classifier
 from methods.gen_nets import Decoder, RangeOutput, check_shape
 from tasks.base import POOL_SEED, Split, Task, TaskData
 from tasks.splits import stratified_indices
@@ -309,15 +309,7 @@ class GenerativeMethod(Method):
     def _fit_filter(self, train: Split, context: FitContext) -> None:
         """The confidence filter's classifier: the task's classifier with the profile's settings, trained on the
         cell's real training split with its own seeded streams (as CAS's classifier is on synthetic samples)."""
-        from bench.core.device import place_model
-        from bench.training.trainer import PassThrough, train as train_classifier
-
-        config = self.task.train_config(context.profile)
-        with forked_rng(context.device, derive_seed(self.seed, f"{self.name}:filter:init")):
-            model = place_model(self.task.classifier(config), context.device, image_input=len(self.task.input_shape) == 3)
-            train_classifier(model, self.task, train, PassThrough(), config, derive_seed(self.seed, f"{self.name}:filter:order"),
-                             context.progress)
-        self.filter_model = model.eval()
+        self.filter_model = train_auxiliary_classifier(self.task, train, context, self.seed, f"{self.name}:filter")
 
     def _fit_generator(self, train: Split, context: FitContext) -> None:
         input_space = context.input_space if self.params.data == "pool" else None

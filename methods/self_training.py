@@ -22,11 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from bench.core.device import place_model
-from bench.core.seeding import derive_seed, forked_rng
-from bench.training.trainer import PassThrough, train as train_classifier
 from methods import METHODS
-from methods.base import FitContext, Method
+from methods.base import FitContext, Method, train_auxiliary_classifier
 from tasks.base import Split
 
 
@@ -65,24 +62,20 @@ class SelfTraining(Method):
         self.kept_x: torch.Tensor | None = None  # pool inputs the teacher kept (stored form, prepared per batch)
         self.kept_y: torch.Tensor | None = None  # the teacher's labels for them
         self.kept_share: float | None = None  # share of the pool kept
-        self._by_label: dict[int, torch.Tensor] = {}  # kept examples' indices per pseudo-label
+        self._count: torch.Tensor | None = None  # kept examples per label [classes]
+        self._start: torch.Tensor | None = None  # where each label's kept examples begin in kept_x
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Train the teacher on the cell's labelled split, then label the pool and keep its most confident share."""
         if context.pool is None:
             raise ValueError("self_training needs the task's train split outside validation, and this run has none")
-        config = self.task.train_config(context.profile)
-        with forked_rng(context.device, derive_seed(self.seed, "self_training:teacher:init")):
-            teacher = place_model(self.task.classifier(config), context.device,
-                                  image_input=len(self.task.input_shape) == 3)
-            train_classifier(teacher, self.task, train, PassThrough(), config,
-                             derive_seed(self.seed, "self_training:teacher:order"), context.progress)
-        teacher.eval()
+        teacher = train_auxiliary_classifier(self.task, train, context, self.seed, "self_training:teacher")
+        batch_size = self.task.train_config(context.profile).eval_batch_size
         pool_x = context.pool().x  # the inputs alone: the pool's labels are never read
         confidence, labels = [], []
         with torch.inference_mode():
-            for i in range(0, len(pool_x), config.eval_batch_size):
-                probabilities = teacher(self.task.prepare(pool_x[i:i + config.eval_batch_size])).softmax(dim=1)
+            for i in range(0, len(pool_x), batch_size):
+                probabilities = teacher(self.task.prepare(pool_x[i:i + batch_size])).softmax(dim=1)
                 top, label = probabilities.max(dim=1)
                 confidence.append(top)
                 labels.append(label)
@@ -94,9 +87,13 @@ class SelfTraining(Method):
             # stable sort: ties keep pool order, so the kept set is the same on every run
             order = torch.sort(confidence[members], descending=True, stable=True).indices[:count]
             keep[members[order]] = True
-        self.kept_x, self.kept_y = pool_x[keep.to(pool_x.device)], labels[keep]
         self.kept_share = float(keep.double().mean()) if len(keep) else 0.0
-        self._by_label = {int(label): (self.kept_y == label).nonzero().flatten() for label in self.kept_y.unique()}
+        # Kept examples grouped by label (pool order within each): label c's are rows start[c] .. start[c] + count[c].
+        kept = keep.nonzero().flatten()
+        kept = kept[torch.sort(labels[kept], stable=True).indices]
+        self.kept_x, self.kept_y = pool_x[kept.to(pool_x.device)], labels[kept]
+        self._count = torch.bincount(self.kept_y, minlength=self.task.num_classes)
+        self._start = torch.cumsum(self._count, 0) - self._count
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace a `share` of the batch (random positions) with kept pool examples of the same label, drawn at
@@ -111,15 +108,12 @@ class SelfTraining(Method):
         generator = self.generator(x.device)
         positions = torch.randperm(len(y), generator=generator, device=x.device)[:k]
         draws = torch.rand(k, generator=generator, device=x.device)  # one uniform per position, whatever its label
-        labels = y[positions].to(self.kept_y.device)
-        for label in labels.unique():
-            members = self._by_label.get(int(label))
-            if members is None:
-                continue
-            at = (labels == label).nonzero().flatten()
-            picks = members[(draws[at.to(draws.device)].to(members.device) * len(members)).long().clamp(max=len(members) - 1)]
-            chosen = self.task.prepare(self.kept_x[picks.to(self.kept_x.device)]).to(device=x.device, dtype=x.dtype)
-            out_x[positions[at.to(positions.device)]] = chosen
+        labels = y[positions].to(self._count.device)
+        count, start = self._count[labels], self._start[labels]
+        pick = start + (draws.to(count.device) * count).long().clamp(max=(count - 1).clamp(min=0))
+        replacement = self.task.prepare(self.kept_x[pick.clamp(max=len(self.kept_y) - 1).to(self.kept_x.device)])
+        has = (count > 0).to(x.device).view(-1, *([1] * (x.dim() - 1)))  # a label the teacher never gave: unchanged
+        out_x[positions] = torch.where(has, replacement.to(device=x.device, dtype=x.dtype), x[positions])
         return out_x, out_y
 
     def evaluate(self, model: nn.Module, data, context: FitContext) -> dict:

@@ -30,11 +30,16 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
 
 def input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The cross-entropy's gradient with respect to the inputs [N, ...] (never the parameters')."""
+    return gradient_and_logits(model, x, y)[0]
+
+
+def gradient_and_logits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`input_gradient`, and the logits it was taken at (detached): one forward pass for both."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        loss = F.cross_entropy(model(x), y)
-        (grad,) = torch.autograd.grad(loss, x)
-    return grad
+        logits = model(x)
+        (grad,) = torch.autograd.grad(F.cross_entropy(logits, y), x)
+    return grad, logits.detach()
 
 
 def _project(x_adv: torch.Tensor, x: torch.Tensor, eps: float, input_range: tuple[float, float] | None) -> torch.Tensor:
@@ -78,7 +83,7 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: f
             x_adv = _project(x + (2 * noise - 1) * eps, x, eps, input_range)
         if freeze_fooled and not strongest:
             for _ in range(steps):
-                grad, logits = _gradient_and_logits(model, x_adv, y)
+                grad, logits = gradient_and_logits(model, x_adv, y)
                 still = (logits.argmax(dim=1) == y).view(-1, *([1] * (x.dim() - 1)))
                 x_adv = torch.where(still, _project(x_adv + alpha * grad.sign(), x, eps, input_range), x_adv)
             return x_adv.detach()
@@ -90,7 +95,7 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: f
         fooled = torch.zeros(len(y), dtype=torch.bool, device=y.device)
         for step in range(steps + 1):
             if step < steps:
-                grad, logits = _gradient_and_logits(model, x_adv, y)
+                grad, logits = gradient_and_logits(model, x_adv, y)
             else:  # the last iterate is only judged
                 with torch.no_grad():
                     logits = model(x_adv)
@@ -103,15 +108,6 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: f
             if step < steps:
                 x_adv = _project(x_adv + alpha * grad.sign(), x, eps, input_range)
     return best
-
-
-def _gradient_and_logits(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """`input_gradient` of the mean cross-entropy, and the logits it was taken at (detached)."""
-    x = x.detach().requires_grad_(True)
-    with torch.enable_grad():
-        logits = model(x)
-        (grad,) = torch.autograd.grad(F.cross_entropy(logits, y), x)
-    return grad, logits.detach()
 
 
 def fgsm_random_start(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float,

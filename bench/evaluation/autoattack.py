@@ -99,7 +99,7 @@ def _make_attack(name: str, model: nn.Module, eps: float, n_classes: int | None,
     raise UsageError(f"attack {name!r} is invalid: valid attacks are {', '.join(ATTACKS)}")
 
 
-def _correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> torch.Tensor:
+def classified_correctly(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> torch.Tensor:
     """Which examples the model classifies correctly (bool [N], a normal tensor: callers update it in place)."""
     with torch.no_grad():
         return torch.cat([model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]
@@ -122,7 +122,7 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n
     was_training = model.training
     model.eval()
     try:
-        robust = _correct(model, x, y, batch_size)
+        robust = classified_correctly(model, x, y, batch_size)
         adversarial = x.clone()
         broken_by = {}
         for name in config.attacks:
@@ -134,7 +134,7 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n
                     index = todo[i:i + batch_size]
                     adv = attack(x[index], y[index]).detach()
                     adv = torch.min(torch.max(adv, x[index] - eps), x[index] + eps).clamp(0.0, 1.0)
-                    fooled = ~_correct(model, adv, y[index], batch_size)
+                    fooled = ~classified_correctly(model, adv, y[index], batch_size)
                     robust[index[fooled]] = False
                     adversarial[index[fooled]] = adv[fooled]
                     broken += int(fooled.sum())
@@ -193,7 +193,7 @@ def eps_curve(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, ba
     model.eval()
     try:
         def accuracy(inputs: torch.Tensor) -> float:
-            return float(_correct(model, inputs, y, batch_size).double().mean())
+            return float(classified_correctly(model, inputs, y, batch_size).double().mean())
         curve = [(0.0, accuracy(x))]
         for multiple in radii:
             attack = _make_attack("apgd-ce", model, multiple * eps, None, config)

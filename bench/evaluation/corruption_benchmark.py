@@ -18,6 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from bench.core.cache import atomic_save, cache_lock, cache_root, load_verified
+from bench.evaluation.autoattack import classified_correctly
 from bench.transforms.corruption_benchmarks import BENCHMARKS, VERSION, corrupt_images
 
 
@@ -73,12 +74,8 @@ def benchmark_accuracy(model: nn.Module, benchmark: str, x: torch.Tensor, y: tor
     for (name, severity), images in copies.items():
         if severity not in keep:
             continue
-        corrupted = from_uint8_images(images, x)
-        correct = 0
-        with torch.inference_mode():
-            for i in range(0, len(y), batch_size):
-                correct += int((model(corrupted[i:i + batch_size]).argmax(dim=1) == y[i:i + batch_size]).sum())
-        result.setdefault(name, {})[str(severity)] = correct / len(y) if len(y) else 0.0
+        correct = classified_correctly(model, from_uint8_images(images, x), y, batch_size)
+        result.setdefault(name, {})[str(severity)] = float(correct.double().mean()) if len(y) else 0.0
     return result
 
 

@@ -235,10 +235,11 @@ def _cost_ratios(cells: pd.DataFrame, baseline: pd.DataFrame) -> tuple[tuple[flo
     return tuple(full), tuple(amortised), bool(used) and not like
 
 
-def _relative_corruption_error(cells: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, float]:
+def _relative_corruption_error(cells: pd.DataFrame, baseline: pd.DataFrame | None) -> dict[str, float]:
     """`mce_mean/_low/_high/_n`: mCE against `none` on the same seeds (like-policy pairs, else every pair), over
-    the seeds whose rows were scored on a published corruption benchmark (bench/reporting/corruption_error.py)."""
-    if "corruption_json" not in cells or "corruption_json" not in baseline:
+    the seeds whose rows were scored on a published corruption benchmark (bench/reporting/corruption_error.py);
+    NaN without one unambiguous baseline row per seed (`baseline` None)."""
+    if baseline is None or "corruption_json" not in cells or "corruption_json" not in baseline:
         return {"mce_mean": math.nan, "mce_low": math.nan, "mce_high": math.nan, "mce_n": 0}
     mine, base = cells.set_index("seed"), baseline.set_index("seed")
     common, like = _seed_pairs(mine, base, "corruption_json")
@@ -281,8 +282,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
             for prefix, metric in (("gain", "clean_acc"), ("robust", "pgd_acc")):
                 found = pair_with_baseline(cells, base, metric) if base is not None and unique else NO_PAIRING
                 line.update({f"{prefix}_{part}": getattr(found, part) for part in ("mean", "low", "high", "p", "n", "mixed", "diffs")})
-            line.update(_relative_corruption_error(cells, base) if base is not None and not cells["seed"].duplicated().any()
-                        else {"mce_mean": math.nan, "mce_low": math.nan, "mce_high": math.nan, "mce_n": 0})
+            line.update(_relative_corruption_error(cells, base if not cells["seed"].duplicated().any() else None))
             costed = base is not None and not cells["seed"].duplicated().any()
             full, amortised, mixed = _cost_ratios(cells, base) if costed else ((), (), False)
             line.update(cost_ratios=full, amortised_ratios=amortised, cost_mixed=mixed,
