@@ -96,7 +96,7 @@ bench-all: $(STAMP)
 SEEDS    ?= 1
 POOL_ARGS := --param gan.data=pool --param wgan_gp.data=pool --param vae.data=pool
 EXCHANGE := mnist:0.5,1:0.5,1,2,4 cifar10:0.5,1:1,2 sst2:0.5,1:0.5,1,2,4 trec:0.5:0.5,1,2,3 trec:1:0.5,1 \
-            fsdd:0.5:0.5,1,2,4 fsdd:1:0.5,1,2
+            fsdd:0.5,1:0.5,1,2,4
 bench-generated: $(STAMP)
 	@status=0; run="$(PY) -m bench run --profile quick --device cpu --seeds $(SEEDS) $(if $(STORE),--store $(STORE))"; \
 	$$run --tasks all --methods gan,wgan_gp,vae $(POOL_ARGS) || status=$$?; \

@@ -22,19 +22,21 @@ from tasks.base import Split, Task
 
 # Square side per task: half the object's smaller extent, the paper's CIFAR-10 proportion (16 px on
 # 32-px images whose objects fill the frame). MNIST digits are size-normalised into a 20 x 20 box: 10 px.
-# FSDD maps are 32 mel bands x 64 frames of 16 ms, and the mean utterance lasts 0.44 s (~27 frames) over
-# all bands: 14 cells, i.e. 14 of the 32 bands by 14 frames (224 ms, about a syllable). Classic's
-# SpecAugment masks are narrower (up to 4 bands, 6 frames) but span the whole map in the other axis.
+# FSDD maps are 16 mel bands x 64 frames of 16 ms (32 bands before 2026-12-07), and the mean utterance lasts
+# 0.44 s (~27 frames): 14 cells, 14 frames (224 ms, about a syllable) by 14 bands, chosen on the 32-band maps as
+# half the utterance. Classic's SpecAugment masks are narrower (an eighth of the bands, 6 frames) but span the
+# whole map in the other axis.
 SIZES = {"cifar10": 16, "mnist": 10, "fsdd": 14}
-# The quick profile's square on FSDD, chosen on validation over 3 seeds at 300 recordings among 5, 7, 10 and
-# 14 cells (results/tuning/fsdd-strengths.md): the smaller the better, 14 was 1.6 points below `none`, 5
-# 1.7 above it. Other tasks and profiles keep SIZES.
-QUICK_SIZES = {"fsdd": 5}
+# The quick profile's square on FSDD, chosen on validation over 3 seeds: on the 16-band maps at 150 recordings
+# among 3, 5, 7, 10 and 14 cells (results/tuning/fsdd-retune.md): 3, 0.3 points above `none` (5: 0.3 below; 14:
+# 3.1 below); on the 32-band maps at 300 recordings it had been 5 (results/tuning/fsdd-strengths.md). Other
+# tasks and profiles keep SIZES.
+QUICK_SIZES = {"fsdd": 3}
 
 
 @dataclass(frozen=True)
 class CutoutParams:
-    size: int | None = None  # side of the square, in pixels (images) or cells (log-mel maps: bands = frames); None: the task's (cifar10 16, mnist 10, fsdd 14); the quick profile's default on fsdd is 5
+    size: int | None = None  # side of the square, in pixels (images) or cells (log-mel maps: bands = frames); None: the task's (cifar10 16, mnist 10, fsdd 14); the quick profile's default on fsdd is 3
     fill: float | None = None  # value of the masked cells in input units; None: the per-channel mean of the training split (the paper's 0 after normalisation)
 
 

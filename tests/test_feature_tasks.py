@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.core.errors import DataError
+from bench.core.errors import DataError, UsageError
 from bench.config.profiles import TrainConfig
 from bench.results.store import Store
 from methods import METHODS
@@ -142,10 +142,24 @@ def test_what_is_cached_from_features_is_keyed_by_how_they_are_made(monkeypatch)
 def test_fsdd_waveform_noise_views_get_worse_with_lower_snr(sources):
     task = TASKS.get("fsdd")()
     data = task.load(sources["fsdd"], 1.0, 0, TrainConfig(train_pool=200, test_limit=100), CPU)
-    assert data.train.x.shape == (200, 1, 32, 64) and set(data.test.views) == {
+    assert data.train.x.shape == (200, 1, 16, 64) and set(data.test.views) == {
         "waveform_noise_20db", "waveform_noise_10db", "waveform_noise_0db"}
     distance = {name: float((view - data.test.x).pow(2).mean()) for name, view in data.test.views.items()}
     assert 0 < distance["waveform_noise_20db"] < distance["waveform_noise_10db"] < distance["waveform_noise_0db"]
+
+
+def test_fsdd_band_count_sets_the_map_the_recipe_and_the_row_identity(sources):
+    """16 bands by default; `fsdd.mels=32` gives the earlier maps (and an eighth of the bands as SpecAugment's
+    mask); the count is a task parameter, so rows of the two never share a run_id; any other count is refused."""
+    default, earlier = TASKS.get("fsdd")(), TASKS.get("fsdd")(FsddParams(mels=32))
+    assert default.input_shape == (1, 16, 64) and default.classic.freq_width == 2
+    assert earlier.input_shape == (1, 32, 64) and earlier.classic.freq_width == 4
+    assert TASKS.get("fsdd").input_shape == (1, 16, 64)  # the class keeps the default's shape
+    assert default.params_dict() != earlier.params_dict()
+    data = earlier.load(sources["fsdd"], 1.0, 0, TrainConfig(train_pool=40, test_limit=20), CPU)
+    assert data.train.x.shape == (40, 1, 32, 64) and data.test.x.shape[1:] == (1, 32, 64)
+    with pytest.raises(UsageError, match=r"fsdd.mels=24 is invalid; valid band counts: 16, 32"):
+        FsddParams(mels=24)
 
 
 @pytest.fixture(scope="module")

@@ -97,7 +97,7 @@ def test_views_come_from_the_training_recordings_only(sources):
     spy = dataclasses.replace(spec, make=lambda items, view, seed: seen.append(items) or spec.make(items, view, seed))
     viewed = task.with_train_views(sources["fsdd"], data, spy, 0, CPU)
     assert len(seen) == 2 and all(all(a is b for a, b in zip(items, x_train[data.fit_rows])) for items in seen)
-    assert viewed.train.x.shape == (40, 3, 1, 32, 64) and torch.equal(viewed.train.x[:, 0], data.train.x)
+    assert viewed.train.x.shape == (40, 3, 1, 16, 64) and torch.equal(viewed.train.x[:, 0], data.train.x)
     assert viewed.test is data.test and viewed.val is data.val and viewed.train_views_s > 0
 
 

@@ -12,7 +12,8 @@ Run from the repository root:
 With `--add`, new rows of cells the baseline lacks (more seeds of the core grid, issue 35) are appended instead of
 stopping the merge. With `--drop TASK:METHOD` (repeatable), the baseline's rows of that task and method are removed
 first: a changed default gives the method's cells new identities (issue 34 moved CIFAR-10's quick adversarial
-training to PGD-3), and the old rows must not stay beside the new ones.
+training to PGD-3), and the old rows must not stay beside the new ones. `--drop TASK:*` removes every row of the
+task (issue 33 changed FSDD's maps and sizes: studies/policy/regenerate_task.py makes the task's rows again).
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ def main(new_path: str, baseline_path: str = BASELINE, add: bool = False, drop: 
     base, new = read_rows(baseline_path), read_rows(new_path)
     for item in drop:
         task, method = item.split(":")
-        gone = (base["task"] == task) & (base["method"] == method)
+        gone = (base["task"] == task) & ((base["method"] == method) | (method == "*"))
         if not gone.any():
             sys.exit(f"--drop {item}: the baseline has no rows of task {task} and method {method}")
-        if not ((new["task"] == task) & (new["method"] == method)).any():
+        if not ((new["task"] == task) & ((new["method"] == method) | (method == "*"))).any():
             sys.exit(f"--drop {item}: the new rows hold none of that task and method to take their place")
         base = base[~gone].reset_index(drop=True)
         print(f"{int(gone.sum())} rows of {task} {method} dropped")
