@@ -588,7 +588,8 @@ def _select(rows, methods: list[str] | None, fractions: list[float] | None):
 
         # A name selects its method's cells in the default setting `make bench` runs: a generator fitted on the
         # whole pool (`vae (pool)`) and the exchange-rate curve's extra-real cells are other cells.
-        rows = rows[rows["method"].isin(methods) & ~is_curve_row(rows) & (rows["method_params"].map(generator_regime) != "pool")]
+        regime = rows["method_params"].map(generator_regime)
+        rows = rows[rows["method"].isin(methods) & ~is_curve_row(rows) & ~regime.isin(["pool", "unlabelled"])]
     if fractions is not None:
         rows = rows[rows["fraction"].astype(float).round(9).isin([round(f, 9) for f in fractions])]
     return rows

@@ -198,6 +198,8 @@ class Diffusion(GenerativeMethod):
         shape = (labels.shape[0], *self.task.input_shape)
         if labels.shape[0] == 0:
             return torch.empty(shape, device=labels.device)
+        if self.params.data == "unlabelled":  # fitted with every label 0: an unconditional model (generative.py)
+            labels = torch.zeros_like(labels)
         x0_fn = x0_predictor(guided(self.decoder, self.task.num_classes, self.settings.guidance), self.alphas_cumprod,
                              self.params.prediction)
         clip = (float(self.decoder.x0_range[0]), float(self.decoder.x0_range[1]))

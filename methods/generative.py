@@ -36,8 +36,17 @@ from tasks.splits import stratified_indices
 MIXING_FIELDS = ("ratio", "labels", "filter_tau")
 # Where a generator's training data come from (the row's `generator_data`): `scarce`, the cell's own training
 # subset (the classifier's n_train examples); `pool`, the task's whole train split outside the validation rows,
-# fitted once per (task, method, gen_seed) and shared by every size and seed of the classifier.
-GENERATOR_DATA = ("scarce", "pool")
+# fitted once per (task, method, gen_seed) and shared by every size and seed of the classifier (it consumes every
+# label of that split); `unlabelled`, the same inputs with their labels withheld: an unconditional generator,
+# whose samples the cell's own classifier labels (a teacher trained on the cell's n labels; Gowal et al. 2021's
+# recipe), so it consumes the cell's labels and the pool's inputs, the scarce-label setting of the literature.
+GENERATOR_DATA = ("scarce", "pool", "unlabelled")
+# The regimes whose generator is fitted on the task's whole train split (one per task, method and gen_seed).
+POOL_REGIMES = ("pool", "unlabelled")
+# Candidates an `unlabelled` cell draws once from its generator and has its teacher label (the bank its batches
+# draw from, per pseudo-label): about as many as a quick cell's training mixes in fresh (MNIST at 600 digits:
+# 30 epochs x 10 batches x 32 replaced positions = 9,600).
+UNLABELLED_BANK = {"smoke": 1000, "quick": 10000, "full": 100000}
 # Fields added after rows were stored: at these values they are left out of the resolved parameters (and so of
 # the config hash and the cache key), so every row stored before them keeps its run_id.
 LATER_DEFAULTS = {"data": "scarce", "gen_seed": 0, "filter_tau": 0.0}
@@ -79,9 +88,9 @@ class GenerativeParams:
     width: int | None = None  # base channels (conv) / hidden units / 4 (MLP) of the networks; none: the profile's
     batch_size: int | None = None  # real examples per generator step; none: the profile's
     z_dim: int = 64  # latent dimensions
-    data: Literal["scarce", "pool"] = "scarce"  # the generator's training data: the cell's subset, or the task's whole train split outside validation
-    gen_seed: int = 0  # the pool generator's seed (pool only: every classifier seed shares it)
-    filter_tau: float = 0.0  # keep a synthetic sample only when a classifier trained on the cell's real subset gives its label probability >= tau; 0: off
+    data: Literal["scarce", "pool", "unlabelled"] = "scarce"  # the generator's training data: the cell's subset, the task's whole train split outside validation, or that split's inputs without labels
+    gen_seed: int = 0  # the pool generator's seed (pool and unlabelled only: every classifier seed shares it)
+    filter_tau: float = 0.0  # keep a synthetic sample only when a classifier trained on the cell's real subset gives its label probability >= tau (unlabelled: its most probable label, which becomes the sample's); 0: off
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,7 @@ def generator_identity(cell: dict[str, Any], method: str, version: int, params: 
         "train_pool": train_config.get("train_pool"), "fraction": float(cell["fraction"]), "seed": int(cell["seed"]),
         "compute": compute_identity(),
     }
-    if params.get("data") == "pool":  # one generator per task, method and gen_seed: the cell's subset and seed are not in it
+    if params.get("data") in POOL_REGIMES:  # one generator per task, method and gen_seed: the cell's subset and seed are not in it
         for key in ("train_pool", "fraction", "seed"):
             del identity[key]
         identity["seed"] = int(params.get("gen_seed", 0))
@@ -195,8 +204,9 @@ class GenerativeMethod(Method):
             raise ValueError(f"{self.name}.data={params.data!r} is invalid; valid: {', '.join(GENERATOR_DATA)}")
         if params.gen_seed < 0:
             raise ValueError(f"{self.name}.gen_seed={params.gen_seed} is invalid: it must be >= 0")
-        if params.gen_seed != 0 and params.data != "pool":
-            raise ValueError(f"{self.name}.gen_seed={params.gen_seed} applies to data=pool only (a scarce generator takes the cell's seed)")
+        if params.gen_seed != 0 and params.data not in POOL_REGIMES:
+            raise ValueError(f"{self.name}.gen_seed={params.gen_seed} applies to data=pool and data=unlabelled only "
+                             "(a scarce generator takes the cell's seed)")
         if not 0.0 <= params.filter_tau < 1.0:
             raise ValueError(f"{self.name}.filter_tau={params.filter_tau} is invalid: it must be in [0, 1) (0: no filter)")
         check_shape(task)
@@ -207,6 +217,10 @@ class GenerativeMethod(Method):
         self.filter_model: nn.Module | None = None  # the confidence filter's classifier (filter_tau > 0), trained in `fit`
         self.filter_drawn = 0  # candidates the filter judged, and how many it kept (the row's gen_filter_kept)
         self.filter_kept = 0
+        # data=unlabelled: the teacher (the task's classifier on the cell's labelled split) and the bank of samples
+        # it labelled, sorted by pseudo-label, with each label's offset and count in it
+        self.teacher: nn.Module | None = None
+        self.labelled_bank: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     # --- what subclasses provide ------------------------------------------------------------------
     def build(self, budget: Budget) -> nn.ModuleDict:
@@ -233,7 +247,7 @@ class GenerativeMethod(Method):
                         task: Task | None = None) -> GenerativeParams:
         """A pool generator's default steps are POOL_STEPS x the profile's (unless `steps` was given); the share
         and filter chosen on validation for (task, regime) replace the defaults the user did not set (SHARE_FILTER)."""
-        if params.data == "pool" and "steps" not in given:
+        if params.data in POOL_REGIMES and "steps" not in given:
             params = dataclasses.replace(params, steps=cls.BUDGETS[profile].steps * cls.POOL_STEPS[profile])
         tuned = cls.SHARE_FILTER.get(profile, {}).get((task.name, params.data)) if task is not None else None
         if tuned is not None:
@@ -289,7 +303,7 @@ class GenerativeMethod(Method):
         seed for a scarce generator, `gen_seed` for a pool one, which every classifier seed shares. Were it the
         cell's seed, the cached pool generator would be whichever cell fitted it first, and one run_id could hold
         other numbers when the cells ran in another order (or two at once)."""
-        return self.params.gen_seed if self.params.data == "pool" else self.seed
+        return self.params.gen_seed if self.params.data in POOL_REGIMES else self.seed
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Load this cell's generator from the cache, or train it and cache it: on `train` (scarce), or on the
@@ -303,8 +317,43 @@ class GenerativeMethod(Method):
             GeneratorDiverged: a NaN/inf loss, or samples with (nearly) no variance.
         """
         self._fit_generator(train, context)
-        if self.params.filter_tau > 0:
+        if self.params.data == "unlabelled":
+            self._fit_teacher_and_bank(train, context)
+        elif self.params.filter_tau > 0:
             self._fit_filter(train, context)
+
+    def _fit_teacher_and_bank(self, train: Split, context: FitContext) -> None:
+        """data=unlabelled: train the teacher on the cell's labelled split (as the filter's classifier is), draw
+        UNLABELLED_BANK samples once, and keep each whose most probable label the teacher gives a probability
+        >= filter_tau (0: every sample), with that label. Batches then draw per label from this bank."""
+        self.teacher = train_auxiliary_classifier(self.task, train, context, self.seed, f"{self.name}:teacher")
+        count = UNLABELLED_BANK[context.profile]
+        samples = self.sample(torch.zeros(count, dtype=torch.int64, device=context.device),
+                              make_generator(self.seed, f"{self.name}:bank", context.device))
+        with torch.no_grad():
+            probability = torch.cat([torch.softmax(self.teacher(samples[i:i + SAMPLE_CHUNK]).float(), dim=1)
+                                     for i in range(0, count, SAMPLE_CHUNK)])
+        confidence, labels = probability.max(dim=1)
+        keep = confidence >= self.params.filter_tau
+        self.filter_drawn, self.filter_kept = count, int(keep.sum())
+        order = torch.argsort(labels[keep], stable=True)
+        bank_x, bank_y = samples[keep][order], labels[keep][order]
+        counts = torch.bincount(bank_y, minlength=self.task.num_classes)
+        offsets = torch.cumsum(counts, dim=0) - counts
+        self.labelled_bank = (bank_x, bank_y, offsets, counts)
+
+    def from_bank(self, labels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """data=unlabelled: a bank sample of each label in `labels` [K], uniform among the samples the teacher gave
+        that label, and which labels had any (bool [K]; a position without one keeps its real example)."""
+        if self.labelled_bank is None:
+            raise RuntimeError(f"{self.name} has no bank: call fit() with data=unlabelled before drawing from it")
+        bank_x, _, offsets, counts = self.labelled_bank
+        have = counts[labels] > 0
+        if not bool(have.any()):
+            return torch.zeros((labels.shape[0], *self.task.input_shape), device=labels.device), have
+        within = (torch.rand(labels.shape[0], generator=generator, device=labels.device) * counts[labels]).long()
+        pick = torch.where(have, offsets[labels] + torch.minimum(within, counts[labels] - 1), 0)
+        return bank_x[pick], have
 
     def _fit_filter(self, train: Split, context: FitContext) -> None:
         """The confidence filter's classifier: the task's classifier with the profile's settings, trained on the
@@ -312,7 +361,7 @@ class GenerativeMethod(Method):
         self.filter_model = train_auxiliary_classifier(self.task, train, context, self.seed, f"{self.name}:filter")
 
     def _fit_generator(self, train: Split, context: FitContext) -> None:
-        input_space = context.input_space if self.params.data == "pool" else None
+        input_space = context.input_space if self.params.data in POOL_REGIMES else None
         with cache_lock(self.cache_path(context.cell, context.cache_dir, input_space)[0]):
             self._load_or_fit_generator(train, context, input_space)
 
@@ -321,10 +370,13 @@ class GenerativeMethod(Method):
             self.fit_source = "cache"
             return
         start = time.perf_counter()
-        if self.params.data == "pool":
+        if self.params.data in POOL_REGIMES:
             if context.pool is None:
-                raise ValueError(f"{self.name}.data=pool needs the task's train split outside validation, and this run has none")
+                raise ValueError(f"{self.name}.data={self.params.data} needs the task's train split outside validation, "
+                                 "and this run has none")
             train = context.pool()
+        if self.params.data == "unlabelled":  # the inputs alone: every example is class 0 to the conditional nets
+            train = Split(train.x, torch.zeros_like(train.y))
         if len(train) == 0:
             raise ValueError(f"{self.name} cannot fit a generator on an empty training split")
         budget = self.budget(context.profile)
@@ -379,8 +431,9 @@ class GenerativeMethod(Method):
             m.momentum = None  # cumulative average over the calibration batches
         generator = make_generator(self.fit_seed, f"{self.name}:calibrate", device)
         self.decoder.train()
+        classes = 1 if self.params.data == "unlabelled" else self.task.num_classes
         for _ in range(batches):
-            y = torch.randint(0, self.task.num_classes, (batch_size,), generator=generator, device=device)
+            y = torch.randint(0, classes, (batch_size,), generator=generator, device=device)
             z = torch.randn(batch_size, self.params.z_dim, generator=generator, device=device)
             self.decoder(z, y)
         for m, momentum in zip(norms, saved):
@@ -418,6 +471,8 @@ class GenerativeMethod(Method):
         shape = (labels.shape[0], *self.task.input_shape)
         if labels.shape[0] == 0:
             return torch.empty(shape, device=labels.device)
+        if self.params.data == "unlabelled":  # an unconditional generator: its one class is 0 (labels only count samples)
+            labels = torch.zeros_like(labels)
         chunks = []
         for i in range(0, labels.shape[0], SAMPLE_CHUNK):
             y = labels[i:i + SAMPLE_CHUNK]
@@ -453,6 +508,8 @@ class GenerativeMethod(Method):
         its label a probability >= filter_tau; positions still empty are drawn again, for at most
         FILTER_ROUNDS rounds, and those left keep their real example.
         """
+        if self.params.data == "unlabelled":  # the teacher's labels and threshold were applied to the bank
+            return self.from_bank(labels, generator)
         out = self.draw_synthetic(labels, generator)
         if self.filter_model is None:
             return out, torch.ones_like(labels, dtype=torch.bool)
@@ -508,10 +565,16 @@ class GenerativeMethod(Method):
         # pay for a larger classifier run than their own.
         cas_samples = min(counts.cas_samples, max(len(data.train), self.task.num_classes))
         labels = torch.arange(cas_samples, device=context.device) % self.task.num_classes
-        synthetic = Split(self.sample(labels, make_generator(self.seed, f"{self.name}:cas", context.device)), labels)
+        cas_generator = make_generator(self.seed, f"{self.name}:cas", context.device)
+        if self.params.data == "unlabelled":  # CAS of the samples as training uses them: labelled by the teacher
+            samples, have = self.from_bank(labels, cas_generator)
+            synthetic = Split(samples[have], labels[have])
+        else:
+            synthetic = Split(self.sample(labels, cas_generator), labels)
+        # An unlabelled bank that kept nothing (a threshold no sample reached) trains nothing: no CAS to report.
         cas = classification_accuracy_score(self.task, synthetic, test, context.profile, self.seed, context.device,
-                                            context.progress)
+                                            context.progress) if len(synthetic) else None
         metrics = {"fid": fid, "cas": cas, "generator_data": self.params.data}
-        if self.filter_model is not None:
+        if self.filter_model is not None or (self.params.data == "unlabelled" and self.params.filter_tau > 0):
             metrics["gen_filter_kept"] = self.filter_kept / self.filter_drawn if self.filter_drawn else None
         return metrics

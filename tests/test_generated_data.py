@@ -110,9 +110,9 @@ def test_pool_cells_are_identical_with_a_cold_and_a_warm_cache(task, tmp_path, m
 
 def test_bad_regime_values_are_refused_before_a_store_exists(tmp_path, capsys):
     store = tmp_path / "runs.sqlite"
-    for param, needle in (("vae.data=big", "bad value 'big' for --param vae.data: expected one of scarce|pool"),
+    for param, needle in (("vae.data=big", "bad value 'big' for --param vae.data: expected one of scarce|pool|unlabelled"),
                           ("vae.filter_tau=1.5", "filter_tau=1.5 is invalid"),
-                          ("vae.gen_seed=3", "gen_seed=3 applies to data=pool only")):
+                          ("vae.gen_seed=3", "gen_seed=3 applies to data=pool and data=unlabelled only")):
         assert smoke(store, "--tasks", "mnist", "--methods", "vae", "--param", param) == 2
         assert needle in capsys.readouterr().err
     assert not store.exists()

@@ -54,7 +54,8 @@ class Cell:
         return hashlib.sha256(canonical_json(self.identity()).encode()).hexdigest()[:16]
 
     def label(self) -> str:
-        """How progress lines name the cell; a generator fitted on the whole pool says so (`mnist/vae (pool)`)."""
+        """How progress lines name the cell; a generator fitted on the whole pool says so (`mnist/vae (pool)`,
+        `mnist/vae (unlabelled)`)."""
         parts = [self.method_params, *(v for v in self.method_params.values() if isinstance(v, dict))]
-        regime = " (pool)" if any(part.get("data") == "pool" for part in parts) else ""
+        regime = next((f" ({part['data']})" for part in parts if part.get("data") in ("pool", "unlabelled")), "")
         return f"{self.task}/{self.method}{regime} seed={self.seed} fraction={self.fraction:g}"

@@ -62,10 +62,15 @@ def generator_regime(method_params: object) -> str | None:
 POOL_SUFFIX = " (pool)"  # how tables, validate and plots name a generator fitted on the task's whole train split
 
 
+UNLABELLED_SUFFIX = " (unlabelled)"  # a generator fitted on the split's inputs alone, its samples labelled by a teacher
+SUFFIXES = {"pool": POOL_SUFFIX, "unlabelled": UNLABELLED_SUFFIX}
+
+
 def regime_named(rows: pd.DataFrame) -> pd.Series:
-    """Each row's method as reports name it: `vae (pool)` for a pool-regime generator (a composition's too)."""
-    pool = rows["method_params"].map(generator_regime) == "pool"
-    return rows["method"].where(~pool, rows["method"] + POOL_SUFFIX)
+    """Each row's method as reports name it: `vae (pool)` for a pool-regime generator, `vae (unlabelled)` for one
+    fitted on the pool's inputs without labels (a composition's too); a scarce one keeps its method's name."""
+    suffix = rows["method_params"].map(generator_regime).map(SUFFIXES).fillna("")
+    return rows["method"] + suffix
 
 
 def is_curve_row(rows: pd.DataFrame) -> pd.Series:
@@ -111,9 +116,9 @@ class Worth:
     @property
     def share_of_labels(self) -> float | None:
         """The worth as a share of the labels the arm consumed, where the suite knows them: a `scarce` generator
-        saw the cell's n_train labelled examples (a `pool` one the task's whole labelled split, whose size the
-        rows do not record: None)."""
-        if self.regime != "scarce" or not math.isfinite(self.worth):
+        saw the cell's n_train labelled examples, as does an `unlabelled` one's teacher (a `pool` one the task's
+        whole labelled split, whose size the rows do not record: None)."""
+        if self.regime not in ("scarce", "unlabelled") or not math.isfinite(self.worth):
             return None
         return self.worth / self.n_train
 
@@ -315,6 +320,6 @@ def summary_lines(worths: list[Worth]) -> list[str]:
             else:
                 worth = "costs accuracy (< 0)" if value == "< 0" else f"worth {value} real examples"
             parts.append(f"`{w.method}` at {w.n_train:,} {worth}, {100 * (w.acc - w.none_acc):+.2f} pts vs none")
-        lines.append(f"{task} ({profile}), generator fitted on the {'whole train split' if regime == 'pool' else 'cell subset'} "
-                     f"({regime}): " + "; ".join(parts) + ".")
+        fitted_on = {"pool": "whole train split", "unlabelled": "whole train split's inputs, labels withheld"}.get(regime, "cell subset")
+        lines.append(f"{task} ({profile}), generator fitted on the {fitted_on} ({regime}): " + "; ".join(parts) + ".")
     return lines

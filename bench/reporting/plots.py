@@ -496,12 +496,13 @@ def figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
     return ordered + drawn
 
 
-REGIME_STYLE = {"scarce": "--", "pool": "-"}
+REGIME_STYLE = {"scarce": "--", "pool": "-", "unlabelled": "-."}
 
 
 def _exchange_figures(rows: pd.DataFrame) -> list[tuple[str, Figure]]:
     """Per task and profile: `none`'s accuracy against its number of real examples (one curve per size), and
-    each generative method's mean accuracy at its size as a horizontal line (dashed: scarce; solid: pool)
+    each generative method's mean accuracy at its size as a horizontal line (dashed: scarce; solid: pool;
+    dash-dot: unlabelled)
     from its own n_train to where it meets the curve."""
     worths = exchange_rates(rows)
     out = []
