@@ -217,9 +217,8 @@ class GenerativeMethod(Method):
         self.filter_model: nn.Module | None = None  # the confidence filter's classifier (filter_tau > 0), trained in `fit`
         self.filter_drawn = 0  # candidates the filter judged, and how many it kept (the row's gen_filter_kept)
         self.filter_kept = 0
-        # data=unlabelled: the teacher (the task's classifier on the cell's labelled split) and the bank of samples
-        # it labelled, sorted by pseudo-label, with each label's offset and count in it
-        self.teacher: nn.Module | None = None
+        # data=unlabelled: the bank of samples the teacher (the task's classifier on the cell's labelled split)
+        # labelled, sorted by that label, with each label's offset and count in it
         self.labelled_bank: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     # --- what subclasses provide ------------------------------------------------------------------
@@ -307,8 +306,9 @@ class GenerativeMethod(Method):
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Load this cell's generator from the cache, or train it and cache it: on `train` (scarce), or on the
-        task's whole train split outside validation (`context.pool`, data=pool). Then, with a filter, train
-        the filter's classifier on `train`, the real examples the classifier sees.
+        task's whole train split outside validation (`context.pool`, data=pool), or on its inputs alone
+        (data=unlabelled). Then, with a filter, train the filter's classifier on `train`, the real examples the
+        classifier sees; with data=unlabelled, train the teacher there instead and have it label the bank.
 
         A cache entry without a usable fit time (written by hand, not by this code) is refitted, so the
         row's gen_fit_s is always a real fit time.
@@ -326,12 +326,12 @@ class GenerativeMethod(Method):
         """data=unlabelled: train the teacher on the cell's labelled split (as the filter's classifier is), draw
         UNLABELLED_BANK samples once, and keep each whose most probable label the teacher gives a probability
         >= filter_tau (0: every sample), with that label. Batches then draw per label from this bank."""
-        self.teacher = train_auxiliary_classifier(self.task, train, context, self.seed, f"{self.name}:teacher")
+        teacher = train_auxiliary_classifier(self.task, train, context, self.seed, f"{self.name}:teacher")
         count = UNLABELLED_BANK[context.profile]
         samples = self.sample(torch.zeros(count, dtype=torch.int64, device=context.device),
                               make_generator(self.seed, f"{self.name}:bank", context.device))
         with torch.no_grad():
-            probability = torch.cat([torch.softmax(self.teacher(samples[i:i + SAMPLE_CHUNK]).float(), dim=1)
+            probability = torch.cat([torch.softmax(teacher(samples[i:i + SAMPLE_CHUNK]).float(), dim=1)
                                      for i in range(0, count, SAMPLE_CHUNK)])
         confidence, labels = probability.max(dim=1)
         keep = confidence >= self.params.filter_tau

@@ -200,7 +200,7 @@ def test_list_params_shows_type_default_and_description(capsys):
 @pytest.mark.parametrize("args,expected", [
     (["list", "--params", "eps_warmup"], {"adversarial.eps_warmup"}),
     (["list", "--params", "adversarial.eps*"], {"adversarial.eps", "adversarial.eps_warmup"}),
-    (["list", "fsdd", "--params"], {"fsdd.split"}),
+    (["list", "fsdd", "--params"], {"fsdd.split", "fsdd.mels"}),
 ])
 def test_list_params_pattern_filters_owner_key(args, expected, capsys):
     assert main(args) == 0
