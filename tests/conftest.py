@@ -105,6 +105,23 @@ def method_batch(sources, small_batches):
     return make
 
 
+def record_fit_batches(method) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Wrap a generative method's `step` so every batch its fit draws, (inputs, labels), is recorded in the list
+    returned: what a generator was given, for tests of what it may see."""
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    original_step = method.step
+
+    def spy(nets, optimizers, next_batch, generator):
+        def recorded():
+            x, y = next_batch()
+            seen.append((x, y))
+            return x, y
+        return original_step(nets, optimizers, recorded, generator)
+
+    method.step = spy
+    return seen
+
+
 @pytest.fixture(scope="session")
 def fitted_method(sources, tmp_path_factory):
     """fitted_method(method, task, seed=0): a method fitted as the sweep fits it, on a real 200-example

@@ -22,6 +22,7 @@ from methods.compose import canonical
 from tasks import TASKS
 from tasks.base import _cached_arrays
 
+from conftest import record_fit_batches
 from test_cache_independence import _rows
 
 CPU = torch.device("cpu")
@@ -69,24 +70,14 @@ def test_a_pool_generator_never_trains_on_validation_or_test_rows(sources, tmp_p
     task = TASKS.get("mnist")()
     config = TrainConfig(train_pool=300, test_limit=300)
     data = task.load(sources["mnist"], 1.0, 0, config, CPU)
-    seen: list[torch.Tensor] = []
     pool_split = task.generator_pool(sources["mnist"], data, CPU)
     cls = METHODS.get("vae")
     method = cls(cls.Params(data="pool", steps=5, width=8, batch_size=16), task, 0)
-    original_step = method.step
-
-    def spy(nets, optimizers, next_batch, generator):
-        def recorded():
-            x, y = next_batch()
-            seen.append(x)
-            return x, y
-        return original_step(nets, optimizers, recorded, generator)
-
-    method.step = spy
+    batches = record_fit_batches(method)
     cell = {"task": "mnist", "task_params": {}, "seed": 0, "fraction": 1.0, "profile": "smoke", "train_config": {},
             "data_variant": sources["mnist"].variant, "data_checksum": sources["mnist"].checksum}
     method.fit(data.train, FitContext(cell, "smoke", CPU, tmp_path, progress=False, pool=lambda: pool_split))
-    drawn = torch.cat(seen)
+    drawn = torch.cat([x for x, _ in batches])
     assert len(pool_split) == 59000 and len(drawn) == 80
     flat = lambda x: {bytes(row) for row in (x.reshape(len(x), -1) * 255).round().to(torch.uint8).numpy()}
     held_out = flat(task.prepare(data.val.x)) | flat(task.prepare(data.test.x))

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from bench.cli import main
+from conftest import record_fit_batches
 from bench.config.profiles import TrainConfig
 from bench.reporting.exchange import regime_named
 from bench.results.store import Store
@@ -40,21 +41,11 @@ def test_an_unlabelled_generator_never_receives_a_label(sources, tmp_path):
     assert len(set(pool_split.y.tolist())) == 10  # the pool's labels exist; the generator must not see them
     cls = METHODS.get("vae")
     method = cls(cls.Params(data="unlabelled", steps=4, width=8, batch_size=16), task, 0)
-    seen: list[torch.Tensor] = []
-    original_step = method.step
-
-    def spy(nets, optimizers, next_batch, generator):
-        def recorded():
-            x, y = next_batch()
-            seen.append(y)
-            return x, y
-        return original_step(nets, optimizers, recorded, generator)
-
-    method.step = spy
+    batches = record_fit_batches(method)
     cell = {"task": "mnist", "task_params": {}, "seed": 0, "fraction": 1.0, "profile": "smoke", "train_config": {},
             "data_variant": sources["mnist"].variant, "data_checksum": sources["mnist"].checksum}
     method.fit(data.train, FitContext(cell, "smoke", CPU, tmp_path, progress=False, pool=lambda: pool_split))
-    labels = torch.cat(seen)
+    labels = torch.cat([y for _, y in batches])
     assert len(labels) == 4 * 16 and int(labels.abs().sum()) == 0
     asked = torch.arange(10).repeat(3)
     first = method.sample(asked, torch.Generator().manual_seed(1))

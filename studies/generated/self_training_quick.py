@@ -19,6 +19,22 @@ BASELINE = "results/baselines/quick-cpu.json"
 ARMS = ["gan", "wgan_gp", "vae", "diffusion"]
 
 
+def arm_line(task: str, n_train: int, name: str, consumed: str, arm, none, seconds: float) -> str:
+    """One line of an arms table: the arm's clean accuracy on the seeds it shares with `none` (clean accuracy by
+    seed) and its paired gain over `none` there, with the 95% t-interval and p; `none`'s own line says baseline."""
+    if arm["seed"].duplicated().any():
+        sys.exit(f"{task} {name}: several rows per seed ({len(arm)} rows)")
+    acc = arm.set_index("seed")["clean_acc"]
+    common = sorted(set(acc.index) & set(none.index))
+    if name == "none":
+        gain, p = "baseline", ""
+    else:
+        test = paired_test(acc.loc[common].astype(float), none.loc[common].astype(float))
+        gain = f"{100 * test.diff.mean:+.2f} [{100 * test.diff.low:+.2f}, {100 * test.diff.high:+.2f}]"
+        p = f"{test.p:.3f}"
+    return f"| {task} | {n_train:,} | {name} | {consumed} | {100 * acc.loc[common].mean():.2f} | {gain} | {p} | {seconds:.0f} |"
+
+
 def main(store: str) -> None:
     rows = read_rows(store)
     rows = rows[rows["status"] == "ok"]
@@ -55,18 +71,7 @@ def main(store: str) -> None:
             if (regime == "scarce").any():
                 lines.append((f"{method} (scarce)", f"{n_train} labels", arm[regime == "scarce"]))
         for name, consumed, arm in lines:
-            if arm["seed"].duplicated().any():
-                sys.exit(f"{task} {name}: several rows per seed in the baseline ({len(arm)} rows)")
-            acc = arm.set_index("seed")["clean_acc"]
-            common = sorted(set(acc.index) & set(none.index))
-            if name == "none":
-                gain, p = "baseline", ""
-            else:
-                test = paired_test(acc.loc[common].astype(float), none.loc[common].astype(float))
-                gain = f"{100 * test.diff.mean:+.2f} [{100 * test.diff.low:+.2f}, {100 * test.diff.high:+.2f}]"
-                p = f"{test.p:.3f}"
-            print(f"| {task} | {n_train:,} | {name} | {consumed} | {100 * acc.loc[common].mean():.2f} | {gain} | {p} | "
-                  f"{arm['total_s'].mean():.0f} |")
+            print(arm_line(task, n_train, name, consumed, arm, none, arm["total_s"].mean()))
     kept = rows.groupby("task")["gen_filter_kept"].mean()
     print("\nShare of the pool the teacher kept (per label, most confident first): "
           + ", ".join(f"{task} {100 * share:.0f}%" for task, share in kept.items()) + ".")

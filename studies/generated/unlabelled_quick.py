@@ -15,8 +15,10 @@ sys.path.insert(0, ".")
 import pandas as pd  # noqa: E402
 
 from bench.reporting.exchange import generator_regime  # noqa: E402
-from bench.reporting.stats import paired_test  # noqa: E402
 from bench.results.export import read_rows  # noqa: E402
+
+sys.path.insert(0, "studies/generated")
+from self_training_quick import arm_line  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 SELF_TRAINING = "results/generated/self-training-quick.sqlite"
@@ -82,20 +84,9 @@ def main(store: str) -> None:
         for name, consumed, arm in lines:
             if arm.empty:
                 continue
-            if arm["seed"].duplicated().any():
-                sys.exit(f"{task} {name}: several rows per seed ({len(arm)} rows)")
-            acc = arm.set_index("seed")["clean_acc"]
-            common = sorted(set(acc.index) & set(none.index))
-            if name == "none":
-                gain, p = "baseline", ""
-            else:
-                test = paired_test(acc.loc[common].astype(float), none.loc[common].astype(float))
-                gain = f"{100 * test.diff.mean:+.2f} [{100 * test.diff.low:+.2f}, {100 * test.diff.high:+.2f}]"
-                p = f"{test.p:.3f}"
             hit = arm["gen_cache_hit"].fillna(0).astype(bool)
             seconds = arm["total_s"] + arm["gen_fit_s"].fillna(0).where(hit, 0)
-            print(f"| {task} | {n_train:,} | {name} | {consumed} | {100 * acc.loc[common].mean():.2f} | {gain} | {p} | "
-                  f"{seconds.mean():.0f} |")
+            print(arm_line(task, n_train, name, consumed, arm, none, seconds.mean()))
 
 
 if __name__ == "__main__":
