@@ -10,26 +10,16 @@ import pytest
 import torch
 from torch import nn
 
-from bench.cli import main
 from conftest import record_fit_batches
 from bench.config.profiles import TrainConfig
 from bench.reporting.exchange import regime_named
-from bench.results.store import Store
 from methods import METHODS
 from methods import generative
 from methods.base import FitContext
 from tasks import TASKS
+from test_generated_data import smoke, stored
 
 CPU = torch.device("cpu")
-
-
-def smoke(store, *extra: str) -> int:
-    return main(["run", "--profile", "smoke", "--store", str(store), "--no-progress", *extra])
-
-
-def stored(path) -> list[dict]:
-    with Store(path) as store:
-        return store.records()
 
 
 def test_an_unlabelled_generator_never_receives_a_label(sources, tmp_path):
