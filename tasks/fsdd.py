@@ -19,7 +19,7 @@ Classifier: a 4-conv CNN over the map that pools after its first conv. Measured 
 (quick profile, 2-core CPU), it beat an MLP over per-band mean and std pooled over time, and a CNN with a
 second conv at full resolution (1.65x the training time, lower validation accuracy: docs/quick-profile.md).
 
-classic = SpecAugment (Park et al. 2019): one frequency mask of up to 4 bands and one time mask of up to
+classic = SpecAugment (Park et al. 2019): one frequency mask of up to an eighth of the bands (2 of 16) and one time mask of up to
 6 frames, plus a random time shift of up to 2 frames (32 ms). Corruptions: white noise added to the
 waveform at 20, 10 and 0 dB SNR (computed before featurization, tasks/features.py), and a time mask.
 """
