@@ -39,25 +39,23 @@ def main(store: str) -> None:
     selfish = selfish[selfish["status"] == "ok"]
     print("# Generated data from the unlabelled pool: the `unlabelled` regime beside self-training (issue 36, point 1)\n")
     print("Made by `studies/generated/unlabelled_quick.sh` (the 2-core VM, the execution policy; commit "
-          f"{rows['git_commit'].iloc[0][:8]}): the `vae` fitted on the task's train split outside validation with its "
+          f"{rows['git_commit'].iloc[0][:8]}): the `vae` (and on CIFAR-10 the `wgan_gp`) fitted on the task's train split outside validation with its "
           "labels withheld, its samples labelled by a teacher trained on the cell's own labels (methods/generative.py, "
           f"`data=unlabelled`), seeds {', '.join(map(str, seeds))}, the quick profile's smaller image sizes.\n")
     print("## The confidence threshold, on validation\n")
-    print("| task | n_train | filter_tau | val % per seed | mean | bank kept | |")
-    print("|---|---|---|---|---|---|---|")
+    print("| task | n_train | generator | filter_tau | val % per seed | mean | bank kept | |")
+    print("|---|---|---|---|---|---|---|---|")
     picks = {}
-    for task, cells in rows.groupby("task", sort=True):
-        means = {}
-        for threshold, at in cells.groupby(cells["method_params"].map(tau)):
-            at = at.sort_values("seed")
-            means[threshold] = at["val_acc"].mean()
-        picks[task] = max(means, key=means.get)
+    for (task, method), cells in rows.groupby(["task", "method"], sort=True):
+        means = {threshold: at["val_acc"].mean() for threshold, at in cells.groupby(cells["method_params"].map(tau))}
+        picks[(task, method)] = max(means, key=means.get)
         for threshold, at in cells.groupby(cells["method_params"].map(tau)):
             at = at.sort_values("seed")
             kept = at["gen_filter_kept"].mean()
-            print(f"| {task} | {int(at['n_train'].iloc[0]):,} | {threshold:g} | "
+            print(f"| {task} | {int(at['n_train'].iloc[0]):,} | {method} | {threshold:g} | "
                   f"{' / '.join(f'{100 * v:.1f}' for v in at['val_acc'])} | {100 * means[threshold]:.2f} | "
-                  f"{'all' if pd.isna(kept) else f'{100 * kept:.0f}%'} | {'pick' if threshold == picks[task] else ''} |")
+                  f"{'all' if pd.isna(kept) else f'{100 * kept:.0f}%'} | "
+                  f"{'pick' if threshold == picks[(task, method)] else ''} |")
     print("\n## Test accuracy, the pick beside the other uses of the same data\n")
     print("Gain: clean accuracy minus `none`'s on the same seed, mean and 95% t-interval (unadjusted: a first "
           "measurement, no verdict). `none`, the scarce and the pool generators are the committed baseline's rows of "
@@ -72,10 +70,12 @@ def main(store: str) -> None:
                                    & (frame["task_params"] == cells["task_params"].iloc[0])]
         table = same(base)
         none = table[table["method"] == "none"].set_index("seed")["clean_acc"]
-        pick = cells[cells["method_params"].map(tau) == picks[task]]
-        lines = [("none", f"{n_train} labels", table[table["method"] == "none"]),
-                 (f"vae (unlabelled), tau {picks[task]:g}", f"{n_train} labels + the pool's inputs", pick),
-                 ("self_training", f"{n_train} labels + the pool's inputs", same(selfish))]
+        lines = [("none", f"{n_train} labels", table[table["method"] == "none"])]
+        for method, arm in cells.groupby("method", sort=True):
+            chosen = picks[(task, method)]
+            lines.append((f"{method} (unlabelled), tau {chosen:g}", f"{n_train} labels + the pool's inputs",
+                          arm[arm["method_params"].map(tau) == chosen]))
+        lines.append(("self_training", f"{n_train} labels + the pool's inputs", same(selfish)))
         for method in GENERATORS:
             arm = table[table["method"] == method]
             regime = arm["method_params"].map(generator_regime)
