@@ -38,8 +38,8 @@ def main(store: str) -> None:
     selfish = read_rows(SELF_TRAINING)
     selfish = selfish[selfish["status"] == "ok"]
     print("# Generated data from the unlabelled pool: the `unlabelled` regime beside self-training (issue 36, point 1)\n")
-    print("Made by `studies/generated/unlabelled_quick.sh` (the 2-core VM, the execution policy; commit "
-          f"{rows['git_commit'].iloc[0][:8]}): the `vae` (and on CIFAR-10 the `wgan_gp`) fitted on the task's train split outside validation with its "
+    print("Made by `studies/generated/unlabelled_quick.sh` (the 2-core VM, the execution policy; commits "
+          f"{', '.join(sorted({c[:8] for c in rows['git_commit']}))}): the `vae` (and on CIFAR-10 the `wgan_gp`) fitted on the task's train split outside validation with its "
           "labels withheld, its samples labelled by a teacher trained on the cell's own labels (methods/generative.py, "
           f"`data=unlabelled`), seeds {', '.join(map(str, seeds))}, the quick profile's smaller image sizes.\n")
     print("## The confidence threshold, on validation\n")
