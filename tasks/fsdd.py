@@ -19,8 +19,8 @@ Classifier: a 4-conv CNN over the map that pools after its first conv. Measured 
 (quick profile, 2-core CPU), it beat an MLP over per-band mean and std pooled over time, and a CNN with a
 second conv at full resolution (1.65x the training time, lower validation accuracy: docs/quick-profile.md).
 
-classic = SpecAugment (Park et al. 2019): one frequency mask of up to an eighth of the bands (2 of 16) and one time mask of up to
-6 frames, plus a random time shift of up to 2 frames (32 ms). Corruptions: white noise added to the
+classic = SpecAugment (Park et al. 2019): one frequency mask of up to an eighth of the bands (2 of 16) and one
+time mask of up to 6 frames, plus a random time shift of up to 2 frames (32 ms). Corruptions: white noise added to the
 waveform at 20, 10 and 0 dB SNR (computed before featurization, tasks/features.py), and a time mask.
 """
 
@@ -60,7 +60,7 @@ NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 _PROFILES = {
     "smoke": TrainConfig(epochs=4, batch_size=32, lr=0.05, width=8, train_pool=1000),
     # quick: the data-scarce regime, 150 and 300 recordings (fractions 0.5 and 1 of a 300 pool: on the 16-band
-    # maps 600 recordings reached 99.3% validation accuracy and 300 96.9%, where 600 had reached 97.5% on the
+    # maps 600 recordings reached 99.3% validation accuracy and 300 96.9%, where 600 had reached 97.0% on the
     # 32-band maps, so the pool was halved to keep the regime in which augmentation has something to show;
     # results/tuning/fsdd-mels.md); epochs, learning rate and batch chosen on the validation split
     # (docs/quick-profile.md). (60 epochs at batch 64 scored 1.3 validation points more, within one seed's
