@@ -210,3 +210,28 @@ def train_auxiliary_classifier(task: Task, train: Split, context: FitContext, se
         model = place_model(task.classifier(config), context.device, image_input=len(task.input_shape) == 3)
         train_classifier(model, task, train, PassThrough(), config, derive_seed(seed, f"{purpose}:order"), context.progress)
     return model.eval()
+
+
+@dataclass(frozen=True)
+class ByLabel:
+    """Examples grouped by label (in their given order within each), so that a batch position can take one of its
+    own label uniformly at random: self-training's kept pool and an `unlabelled` generator's bank, both labelled by
+    a teacher, are drawn from this way."""
+
+    x: torch.Tensor  # the examples, label 0's first
+    y: torch.Tensor  # their labels, sorted
+    start: torch.Tensor  # [classes]: where each label's examples begin
+    count: torch.Tensor  # [classes]: how many each label has
+
+    @classmethod
+    def grouped(cls, x: torch.Tensor, y: torch.Tensor, classes: int) -> "ByLabel":
+        order = torch.sort(y, stable=True).indices
+        count = torch.bincount(y, minlength=classes)
+        return cls(x[order.to(x.device)], y[order], torch.cumsum(count, 0) - count, count)
+
+    def draw(self, labels: torch.Tensor, uniform: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rows of `x` for labels [K], one per uniform draw in [0, 1) [K], and which labels have any (bool [K]);
+        a label without examples gets row 0, which the caller must not use (it keeps its own example there)."""
+        count = self.count[labels]
+        have = count > 0
+        return torch.where(have, self.start[labels] + torch.minimum((uniform * count).long(), count - 1), 0), have

@@ -26,7 +26,7 @@ from bench.core.errors import UsageError
 from bench.config.cell import canonical_json
 from bench.evaluation.generative_metrics import classification_accuracy_score, fid_task, reference_classifier
 from bench.core.seeding import derive_seed, forked_rng, make_generator
-from methods.base import FitContext, GeneratorFit, Method, train_auxiliary_classifier
+from methods.base import ByLabel, FitContext, GeneratorFit, Method, train_auxiliary_classifier
 from methods.gen_nets import Decoder, RangeOutput, check_shape
 from tasks.base import POOL_SEED, Split, Task, TaskData
 from tasks.splits import stratified_indices
@@ -218,8 +218,8 @@ class GenerativeMethod(Method):
         self.filter_drawn = 0  # candidates the filter judged, and how many it kept (the row's gen_filter_kept)
         self.filter_kept = 0
         # data=unlabelled: the bank of samples the teacher (the task's classifier on the cell's labelled split)
-        # labelled, sorted by that label, with each label's offset and count in it
-        self.labelled_bank: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        # labelled, grouped by that label
+        self.labelled_bank: ByLabel | None = None
 
     # --- what subclasses provide ------------------------------------------------------------------
     def build(self, budget: Budget) -> nn.ModuleDict:
@@ -336,24 +336,18 @@ class GenerativeMethod(Method):
         confidence, labels = probability.max(dim=1)
         keep = confidence >= self.params.filter_tau
         self.filter_drawn, self.filter_kept = count, int(keep.sum())
-        order = torch.argsort(labels[keep], stable=True)
-        bank_x, bank_y = samples[keep][order], labels[keep][order]
-        counts = torch.bincount(bank_y, minlength=self.task.num_classes)
-        offsets = torch.cumsum(counts, dim=0) - counts
-        self.labelled_bank = (bank_x, bank_y, offsets, counts)
+        self.labelled_bank = ByLabel.grouped(samples[keep], labels[keep], self.task.num_classes)
 
     def from_bank(self, labels: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """data=unlabelled: a bank sample of each label in `labels` [K], uniform among the samples the teacher gave
         that label, and which labels had any (bool [K]; a position without one keeps its real example)."""
         if self.labelled_bank is None:
             raise RuntimeError(f"{self.name} has no bank: call fit() with data=unlabelled before drawing from it")
-        bank_x, _, offsets, counts = self.labelled_bank
-        have = counts[labels] > 0
-        if not bool(have.any()):
+        uniform = torch.rand(labels.shape[0], generator=generator, device=labels.device)
+        pick, have = self.labelled_bank.draw(labels, uniform)
+        if not len(self.labelled_bank.y):  # nothing passed the threshold: every position keeps its real example
             return torch.zeros((labels.shape[0], *self.task.input_shape), device=labels.device), have
-        within = (torch.rand(labels.shape[0], generator=generator, device=labels.device) * counts[labels]).long()
-        pick = torch.where(have, offsets[labels] + torch.minimum(within, counts[labels] - 1), 0)
-        return bank_x[pick], have
+        return self.labelled_bank.x[pick], have
 
     def _fit_filter(self, train: Split, context: FitContext) -> None:
         """The confidence filter's classifier: the task's classifier with the profile's settings, trained on the
@@ -566,14 +560,17 @@ class GenerativeMethod(Method):
         cas_samples = min(counts.cas_samples, max(len(data.train), self.task.num_classes))
         labels = torch.arange(cas_samples, device=context.device) % self.task.num_classes
         cas_generator = make_generator(self.seed, f"{self.name}:cas", context.device)
-        if self.params.data == "unlabelled":  # CAS of the samples as training uses them: labelled by the teacher
-            samples, have = self.from_bank(labels, cas_generator)
-            synthetic = Split(samples[have], labels[have])
+        synthetic: Split | None
+        if self.params.data == "unlabelled":  # CAS of the samples as training uses them: labelled by the teacher,
+            # balanced over the labels its bank holds (a label the teacher never gave cannot be trained on, and the
+            # test split's examples of it count against CAS); a bank that kept nothing trains nothing: no CAS
+            present = (self.labelled_bank.count > 0).nonzero().flatten().to(context.device)
+            labels = present[torch.arange(cas_samples, device=context.device) % len(present)] if len(present) else labels[:0]
+            synthetic = Split(self.from_bank(labels, cas_generator)[0], labels) if len(labels) else None
         else:
             synthetic = Split(self.sample(labels, cas_generator), labels)
-        # An unlabelled bank that kept nothing (a threshold no sample reached) trains nothing: no CAS to report.
-        cas = classification_accuracy_score(self.task, synthetic, test, context.profile, self.seed, context.device,
-                                            context.progress) if len(synthetic) else None
+        cas = None if synthetic is None else classification_accuracy_score(
+            self.task, synthetic, test, context.profile, self.seed, context.device, context.progress)
         metrics = {"fid": fid, "cas": cas, "generator_data": self.params.data}
         if self.filter_model is not None or (self.params.data == "unlabelled" and self.params.filter_tau > 0):
             metrics["gen_filter_kept"] = self.filter_kept / self.filter_drawn if self.filter_drawn else None

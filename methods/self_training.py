@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from methods import METHODS
-from methods.base import FitContext, Method, train_auxiliary_classifier
+from methods.base import ByLabel, FitContext, Method, train_auxiliary_classifier
 from tasks.base import Split
 
 
@@ -59,11 +59,8 @@ class SelfTraining(Method):
             raise ValueError(f"self_training.share={params.share} is invalid: it must be in [0, 1]")
         if not 0 < params.keep <= 1:
             raise ValueError(f"self_training.keep={params.keep} is invalid: it must be in (0, 1]")
-        self.kept_x: torch.Tensor | None = None  # pool inputs the teacher kept (stored form, prepared per batch)
-        self.kept_y: torch.Tensor | None = None  # the teacher's labels for them
+        self.kept: ByLabel | None = None  # pool inputs the teacher kept (stored form, prepared per batch), by its label
         self.kept_share: float | None = None  # share of the pool kept
-        self._count: torch.Tensor | None = None  # kept examples per label [classes]
-        self._start: torch.Tensor | None = None  # where each label's kept examples begin in kept_x
 
     def fit(self, train: Split, context: FitContext) -> None:
         """Train the teacher on the cell's labelled split, then label the pool and keep its most confident share."""
@@ -88,31 +85,26 @@ class SelfTraining(Method):
             order = torch.sort(confidence[members], descending=True, stable=True).indices[:count]
             keep[members[order]] = True
         self.kept_share = float(keep.double().mean()) if len(keep) else 0.0
-        # Kept examples grouped by label (pool order within each): label c's are rows start[c] .. start[c] + count[c].
-        kept = keep.nonzero().flatten()
-        kept = kept[torch.sort(labels[kept], stable=True).indices]
-        self.kept_x, self.kept_y = pool_x[kept.to(pool_x.device)], labels[kept]
-        self._count = torch.bincount(self.kept_y, minlength=self.task.num_classes)
-        self._start = torch.cumsum(self._count, 0) - self._count
+        kept = keep.nonzero().flatten()  # grouped by the teacher's label, pool order within each
+        self.kept = ByLabel.grouped(pool_x[kept.to(pool_x.device)], labels[kept], self.task.num_classes)
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace a `share` of the batch (random positions) with kept pool examples of the same label, drawn at
         random: as a class-conditional generator's samples replace their positions, so the batch's labels and
         class balance stay as they were (a position whose label the teacher never gave keeps its example)."""
-        if self.kept_x is None:
+        if self.kept is None:
             raise RuntimeError("self_training.augment before fit")
         out_x, out_y = x.clone(), y.clone()
         k = round(self.params.share * len(y))
-        if k == 0 or len(self.kept_y) == 0:
+        if k == 0 or len(self.kept.y) == 0:
             return out_x, out_y
         generator = self.generator(x.device)
         positions = torch.randperm(len(y), generator=generator, device=x.device)[:k]
         draws = torch.rand(k, generator=generator, device=x.device)  # one uniform per position, whatever its label
-        labels = y[positions].to(self._count.device)
-        count, start = self._count[labels], self._start[labels]
-        pick = start + (draws.to(count.device) * count).long().clamp(max=(count - 1).clamp(min=0))
-        replacement = self.task.prepare(self.kept_x[pick.clamp(max=len(self.kept_y) - 1).to(self.kept_x.device)])
-        has = (count > 0).to(x.device).view(-1, *([1] * (x.dim() - 1)))  # a label the teacher never gave: unchanged
+        labels = y[positions].to(self.kept.count.device)
+        pick, has = self.kept.draw(labels, draws.to(labels.device))
+        replacement = self.task.prepare(self.kept.x[pick.to(self.kept.x.device)])
+        has = has.to(x.device).view(-1, *([1] * (x.dim() - 1)))  # a label the teacher never gave: unchanged
         out_x[positions] = torch.where(has, replacement.to(device=x.device, dtype=x.dtype), x[positions])
         return out_x, out_y
 

@@ -36,27 +36,27 @@ def fitted(task, train, pool_x, cache, keep=0.5, share=0.5):
 def test_the_teacher_labels_the_pool_without_its_labels_and_mostly_right(mnist_cell):
     task, train, pool, cache = mnist_cell
     method = fitted(task, train, pool.x, cache)
-    assert method.kept_y.min() >= 0 and method.kept_y.max() < 10  # from the teacher: the pool's labels were all -1
-    assert method.kept_share == pytest.approx(len(method.kept_y) / len(pool.y)) and abs(method.kept_share - 0.5) < 0.01
+    assert method.kept.y.min() >= 0 and method.kept.y.max() < 10  # from the teacher: the pool's labels were all -1
+    assert method.kept_share == pytest.approx(len(method.kept.y) / len(pool.y)) and abs(method.kept_share - 0.5) < 0.01
     # which pool rows were kept: every kept input is a pool input, and its pseudo-label agrees with the true one mostly
     flat = pool.x.reshape(len(pool.x), -1)
-    rows = [int(torch.nonzero((flat == k.reshape(1, -1)).all(dim=1))[0]) for k in method.kept_x[:200]]
-    agreement = float((pool.y[rows] == method.kept_y[:200]).double().mean())
+    rows = [int(torch.nonzero((flat == k.reshape(1, -1)).all(dim=1))[0]) for k in method.kept.x[:200]]
+    agreement = float((pool.y[rows] == method.kept.y[:200]).double().mean())
     assert agreement > 0.85, agreement
 
 
 def test_keeping_less_keeps_the_more_confident_and_cleaner_examples(mnist_cell):
     task, train, pool, cache = mnist_cell
     loose, strict = fitted(task, train, pool.x, cache, keep=0.9), fitted(task, train, pool.x, cache, keep=0.2)
-    assert len(strict.kept_y) < len(loose.kept_y)
+    assert len(strict.kept.y) < len(loose.kept.y)
 
     def accuracy(method):
         flat = pool.x.reshape(len(pool.x), -1)
-        rows = [int(torch.nonzero((flat == k.reshape(1, -1)).all(dim=1))[0]) for k in method.kept_x[:300]]
-        return float((pool.y[rows] == method.kept_y[:300]).double().mean())
+        rows = [int(torch.nonzero((flat == k.reshape(1, -1)).all(dim=1))[0]) for k in method.kept.x[:300]]
+        return float((pool.y[rows] == method.kept.y[:300]).double().mean())
     assert accuracy(strict) >= accuracy(loose)
     # per label: every label the teacher gives keeps its share, so the kept set has the teacher's class balance
-    assert set(strict.kept_y.tolist()) == set(loose.kept_y.tolist())
+    assert set(strict.kept.y.tolist()) == set(loose.kept.y.tolist())
 
 
 def test_a_share_of_the_batch_is_replaced_and_the_batch_is_not_modified(mnist_cell):
@@ -69,7 +69,7 @@ def test_a_share_of_the_batch_is_replaced_and_the_batch_is_not_modified(mnist_ce
     changed = (out_x != x).flatten(1).any(dim=1)
     assert 14 <= int(changed.sum()) <= 16  # 16 positions replaced (a pick may equal the original)
     assert torch.equal(out_y, y)  # each by a kept example the teacher gave that position's label
-    kept = {tuple(k.flatten().tolist()): int(label) for k, label in zip(task.prepare(method.kept_x), method.kept_y)}
+    kept = {tuple(k.flatten().tolist()): int(label) for k, label in zip(task.prepare(method.kept.x), method.kept.y)}
     assert all(kept[tuple(out_x[i].flatten().tolist())] == int(y[i]) for i in changed.nonzero().flatten())
 
 

@@ -42,7 +42,8 @@ def test_an_unlabelled_generator_never_receives_a_label(sources, tmp_path):
     again = method.sample(torch.zeros_like(asked), torch.Generator().manual_seed(1))
     assert torch.equal(first, again)
     # the teacher labelled a bank; batches draw from it per label, and a label the teacher gave is the sample's
-    bank_x, bank_y, offsets, counts = method.labelled_bank
+    bank = method.labelled_bank
+    bank_x, bank_y, counts = bank.x, bank.y, bank.count
     assert len(bank_x) == int(counts.sum()) == generative.UNLABELLED_BANK["smoke"]  # filter_tau 0: every sample kept
     assert torch.equal(bank_y, torch.sort(bank_y).values) and method.filter_model is None
 
@@ -76,7 +77,8 @@ def fitted_bank(monkeypatch, tau: float, values: list[float]):
 def test_the_bank_keeps_what_the_teacher_is_sure_of_with_the_teachers_label(monkeypatch):
     # p(class 0) 0.9 -> class 0, sure; 0.2 -> class 1 (0.8), sure; 0.6 -> class 0 at 0.6, dropped at tau 0.7
     method = fitted_bank(monkeypatch, 0.7, [0.9, 0.2, 0.6, 0.95])
-    bank_x, bank_y, offsets, counts = method.labelled_bank
+    bank = method.labelled_bank
+    bank_x, bank_y, counts = bank.x, bank.y, bank.count
     assert counts.tolist()[:2] == [500, 250] and counts[2:].sum() == 0  # of 1,000 smoke samples, 250 dropped
     assert method.filter_drawn == 1000 and method.filter_kept == 750
     firsts = bank_x[:, 0, 0, 0]
@@ -95,6 +97,18 @@ def test_a_bank_that_kept_nothing_leaves_every_batch_real_and_reports_no_cas(sou
                  "--param", "vae.filter_tau=0.999", "--fractions", "0.5", "--seeds", "1") == 0
     (row,) = stored(store)
     assert row["status"] == "ok" and row["gen_filter_kept"] == 0 and row["cas"] is None and row["fid"] is not None
+
+
+def test_a_bank_missing_a_label_gives_an_ok_row_with_cas_on_the_labels_it_holds(tmp_path, monkeypatch):
+    """TREC's smoke teacher never gives some of the six labels: the cells train on what the bank holds, and CAS's
+    classifier trains on as many samples as ever, balanced over the labels the bank has (it once drew a share of
+    them per missing label and trained on a single sample)."""
+    monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
+    store = tmp_path / "runs.sqlite"
+    assert smoke(store, "--tasks", "trec", "--methods", "vae", "--param", "vae.data=unlabelled",
+                 "--param", "vae.filter_tau=0.15", "--seeds", "2") == 0
+    rows = stored(store)
+    assert len(rows) == 2 and all(r["status"] == "ok" and r["fid"] is not None and r["cas"] is not None for r in rows)
 
 
 def test_a_label_the_teacher_never_gave_keeps_its_real_example(monkeypatch):

@@ -36,7 +36,7 @@ def main(store: str = "results/tuning/fsdd-retune.sqlite") -> None:
         val.setdefault((method, label(method, json.loads(params))), {})[seed] = val_acc
         if kept_share is not None:
             kept.setdefault((method, label(method, json.loads(params))), []).append(kept_share)
-    seeds = sorted({seed for *_, seed, _, _ in [(r[0], r[1], r[2], r[3], r[4]) for r in rows]})
+    seeds = sorted({row[2] for row in rows})
     none = [val[("none", "-")][s] for s in seeds]
     print("# FSDD's tuned settings re-chosen on the 16-band maps (issue 33, 2026-12-07)\n")
     print("`studies/tuning/fsdd_retune.sh`: the quick profile, 150 recordings (the smaller quick size), seeds "
