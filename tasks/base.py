@@ -92,6 +92,7 @@ class TaskData:
     source: DataSource
     val: Split | None = None  # the task's fixed validation split, held out of every training subset
     fit_rows: np.ndarray | None = None  # feature tasks: the train rows their featurizer was fitted on
+    test_rows: np.ndarray | None = None  # feature tasks: the test rows of `test`, in order (their raw items feed the real-input attacks)
     train_views_s: float | None = None  # train.x holds augmented views (`with_train_views`): seconds they took to build
     train_views_cache_hit: bool | None = None  # ... and whether they were read from the cache rather than built now
 

@@ -82,7 +82,22 @@ class FeatureTask(Task):
             return Split(torch.from_numpy(arrays[name]).to(device), torch.from_numpy(labels.astype(np.int64)).to(device), extra or {})
 
         return TaskData(train=split("train", y_train[train_rows]), test=split("test", y_test[test_rows], views),
-                        source=source, fit_rows=train_rows, val=split("val", y_train[val_rows]))
+                        source=source, fit_rows=train_rows, test_rows=test_rows, val=split("val", y_train[val_rows]))
+
+    def fitted_featurizer(self, fit_items: Any) -> Callable[[Any], np.ndarray] | None:
+        """The featurizer fitted on `fit_items` as a function of any raw items, for attacks that act on raw items
+        (the text tasks' word substitutions); None where a task has none (its attacks act on features)."""
+        return None
+
+    def raw_test_inputs(self, source: DataSource, data: TaskData) -> tuple[np.ndarray, Callable[[Any], np.ndarray]] | None:
+        """The raw items of `data.test` in order, and the cell's featurizer (refitted on its fit rows, so the same
+        function that made `data`; `evaluate_robustness` checks that it reproduces the test features); None
+        where the task has no raw-input attack."""
+        if data.fit_rows is None or data.test_rows is None:
+            return None
+        x_train, _, x_test, _ = _cached_arrays(self, source)
+        featurize = self.fitted_featurizer(x_train[data.fit_rows])
+        return None if featurize is None else (x_test[data.test_rows], featurize)
 
     def reference_identity(self, data: TaskData | None) -> dict[str, Any]:
         if data is None or data.fit_rows is None:

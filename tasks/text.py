@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from torch import nn
@@ -94,14 +94,34 @@ def tfidf_svd_features(fit_texts: np.ndarray, targets: dict[str, np.ndarray], di
     on which OpenBLAS picks the same kernels: its AVX2 kernels (Haswell, Zen) round differently from its
     AVX-512 ones (SkylakeX), which is why rows record the BLAS kernel and the feature cache is keyed by it.
     """
+    transform, fitted = fit_tfidf_svd(fit_texts, dims, min_df, seed)
+    return {name: fitted if texts is fit_texts else transform(texts) for name, texts in targets.items()}
+
+
+def fit_tfidf_svd(fit_texts: np.ndarray, dims: int, min_df: int,
+                  seed: int = 0) -> tuple[Callable[[Sequence[str]], np.ndarray], np.ndarray]:
+    """The fitted featurizer as a function of any sentences (float32 [N, dims], computed on one BLAS thread as
+    `tfidf_svd_features` says why), and the features of `fit_texts` computed while fitting. The word-substitution
+    attack featurizes its candidate sentences through it, so they meet exactly the cell's featurizer."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _tfidf_svd_features(fit_texts, targets, dims, min_df, seed)
+        vectorizer, svd, scaler, fitted = _fit_tfidf_svd(fit_texts, dims, min_df, seed)
+
+    def transform(texts: Sequence[str]) -> np.ndarray:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return _padded(scaler.transform(svd.transform(vectorizer.transform(list(texts)))), dims)
+
+    return transform, _padded(fitted, dims)
 
 
-def _tfidf_svd_features(fit_texts: np.ndarray, targets: dict[str, np.ndarray], dims: int, min_df: int,
-                        seed: int) -> dict[str, np.ndarray]:
+def _padded(dense: np.ndarray, dims: int) -> np.ndarray:
+    if dense.shape[1] < dims:  # a tiny training set: pad to the task's fixed width with zeros (the mean)
+        dense = np.pad(dense, ((0, 0), (0, dims - dense.shape[1])))
+    return dense.astype(np.float32)
+
+
+def _fit_tfidf_svd(fit_texts: np.ndarray, dims: int, min_df: int, seed: int):
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import StandardScaler
@@ -115,13 +135,7 @@ def _tfidf_svd_features(fit_texts: np.ndarray, targets: dict[str, np.ndarray], d
     svd = TruncatedSVD(n_components=components, algorithm="randomized", n_iter=5, random_state=seed)
     scaler = StandardScaler()
     fitted = scaler.fit_transform(svd.fit_transform(fit_matrix))
-    out = {}
-    for name, texts in targets.items():
-        dense = fitted if texts is fit_texts else scaler.transform(svd.transform(vectorizer.transform(list(texts))))
-        if dense.shape[1] < dims:  # a tiny training set: pad to the task's fixed width with zeros (the mean)
-            dense = np.pad(dense, ((0, 0), (0, dims - dense.shape[1])))
-        out[name] = dense.astype(np.float32)
-    return out
+    return vectorizer, svd, scaler, fitted
 
 
 class TextMlp(nn.Module):
@@ -162,6 +176,9 @@ class TextTask(FeatureTask):
 
     def featurize(self, fit_items: Any, targets: dict[str, Any]) -> dict[str, np.ndarray]:
         return tfidf_svd_features(fit_items, targets, self.params.dims, self.params.min_df)
+
+    def fitted_featurizer(self, fit_items: Any) -> Callable[[Any], np.ndarray]:
+        return fit_tfidf_svd(fit_items, self.params.dims, self.params.min_df)[0]
 
     def preload(self, source: Any) -> None:
         """The dataset, and WordNet (about 4 s, once per process), which the corruptions' synonyms need: neither

@@ -189,7 +189,7 @@ def test_robustness_plot_draws_y_equals_x_across_the_limits_and_clips_bars():
     ends = _error_segments(ax)
     assert ends.min() >= 0 and ends.max() <= 100
     legend = figure.legends[0]
-    assert "y = x (PGD cannot exceed clean)" in [t.get_text() for t in legend.get_texts()]
+    assert "y = x (an attack cannot exceed clean)" in [t.get_text() for t in legend.get_texts()]
     assert "vae (2 seeds: wide interval)" in [t.get_text() for t in legend.get_texts()]
     dashed = [c for c in ax.containers if c.get_label().startswith("vae")]
     assert all(ls[1] is not None for c in dashed for bars in c.lines[2] for ls in bars.get_linestyles())

@@ -190,8 +190,8 @@ def test_verdict_on_crafted_summaries():
     assert verdict(method({"a": flat}, name="none")) == "baseline"
     assert verdict(method({})) == "not compared (no `none` in its tables)"
     # Robustness is named where it moves by a tenth of the range or more, either way; not below that.
-    assert verdict(method({"a": lose}, robust=0.285)) == "significant loss on 1/1 tasks; 2.0x cost; PGD +28.5 pts"
-    assert verdict(method({"a": flat}, robust=-0.12)) == "no significant gain; 2.0x cost; PGD -12.0 pts"
+    assert verdict(method({"a": lose}, robust=0.285)) == "significant loss on 1/1 tasks; 2.0x cost; robust +28.5 pts"
+    assert verdict(method({"a": flat}, robust=-0.12)) == "no significant gain; 2.0x cost; robust -12.0 pts"
     assert verdict(method({"a": flat}, robust=0.05)) == "no significant gain; 2.0x cost"
 
 

@@ -15,7 +15,8 @@ from bench.results.store import Store
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), a 1-epoch
 # smoke run (converged needs 2+ epochs), no early-stop guard (stopped_epoch, guard_json).
 LATER_FIELDS = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
-                "gen_filter_kept", "aa_acc", "robust_acc", "aa_json"}  # AutoAttack: robust.autoattack, off by default
+                "gen_filter_kept", "aa_acc", "robust_acc", "aa_json",  # AutoAttack: robust.autoattack, off by default
+                "word_acc", "word_json"}  # the text tasks' word substitutions (tests/test_word_substitution.py)
 
 
 def rows(store_path) -> list[dict]:

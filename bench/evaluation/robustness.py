@@ -13,6 +13,9 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
 
 import torch
 from torch import nn
@@ -20,6 +23,7 @@ from torch import nn
 from bench.evaluation.attacks import default_pgd_alpha, fgsm, pgd
 from bench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS, AutoAttackConfig, autoattack, eps_curve
 from bench.evaluation.corruption_benchmark import benchmark_accuracy, mean_accuracy
+from bench.evaluation.word_substitution import WordAttackConfig, pwws
 from bench.transforms.corruptions import corrupt
 from bench.core.errors import UsageError
 from bench.core.seeding import make_generator
@@ -48,6 +52,9 @@ class RobustnessConfig:
     # walk, else its highest-loss one (over steps, and over restarts as before: robust only if every start fails)
     pgd_iterate: str = "last"
     severities: str = "1,2,3,4,5"  # CIFAR-10-C's severities averaged over (MNIST-C has one published level)
+    # The text tasks' real-input attack: pwws (word substitutions, bench/evaluation/word_substitution.py) | off
+    word_attack: str = "pwws"
+    word_share: float = 0.2  # PWWS: most words of a sentence that may change, as a share of its words
 
     def __post_init__(self) -> None:
         if self.corruptions not in CORRUPTION_SETS:
@@ -59,6 +66,9 @@ class RobustnessConfig:
             raise UsageError(f"robust.severities={self.severities} is invalid: give distinct severities from "
                              f"{', '.join(SEVERITY_CHOICES)}, separated by commas (e.g. 1,2,3,4,5 or 3)")
         object.__setattr__(self, "severities", ",".join(sorted(levels)))  # one spelling per choice, one run_id
+        if self.word_attack not in WORD_ATTACKS:
+            raise UsageError(f"robust.word_attack={self.word_attack} is invalid: valid choices are {', '.join(WORD_ATTACKS)}")
+        WordAttackConfig(self.word_share)  # raises on a share outside (0, 1]
         if self.autoattack != "off" and self.autoattack not in AUTOATTACK_VERSIONS:
             raise UsageError(f"robust.autoattack={self.autoattack} is invalid: valid choices are off, "
                              f"{', '.join(AUTOATTACK_VERSIONS)}")
@@ -86,13 +96,26 @@ class RobustnessConfig:
             del values["corruptions"], values["severities"]
         if values["pgd_iterate"] == "last":  # and PGD's strongest iterate
             del values["pgd_iterate"]
+        del values["word_attack"], values["word_share"]  # only the text tasks' rows carry them (identity_for)
         return values
+
+    def identity_for(self, task: Task) -> dict[str, object]:
+        """`identity()` plus the settings of the real-input attacks that run on `task`: a row names exactly what
+        judged it, and rows of tasks the word-substitution attack does not touch keep their run_ids."""
+        values = self.identity()
+        if self.word_attack_applies(task):
+            values["word_attack"] = WordAttackConfig(self.word_share).describe()
+        return values
+
+    def word_attack_applies(self, task: Task) -> bool:
+        return self.word_attack != "off" and getattr(task, "raw_kind", None) == "text"
 
     def severity_levels(self) -> tuple[int, ...]:
         return tuple(sorted(int(level) for level in str(self.severities).split(",")))
 
 
 CORRUPTION_SETS = ("suite", "benchmark")
+WORD_ATTACKS = ("pwws", "off")
 PGD_ITERATES = ("last", "strongest")
 SEVERITY_CHOICES = ("1", "2", "3", "4", "5")
 
@@ -112,21 +135,25 @@ class RobustnessResult:
     problems: list[str] = field(default_factory=list)  # failed sanity checks, each a sentence
 
 
-def evaluate_robustness(model: nn.Module, task: Task, test: Split, config: RobustnessConfig) -> RobustnessResult:
+def evaluate_robustness(model: nn.Module, task: Task, test: Split, config: RobustnessConfig,
+                        raw: tuple[np.ndarray, Callable[[Any], np.ndarray]] | None = None) -> RobustnessResult:
     """FGSM, PGD and corruption accuracy of `model` on a fixed stratified subset of `test`, and sanity checks.
 
     The subset, the PGD random starts and the corruption noise are drawn from fixed seeds, so every
-    method and seed is judged on exactly the same perturbed examples.
+    method and seed is judged on exactly the same perturbed examples. `raw`: the raw items of `test` and the
+    cell's featurizer (`FeatureTask.raw_test_inputs`), for the attacks that act on inputs a person could
+    produce (the text tasks' word substitutions).
     """
     was_training = model.training
     model.eval()
     try:
-        return _evaluate(model, task, test, config)
+        return _evaluate(model, task, test, config, raw)
     finally:
         model.train(was_training)
 
 
-def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfig) -> RobustnessResult:
+def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfig,
+              raw: tuple[np.ndarray, Callable[[Any], np.ndarray]] | None) -> RobustnessResult:
     keep = torch.arange(len(test), device=test.y.device)
     if config.samples is not None and config.samples < len(test):
         keep = torch.from_numpy(stratified_indices(test.y.cpu().numpy(), config.samples, POOL_SEED)).to(test.y.device)
@@ -167,6 +194,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     if config.check_samples < len(y):
         check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
     aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok, check)
+    word_metrics = _word_attack_metrics(model, task, x, y, keep, config, raw)
     per_corruption: dict[str, object] = {}
     benchmark = task.corruption_benchmark if config.corruptions == "benchmark" else None
     if benchmark is not None:  # {corruption: {severity: accuracy}}, averaged over every corruption and severity
@@ -184,6 +212,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
                            sum(per_corruption.values()) / len(per_corruption) if per_corruption else None),
         "corruption_json": json.dumps(per_corruption, sort_keys=True) if per_corruption else None,
         **aa_metrics,
+        **word_metrics,
     }
     clean = float(clean_ok.double().mean())
     problems = ordering_problems(clean, metrics["fgsm_acc"], metrics["pgd_acc"], config.tolerance)
@@ -232,6 +261,38 @@ def _autoattack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.
     return ({"aa_acc": result.accuracy,
              "robust_acc": float((survived & result.robust).double().mean()) if len(y) else 0.0,
              "aa_json": json.dumps(described, sort_keys=True)}, problems)
+
+
+def _word_attack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.Tensor, keep: torch.Tensor,
+                         config: RobustnessConfig, raw: tuple[np.ndarray, Callable[[Any], np.ndarray]] | None) -> dict[str, object]:
+    """PWWS on the raw sentences of the attacked examples, each candidate featurized by the cell's featurizer and
+    classified by the model: accuracy under it (also the row's robust_acc, the worst case over the text tasks'
+    real-input attacks, of which it is the one), its success rate and the mean share of words it changed.
+
+    The featurizer is refitted for the attack; it must reproduce the features the model was tested on, else the
+    attack would judge another pipeline than the row's (a RuntimeError: a bug, not a measurement)."""
+    if not config.word_attack_applies(task):
+        return {}
+    if raw is None:
+        raise RuntimeError(f"task {task.name}: the word-substitution attack needs the raw test sentences and the featurizer")
+    items, featurize = raw
+    sentences = [str(s) for s in items[keep.cpu().numpy()]]
+    features = x.detach().cpu().numpy().reshape(len(sentences), -1)
+    gap = float(np.abs(featurize(sentences).reshape(len(sentences), -1) - features).max()) if sentences else 0.0
+    if gap > 1e-4:
+        raise RuntimeError(f"task {task.name}: the refitted featurizer differs from the cell's test features by {gap:.3g}")
+
+    def predict(batch: list[str]) -> np.ndarray:
+        inputs = torch.from_numpy(featurize(batch)).to(x.device, x.dtype).reshape(len(batch), *x.shape[1:])
+        with torch.inference_mode():
+            return torch.cat([torch.softmax(model(inputs[i:i + config.batch_size]).float(), dim=1)
+                              for i in range(0, len(batch), config.batch_size)]).cpu().numpy()
+
+    attack = WordAttackConfig(config.word_share)
+    result = pwws(predict, sentences, y.cpu().numpy(), attack)
+    described = {**attack.describe(), "examples": len(sentences), "success_rate": result.success_rate,
+                 "mean_words_changed": result.mean_changed, "clean_correct": int(result.correct.sum())}
+    return {"word_acc": result.accuracy, "robust_acc": result.accuracy, "word_json": json.dumps(described, sort_keys=True)}
 
 
 def curve_problems(curve: list[tuple[float, float]], n: int, tolerance: float) -> list[str]:

@@ -114,10 +114,19 @@ def _listed(entries: dict[str, Entry], tasks: list[str]) -> str:
     return ", ".join(f"{100 * entries[t].mean:+.1f} on {t}" for t in tasks if t in entries)
 
 
-def _answer(kind: str, ranked: list[tuple[str, dict[str, Entry]]], tasks: list[str], costs: dict[str, float]) -> str:
+def threat_of(task: str, metric: str | None, radius: str) -> str:
+    """A robust column's attack in words: the text tasks' word substitutions, the images' worst case over their
+    attacks or their PGD, at the task's radius."""
+    if metric == "robust_acc":
+        return "word substitutions" if block_of(task) == "text" else f"worst case of PGD and AutoAttack {radius}".strip()
+    return f"PGD {radius}".strip()
+
+
+def _answer(kind: str, ranked: list[tuple[str, dict[str, Entry]]], tasks: list[str], costs: dict[str, float],
+            threat: str = "PGD") -> str:
     """The block's one sentence, from its numbers: the best method that gains significantly on every task it was
     measured on (or on some), else that nothing does at this budget."""
-    what = "clean accuracy" if kind == "clean" else "PGD accuracy"
+    what = "clean accuracy" if kind == "clean" else f"accuracy under {threat}"
 
     def won(entries: dict[str, Entry]) -> list[str]:
         return [t for t in tasks if t in entries and entries[t].significant and entries[t].mean > 0]
@@ -172,8 +181,11 @@ def headline_blocks(rows: pd.DataFrame, profile: str | None = None) -> list[Bloc
         sizes = {t: (int(part.loc[part["task"] == t, "n_train"].iloc[0]) if part.loc[part["task"] == t, "n_train"].notna().all() else None)
                  for t in tasks}
         name = BLOCKS.get(block, block.capitalize())
-        kinds = [(kind, metric, prefix) for kind, metric, prefix in (("clean", "clean_acc", "gain"), ("robust", "pgd_acc", "robust"))
-                 if f"{metric}_mean" in part and part[f"{metric}_mean"].notna().any()]
+        # Each task's robust column is its real-input attack (`robust_metric`): none for a task attacked only in
+        # feature space (its feature PGD is smoothness, shown in its per-task tables, not here).
+        robust_of = {t: next(iter(part.loc[part["task"] == t, "robust_metric"].dropna()), None) for t in tasks}
+        kinds = [(kind, metric, prefix) for kind, metric, prefix in (("clean", "clean_acc", "gain"), ("robust", "robust", "robust"))
+                 if part[f"{prefix}_mean"].notna().any() or (kind == "robust" and any(robust_of.values()))]
         base = part[part["method"] == BASELINE]
         entries: dict[str, dict[tuple[str, str], Entry]] = {}
         ratios: dict[str, list[float]] = {}
@@ -194,22 +206,23 @@ def headline_blocks(rows: pd.DataFrame, profile: str | None = None) -> list[Bloc
             return sorted(found, key=lambda item: (-len(item[1]), -sum(e.mean for e in item[1].values()) / len(item[1]),
                                                    item[0]))
 
-        space = "" if block == "image" else " in feature space"
+        columns = [(task, kind) for task in tasks for kind, _, _ in kinds if kind == "clean" or robust_of[task]]
         headers, levels = ["method", "extra data"], [f"`{BASELINE}` (accuracy)", "–"]
-        for task in tasks:
-            for kind, metric, _ in kinds:
-                row = base[base["task"] == task]
-                headers.append(f"{task} clean" if kind == "clean" else f"{task} PGD {attacks[task]}")
-                levels.append(_level(row.iloc[0], metric) if len(row) else "–")
+        for task, kind in columns:
+            row = base[base["task"] == task]
+            headers.append(f"{task} clean" if kind == "clean" else f"{task} {threat_of(task, robust_of[task], attacks[task])}")
+            levels.append(_level(row.iloc[0], "clean_acc" if kind == "clean" else robust_of[task]) if len(row) else "–")
         body = [levels + ["1.0x"]]
         for label, _ in rank("clean") + [item for item in rank("robust") if item[0] not in dict(rank("clean"))]:
             found = entries[label]
-            cells = [_text(found.get((kind, task))) for task in tasks for kind, _, _ in kinds]
+            cells = [_text(found.get((kind, task))) for task, kind in columns]
             cost = "–" if math.isnan(costs.get(label, math.nan)) else f"{costs[label]:.1f}x"
             body.append([label, POOL_DATA if POOL in label else "–"] + cells + [cost])
         sized = ", ".join(_names(tasks, sizes))
-        title = f"{name} ({sized}): clean accuracy, and PGD accuracy{space} at each task's own radius"
-        answer = " ".join(_answer(kind, rank(kind), tasks, costs) for kind, _, _ in kinds)
+        threats = sorted({threat_of(t, robust_of[t], "") for t in tasks if robust_of[t]})
+        title = f"{name} ({sized}): clean accuracy" + (f", and accuracy under {' and '.join(threats)}" if threats else "")
+        answer = " ".join(_answer(kind, rank(kind), tasks, costs, " and ".join(threats)) for kind, _, _ in kinds
+                          if kind == "clean" or threats)
         blocks.append(Block(title, headers + ["cost"], body, answer))
     return blocks
 
@@ -222,8 +235,10 @@ def headline_markdown(rows: pd.DataFrame, profile: str | None = None) -> str:
     """
     blocks = headline_blocks(rows, profile)
     legend = (f"One block per modality, each at one training-set size (the smaller of the default grid's two), ranked "
-              f"by mean clean gain within the block (the methods measured on every task of the block first); each task's PGD column is its own threat model (L∞ radius in "
-              f"input units; text and audio are attacked in feature space). The `{BASELINE}` row gives absolute "
+              f"by mean clean gain within the block (the methods measured on every task of the block first); each task's robust column is its "
+              f"own threat model on inputs a person could produce: PGD at an L∞ radius in pixel units on images, word "
+              f"substitutions on the sentence for text (PWWS, at most a fifth of the words); audio has no such attack yet, "
+              f"and its feature-space PGD, which measures smoothness, is left to its per-task tables. The `{BASELINE}` row gives absolute "
               f"accuracy (mean ±95% interval over seeds); every other row its gain over `{BASELINE}` in points on the "
               f"same seeds, ±the 95% interval's half-width; `*`: {RULE} (paired t-tests, corrected over every clean "
               f"and robust test of the leaderboard: the same stars as there); {MIXED_POLICY}: its seed pairs ran "

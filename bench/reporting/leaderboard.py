@@ -57,7 +57,7 @@ SMOKE_BANNER = ("Smoke profile: the numbers of profile `smoke` come from tiny bu
                 "they are not for conclusions.")
 # Per-task outcomes of a method in the summary (see `task_outcome`).
 GAIN, LOSS, NEITHER, UNTESTED = "gain", "loss", "neither", "untested"
-# A robust gain (PGD accuracy over `none`'s, as a fraction) the verdict names: a tenth of the accuracy range.
+# A robust gain (robust accuracy over `none`'s, as a fraction; `robust_metric`) the verdict names: a tenth of the accuracy range.
 ROBUST_NOTABLE = 0.10
 ROBUST_HEADER, COST_HEADER = "robust gain (pts)", f"cost vs {BASELINE}"  # the summary's optional columns
 
@@ -111,6 +111,42 @@ class Leaderboard:
     exchange: Table | None = None  # what generated data are worth in real examples (bench/reporting/exchange.py)
     banner: list[str] = field(default_factory=list)  # warnings shown above everything (smoke profile)
     guide: list[str] = field(default_factory=list)  # "How to read this": one line per column or mark
+
+
+def attacked_in_feature_space(task: str) -> bool:
+    """Whether a task's FGSM and PGD move a feature vector rather than the input a person gives (text, audio): those
+    numbers say how smooth the classifier is there, not how it fares against a real change of its input."""
+    from tasks import TASKS
+
+    try:
+        return getattr(TASKS.get(task), "modality", "image") != "image"
+    except Exception:  # a task of an old store that is no longer registered: as stored, PGD
+        return False
+
+
+def robust_metric(task: str, cells: pd.DataFrame) -> str | None:
+    """The metric a table's robust gain compares: `robust_acc` (the worst case over the task's real-input attacks)
+    where every row of the table has it; else PGD where PGD acts on the input itself (images); else None: a task
+    attacked only in feature space has no robust gain, only a feature-space smoothness column."""
+    if "robust_acc" in cells and len(cells) and cells["robust_acc"].notna().all():
+        return "robust_acc"
+    return None if attacked_in_feature_space(task) else "pgd_acc"
+
+
+ROBUST_MEANING = ("accuracy under each task's attacks on real inputs minus `none`'s: the worst case over the attacks "
+                  "that ran (`robust acc`) where a table has it (text: word substitutions on the sentence), else PGD in "
+                  "pixel space (images); audio, attacked only in feature space, has none")
+FEATURE_SPACE = "feature "  # the FGSM and PGD column headers of tasks attacked in feature space
+FEATURE_SPACE_MEANING = ("feature FGSM / PGD: the attacks move the standardized feature vector, which no sentence or "
+                         "recording need map to: they measure how smooth the classifier is there, not robustness "
+                         "(the text tasks' `robust acc` is the attack on the sentence itself).")
+
+
+def column_label(metric: Metric, task: str) -> str:
+    """A per-task table's header for `metric`: FGSM and PGD of a task attacked in feature space say so."""
+    if metric.name in ("fgsm_acc", "pgd_acc") and attacked_in_feature_space(task):
+        return FEATURE_SPACE + metric.label
+    return metric.label
 
 
 def leaderboard_metrics(rows: pd.DataFrame) -> list[Metric]:
@@ -254,7 +290,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     Columns: TABLE keys, label, method, seeds, n_train; `<metric>_mean/_low/_high` (95% t-interval) and
     `<metric>_n` (seeds with a value) per leaderboard metric present; `gain_mean/_low/_high/_p/_n/_mixed/_diffs`:
     clean accuracy minus the `none` baseline's on the same seeds (`pair_with_baseline`), `robust_...` the same for
-    PGD accuracy; `gain_q`, `robust_q`: their p adjusted (Benjamini-Hochberg) over every test of the profile, the
+    the table's `robust_metric` (`robust_metric`: its name, None where the task has no real-input attack); `gain_q`, `robust_q`: their p adjusted (Benjamini-Hochberg) over every test of the profile, the
     family every page corrects for; `clean_values`, `base_values`: the seeds' accuracies (the aggregates' runs);
     `cost_ratios`, `amortised_ratios`, `cost_mixed` (`_cost_ratios`); the flagged seeds of `diagnostics`.
     """
@@ -269,6 +305,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         baseline = table[table["method"] == BASELINE]
         # Gains need one unambiguous baseline per seed.
         base = baseline if baseline["label"].nunique() == 1 and not baseline["seed"].duplicated().any() else None
+        robust = robust_metric(key[TABLE.index("task")], table)
         for label, cells in table.groupby("label", sort=True):
             line = dict(zip(TABLE, key))
             line.update(label=label, method=cells["method"].iloc[0], seeds=cells["seed"].nunique(),
@@ -279,8 +316,9 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
                              f"{metric.name}_high": interval.high, f"{metric.name}_n": interval.n})
             # `none` against itself is no test: it stays out of the family (and of the aggregates).
             unique = not cells["seed"].duplicated().any() and cells["method"].iloc[0] != BASELINE
-            for prefix, metric in (("gain", "clean_acc"), ("robust", "pgd_acc")):
-                found = pair_with_baseline(cells, base, metric) if base is not None and unique else NO_PAIRING
+            line["robust_metric"] = robust
+            for prefix, metric in (("gain", "clean_acc"), ("robust", robust)):
+                found = pair_with_baseline(cells, base, metric) if base is not None and unique and metric else NO_PAIRING
                 line.update({f"{prefix}_{part}": getattr(found, part) for part in ("mean", "low", "high", "p", "n", "mixed", "diffs")})
             line.update(_relative_corruption_error(cells, base if not cells["seed"].duplicated().any() else None))
             costed = base is not None and not cells["seed"].duplicated().any()
@@ -465,11 +503,11 @@ def _guide(summary: list[Table], tables: list[Table]) -> list[str]:
         f"stratified-bootstrap 95% interval (rliable); methods are ordered by it. P(> {BASELINE}): probability of improvement.",
         f"Gain: clean accuracy minus `{BASELINE}`'s on the same seeds, in points, `±` its 95% interval; `*`: {RULE} "
         f"(paired t-tests, corrected over every gain test of the profile).",
-        *[f"Robust gain: PGD accuracy minus `{BASELINE}`'s, in points."] * (ROBUST_HEADER in headers),
+        *[f"Robust gain: {ROBUST_MEANING}, in points."] * (ROBUST_HEADER in headers),
         *[f"Cost: median over cells of total seconds as a multiple of `{BASELINE}`'s, a cached generator's fit counted "
           f"in every cell that used it."] * (COST_HEADER in headers),
         f"Verdict: a significant gain (loss) on a task when {RULE} at more than half of its training-set sizes; "
-        f"`PGD ±x pts` where the robust gain reaches {100 * ROBUST_NOTABLE:.0f} points.",
+        f"`robust ±x pts` where the robust gain reaches {100 * ROBUST_NOTABLE:.0f} points.",
         *[f"{MIXED_POLICY}: the seed pairs ran under different execution policies; shown, never tested."] * any(
             MIXED_POLICY in cell for table in [*summary, *tables] for row in table.rows for cell in row),
         *[f"Marks: {', '.join(used)}; each explained under the tables that carry it."] * bool(used),
@@ -505,7 +543,7 @@ class MethodSummary:
     mean_rank: float  # rank by mean clean accuracy within each table (1 = best), averaged over tables
     tables: int  # how many tables the method is in
     gains: dict[str, tuple[Gain, ...]]  # task column -> its gains, smallest training set first
-    robust_gain: float  # mean over tables of PGD acc minus `none`'s (fraction); NaN where never measured
+    robust_gain: float  # mean over tables of the robust metric minus `none`'s (fraction; `robust_metric`); NaN where never measured
     cost: float  # median over its cells of total seconds (a cached generator's fit counted) / `none`'s; NaN without times
     iqm: float = math.nan  # interquartile mean of the per-seed clean gains over every table (fraction)
     iqm_low: float = math.nan  # its stratified-bootstrap 95% interval (tables as strata)
@@ -556,7 +594,7 @@ def verdict(method: MethodSummary) -> str:
         text = f"{text} at {method.cost:.1f}x cost" if gains and not losses else f"{text}; {method.cost:.1f}x cost"
     # What a method can buy besides clean accuracy: robustness, named when it moves by a visible amount.
     if not math.isnan(method.robust_gain) and abs(method.robust_gain) >= ROBUST_NOTABLE:
-        text += f"; PGD {100 * method.robust_gain:+.1f} pts"
+        text += f"; robust {100 * method.robust_gain:+.1f} pts"
     return text
 
 
@@ -680,7 +718,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
     for name in columns:
         every = sorted({(g.fraction, _size(g)) for m in methods for g in m.gains.get(name, ())})
         sizes[name] = [every[0]] if len(every) == 1 else [every[0], every[-1]]
-    robust = bool("pgd_acc_mean" in summary and summary["pgd_acc_mean"].notna().any())
+    robust = bool("robust_mean" in summary and summary["robust_mean"].notna().any())
     cost = bool("total_s_mean" in summary and summary["total_s_mean"].notna().any())
     headers = ["method", "IQM gain (pts)", f"P(> {BASELINE})", "tables"]
     headers += [f"{name} gain (n={' / '.join(s for _, s in sizes[name])})" for name in columns]
@@ -725,7 +763,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
         f"so it is shown untested.",
     ]
     if robust:
-        legend.append(f"Robust gain: PGD accuracy minus `{BASELINE}`'s, in points, averaged over the tables where "
+        legend.append(f"Robust gain: {ROBUST_MEANING}, in points, averaged over the tables where "
                       "both were measured; each task's attack radius differs (the README's blocks compare like threat models).")
     if cost:
         legend.append(f"Cost: the median over the method's cells of its total seconds over `{BASELINE}`'s on the same "
@@ -733,7 +771,7 @@ def summary_table(summary: pd.DataFrame, profile: str) -> Table:
                       "median as measured, where only the cell that fitted the generator paid for it.")
     legend.append(f"Verdict: a task counts as a significant gain (loss) when its gain is positive (negative) with "
                   f"{RULE} at more than half of its training-set sizes (with two sizes: both); a task with "
-                  f"one seed has no test. `PGD ±x pts` is added where the robust gain is {100 * ROBUST_NOTABLE:.0f} points or "
+                  f"one seed has no test. `robust ±x pts` is added where the robust gain is {100 * ROBUST_NOTABLE:.0f} points or "
                   f"more either way.")
     legend.append(f"HTML report: the best value per column is bold: highest IQM gain, P(> {BASELINE}) and task gain "
                   f"where some method beats `{BASELINE}`, lowest cost.")
@@ -777,7 +815,9 @@ def build(rows: pd.DataFrame) -> Leaderboard:
         for key, table in summary.groupby(TABLE, sort=True):
             shown = [m for m in metrics if table[f"{m.name}_mean"].notna().any()]
             table = table.sort_values(["clean_acc_mean", "label"], ascending=[False, True])
-            headers = ["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p", "adj. p"] + [m.label for m in shown[1:]]
+            task = key[TABLE.index("task")]
+            headers = (["method", shown[0].label, "seeds", f"gain vs {BASELINE} (pts)", "p", "adj. p"]
+                       + [column_label(m, task) for m in shown[1:]])
             with_mce = bool(table["mce_mean"].notna().any())
             headers += [MCE_HEADER] * with_mce
             body = []
@@ -787,6 +827,7 @@ def build(rows: pd.DataFrame) -> Leaderboard:
                 clean = f"{values[0]} {marks}" if marks else values[0]
                 body.append([line["label"], clean, str(line["seeds"]), *_gain(line), *values[1:]])
             legend = _legend(table) + power_lines(table, thresholds.get(key[0], ALPHA)) + [MCE_MEANING] * with_mce
+            legend += [FEATURE_SPACE_MEANING] * any(h.startswith(FEATURE_SPACE) for h in headers)
             if any(MIXED_POLICY in row[3] for row in body):
                 legend.append(f"{MIXED_POLICY} {MIXED_POLICY_MEANING}; `(k {MIXED_POLICY} left out)`: k seed pairs "
                               "of mixed policies left out of the test.")

@@ -24,7 +24,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 from bench.config.registry import natural_key
 from bench.results.metrics import METRICS
 from bench.reporting.exchange import POOL_SUFFIX, Worth, exchange_rates, is_curve_row
-from bench.reporting.leaderboard import BASELINE, NOT_CONVERGED, STOPPED_EARLY, TABLE, diagnostics, summarize, with_labels
+from bench.reporting.leaderboard import (BASELINE, NOT_CONVERGED, STOPPED_EARLY, TABLE, column_label, diagnostics,
+                                         summarize, with_labels)
 from methods import METHODS
 
 # File prefixes this module owns, in report order: data efficiency is the headline of a data-scarce grid.
@@ -33,7 +34,7 @@ CAPTIONS = {
     "efficiency": "Data efficiency: clean test accuracy vs number of training examples (bands: 95% CI over seeds)",
     "learning": "Learning curves: validation accuracy after each epoch (bands: min-max over seeds)",
     "cost": "Accuracy vs cost, with the Pareto front",
-    "robustness": "Clean vs PGD accuracy (dashed: y = x, the most PGD accuracy can be)",
+    "robustness": "Clean vs robust accuracy (text: word substitutions; images: PGD; audio: feature-space PGD) (dashed: y = x, the most an attacked accuracy can be)",
     "eps": "Accuracy against the attack radius (APGD-CE at 0 to 2x the task's eps): a curve that does not fall to 0 "
            "flags gradient masking",
     "corruptions": "Corruption accuracy, best first (hatched and dashed line: the none baseline)",
@@ -378,26 +379,31 @@ def _extent(values: np.ndarray, errors: np.ndarray | None) -> tuple[float, float
 
 
 def _robustness(panel: pd.DataFrame, title: str) -> Figure | None:
-    """PGD accuracy vs clean accuracy, one point per line, with the dashed y = x line across the x range:
+    """Robust accuracy vs clean accuracy, one point per line, with the dashed y = x line across the x range:
     an attack can only lower accuracy, so every point lies on or under it (the y range is widened to hold
-    the whole line) and a point's distance below it is the accuracy the attack took."""
-    if "pgd_acc_mean" not in panel or panel["pgd_acc_mean"].isna().all():
+    the whole line) and a point's distance below it is the accuracy the attack took. The robust axis is the
+    panel's `robust_metric` (the worst case over real-input attacks where its rows have it, else PGD); a task
+    attacked only in feature space plots its feature PGD, labelled as such."""
+    chosen = set(panel["robust_metric"].dropna()) if "robust_metric" in panel else set()
+    metric = "robust_acc" if chosen == {"robust_acc"} else "pgd_acc"
+    if f"{metric}_mean" not in panel or panel[f"{metric}_mean"].isna().all():
         return None
-    panel = panel.dropna(subset=["pgd_acc_mean"])
+    panel = panel.dropna(subset=[f"{metric}_mean"])
+    label = column_label(METRICS[metric], str(panel["task"].iloc[0]))
     figure, ax = _figure()
-    clean, pgd = _percent(panel, "clean_acc", "mean"), _percent(panel, "pgd_acc", "mean")
-    xerr, yerr = _errors(panel, "clean_acc"), _errors(panel, "pgd_acc")
-    (xlo, xhi), (ylo, yhi) = _extent(clean, xerr), _extent(pgd, yerr)
+    clean, attacked = _percent(panel, "clean_acc", "mean"), _percent(panel, metric, "mean")
+    xerr, yerr = _errors(panel, "clean_acc"), _errors(panel, metric)
+    (xlo, xhi), (ylo, yhi) = _extent(clean, xerr), _extent(attacked, yerr)
     pad = 0.05 * max(xhi - xlo, 1.0)
     xlim = (xlo - pad, xhi + pad)
     ypad = 0.04 * (max(yhi, xlim[1]) - min(ylo, xlim[0]))
     ax.plot(xlim, xlim, linestyle="--", color=REFERENCE, linewidth=1.0, zorder=1,
-            label="y = x (PGD cannot exceed clean)")
-    sizes = _points(ax, panel, clean, pgd, xerr, yerr)
+            label="y = x (an attack cannot exceed clean)")
+    sizes = _points(ax, panel, clean, attacked, xerr, yerr)
     ax.set_xlim(xlim)
     ax.set_ylim(min(ylo, xlim[0]) - ypad, max(yhi, xlim[1]) + ypad)
     ax.grid(alpha=0.3)
-    ax.set(xlabel=METRICS["clean_acc"].label, ylabel=METRICS["pgd_acc"].label, title=f"Clean vs PGD accuracy\n{title}")
+    ax.set(xlabel=METRICS["clean_acc"].label, ylabel=label, title=f"Clean vs {label.removesuffix(' %')}\n{title}")
     _legend(figure, ax, _interval_title("method (bars: 95% CI)", panel, "dashed"), sizes)
     return figure
 

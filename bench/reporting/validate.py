@@ -43,6 +43,10 @@ BASELINE = "none"
 ADVERSARIAL_GAIN = 30.0  # percentage points of PGD accuracy over `none`; standard training sits near 0 at eps 0.3
 CAS_BAR = 0.5  # mean CAS a generator must reach on mnist (chance is 0.10; docs/validate.md has the measured values)
 GENERATIVE = ("gan", "wgan_gp", "vae")  # plus any method whose rows carry a CAS
+TEXT_TASKS = ("sst2", "trec")
+# Effect (h): accuracy points word substitutions must take off `none` (tens of points in the literature) while
+# changing at most this share of the words on average.
+WORD_ATTACK_DROP, WORD_ATTACK_SHARE = 10.0, 0.2
 # Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
 DEFAULT_REPRODUCTIONS = REPO_ROOT / "results" / "reproductions"
 NONE = "–"
@@ -380,6 +384,34 @@ def check_generated_adversarial(rows: pd.DataFrame) -> list[Outcome]:
     return _adjusted(outcomes, tests)
 
 
+def check_word_attack_text(rows: pd.DataFrame) -> list[Outcome]:
+    """Word substitutions on the sentence must take tens of points off a bag-of-words classifier while changing a
+    small share of its words: an attack that leaves `none` near its clean accuracy is broken (or finds nothing)."""
+    outcomes = []
+    for task in TEXT_TASKS:
+        cells = rows[(rows["task"] == task) & (rows["method"] == BASELINE)]
+        cells = cells.dropna(subset=["word_json"]) if "word_json" in cells else cells.iloc[0:0]
+        if cells.empty:
+            outcomes += _not_measured(task, f"missing cells: {task}/{BASELINE} (no word_json: robust.word_attack off, or rows "
+                                            "made before the attack)")
+            continue
+        fraction = min(cells["fraction"])
+        at = cells[cells["fraction"] == fraction]
+        described = [json.loads(text) for text in at["word_json"]]
+        before = np.array([d["clean_correct"] / d["examples"] for d in described])
+        drop = mean_interval(before - at["word_acc"].to_numpy(float))
+        changed = float(np.mean([d["mean_words_changed"] or 0.0 for d in described]))
+        success = float(np.mean([d["success_rate"] for d in described]))
+        verdict = PASS if 100 * drop.mean >= WORD_ATTACK_DROP and changed <= WORD_ATTACK_SHARE else FAIL
+        detail = (f"clean on the attacked examples {_pct(float(before.mean()))}, under word substitutions "
+                  f"{_pct(float(at['word_acc'].mean()))}; success rate {100 * success:.1f}%, mean share of words changed "
+                  f"{100 * changed:.1f}%")
+        outcomes.append(Outcome(f"{task}, {_size(rows, task, fraction)}, {_seeds(drop.n)}", _pts(-drop.mean),
+                                _interval(mean_interval(at["word_acc"].to_numpy(float) - before), signed=True), verdict,
+                                detail, task))
+    return outcomes
+
+
 def _adjusted(outcomes: list[Outcome], tests: dict[str, PairedTest]) -> list[Outcome]:
     """The reported effects of one check with their verdicts re-judged on p adjusted over the check's tests
     (Benjamini-Hochberg), the adjusted p added to each detail."""
@@ -445,6 +477,13 @@ EFFECTS: list[Effect] = [
            "whole train split",
            f"reported, not required: {SHOWN} when the PGD gain at the smallest size is > 0 with {RULE} over the two "
            f"regimes, else {NOT_SHOWN}", check_generated_adversarial),
+    Effect("h", "word substitutions >> none's clean: text",
+           "Alzantot et al. 2018: 97% of IMDB reviews flipped (LSTM); Ren et al. 2019 (PWWS): accuracy of CNN and "
+           "LSTM text classifiers cut by tens of points",
+           "greedy WordNet synonym substitutions on the sentence (PWWS) against a classifier trained without defence; "
+           "the measured value is `none`'s accuracy under the attack minus its clean accuracy on the same examples",
+           f"at the smallest size, on each text task, a loss of >= {WORD_ATTACK_DROP:g} pts with at most "
+           f"{100 * WORD_ATTACK_SHARE:g}% of the words changed on average", check_word_attack_text),
 ]
 
 

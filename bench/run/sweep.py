@@ -58,6 +58,7 @@ COMPILE_CHOICES = ("auto", "on", "off")
 
 TRAIN_OWNER = "train"  # --param train.KEY=VALUE overrides the training hyperparameters of every task
 ROBUST_OWNER = "robust"  # --param robust.KEY=VALUE overrides how robustness is measured
+WORD_ATTACK_KEYS = {"word_attack", "word_share"}  # robust.* keys that only the text tasks' cells read
 IDENTITY_FIELDS = {"run_id", "task", "method", "seed", "fraction", "profile", "method_params", "task_params",
                    "train_config", "eval_config", "data_variant", "data_checksum", "status", "error", "schema_version"}  # set by the driver, never by a metric
 
@@ -224,6 +225,11 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
         needs = "; ".join(f"{m}: {method_class(m).scope()}" for m in spec.methods)
         raise UsageError(f"no method of {', '.join(spec.methods)} applies to the tasks {', '.join(spec.tasks)} "
                          f"(where each applies: {needs})")
+    word_keys = sorted(set(spec.overrides.get(ROBUST_OWNER, {})) & WORD_ATTACK_KEYS)
+    text_tasks = [t for t in TASKS.list() if getattr(TASKS.get(t), "raw_kind", None) == "text"]
+    if word_keys and not any(t in text_tasks for t in spec.tasks):  # it would change nothing in this run
+        raise UsageError(f"--param robust.{word_keys[0]} applies to the text tasks ({', '.join(text_tasks)}), and this "
+                         f"run has none (tasks: {', '.join(spec.tasks)})")
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
@@ -255,7 +261,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
                     cell = Cell(
                         task=task_name, method=method_name, seed=seed, fraction=fraction, profile=spec.profile,
                         method_params=resolved, task_params=task.params_dict(), train_config=config.identity(),
-                        eval_config=eval_config.identity(),
+                        eval_config=eval_config.identity_for(task),
                         data_variant=source.variant, data_checksum=source.checksum,
                     )
                     planned.append(PlannedCell(cell, task, method_cls, params, config, eval_config, source, compile_model))
@@ -356,7 +362,8 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
 
     eval_start, waited = time.perf_counter(), lock_wait_s()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
-    robustness = evaluate_robustness(model, task, data.test, planned.eval_config)
+    raw = task.raw_test_inputs(planned.source, data) if planned.eval_config.word_attack_applies(task) else None
+    robustness = evaluate_robustness(model, task, data.test, planned.eval_config, raw)
     set_metrics(record, robustness.metrics, source="robustness evaluation")
     with forked_rng(device):
         set_metrics(record, method.evaluate(model, data, context), source=cell.method)

@@ -1,7 +1,8 @@
 """Make one task's rows of the committed quick baseline again, after a change that moves only that task's numbers
 (issue 33: FSDD's 16-band maps and 150/300 recordings), with the commands `make baseline` runs, restricted to the
 task: the core grid over CORE_SEEDS seeds, every other method the baseline holds for the task over 3, and the task's part of the generated-data
-grid (bench/config/generated_grid.py) over 3. Then export the store and put the rows in the baseline's place:
+grid (bench/config/generated_grid.py) over 3, and for the text tasks the third size `make baseline` runs (issue 37
+gave their rows the word-substitution attack). Then export the store and put the rows in the baseline's place:
 
     .venv/bin/python studies/policy/regenerate_task.py fsdd results/baseline-run-fsdd/runs.sqlite
     .venv/bin/python -m bench export --store results/baseline-run-fsdd/runs.sqlite --output /tmp/fsdd.json
@@ -22,6 +23,7 @@ sys.path.insert(0, ".")
 from bench.config import generated_grid  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
+THIRD_SIZE_TASKS = ("sst2", "trec")  # `make baseline` runs them at fraction 0.25 too (none and eda)
 
 
 def makefile_value(name: str) -> str:
@@ -47,6 +49,8 @@ def main(task: str, store: str) -> None:
            "--store", store, "--no-progress"]
     commands = [run + ["--methods", makefile_value("CORE_METHODS"), "--seeds", makefile_value("CORE_SEEDS")],
                 run + ["--methods", others(task), "--seeds", "3"]]
+    if task in THIRD_SIZE_TASKS:  # `make baseline`'s third size of the text tasks (500 sentences)
+        commands.append(run + ["--methods", "none,eda", "--fractions", "0.25", "--seeds", "3"])
     for tasks, methods, fractions, params in generated_grid.runs():
         if task in tasks:
             commands.append(run + ["--methods", ",".join(methods), "--seeds", "3",
