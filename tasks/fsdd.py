@@ -21,7 +21,8 @@ second conv at full resolution (1.65x the training time, lower validation accura
 
 classic = SpecAugment (Park et al. 2019): one frequency mask of up to an eighth of the bands (2 of 16) and one
 time mask of up to 6 frames, plus a random time shift of up to 2 frames (32 ms). Corruptions: white noise added to the
-waveform at 20, 10 and 0 dB SNR (computed before featurization, tasks/features.py), and a time mask.
+waveform at 20, 10 and 0 dB SNR, pink noise and babble at 10 dB, two synthetic rooms and two speeds (computed
+before featurization, tasks/features.py; bench/transforms/recordings.py defines them), and a time mask.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ import torch
 from torch import nn
 
 from bench.transforms.augmentations import SpecAugment
-from bench.transforms.corruptions import AUDIO_CORRUPTIONS, WAVEFORM_NOISE_SNR_DB
+from bench.transforms.corruptions import AUDIO_CORRUPTIONS
+from bench.transforms.recordings import WAVEFORM_CORRUPTIONS, corrupt_recordings, with_noise  # noqa: F401 (waveaug's)
 from bench.core.errors import DataError, UsageError
 from bench.config.profiles import TrainConfig
 from bench.core.seeding import derive_seed
@@ -120,11 +122,29 @@ def log_mel(recordings: list[np.ndarray], mels: int = N_MELS) -> np.ndarray:
     return torch.log(power + 1e-6)[:, None].numpy().astype(np.float32)
 
 
-def with_noise(recording: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
-    """White Gaussian noise at `snr_db` relative to the recording's mean power, over its own length."""
-    power = float(np.mean(recording.astype(np.float64) ** 2))
-    std = np.sqrt(power / 10 ** (snr_db / 10))
-    return (recording + rng.normal(0.0, std, size=recording.shape)).astype(np.float32)
+class LogMelFrontEnd(nn.Module):
+    """The cell's featurizer as a differentiable module: fixed-length waveforms [N, SAMPLES] -> the standardized
+    log-mel maps [N, 1, mels, FRAMES] that `featurize` makes, so an attack on the samples sees the pipeline's gradient."""
+
+    def __init__(self, mels: int, mean: np.ndarray, std: np.ndarray) -> None:
+        super().__init__()
+        import torchaudio
+
+        self.mel = torchaudio.transforms.MelSpectrogram(sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=mels,
+                                                        f_min=0.0, f_max=SAMPLE_RATE / 2, power=2.0)
+        self.register_buffer("mean", torch.from_numpy(np.ascontiguousarray(mean, dtype=np.float32)))
+        self.register_buffer("std", torch.from_numpy(np.ascontiguousarray(std, dtype=np.float32)))
+
+    def forward(self, waves: torch.Tensor) -> torch.Tensor:
+        return (torch.log(self.mel(waves) + 1e-6)[:, None] - self.mean) / self.std
+
+    @staticmethod
+    def fixed(recordings: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The recordings at the front end's length, and a mask that is 1 on their own samples, 0 on the padding."""
+        waves = np.stack([fixed_length(r) for r in recordings]) if recordings else np.zeros((0, SAMPLES), np.float32)
+        lengths = np.array([min(len(r), SAMPLES) for r in recordings], dtype=np.int64)
+        mask = (np.arange(SAMPLES)[None, :] < lengths[:, None]).astype(np.float32)
+        return torch.from_numpy(waves.astype(np.float32)), torch.from_numpy(mask)
 
 
 class AudioCnn(nn.Module):
@@ -162,6 +182,8 @@ class Fsdd(FeatureTask):
     modality = "audio"
     raw_kind = "waveform"  # float32 samples in [-1, 1] at 8 kHz, of each recording's own length
     featurizer_libraries = ("numpy", "torch", "torchaudio")
+    # 2: the test split's corrupted views add pink noise, babble, two rooms and two speeds (bench/transforms/recordings.py)
+    FEATURIZER_VERSION = 2
     num_classes = 10
     input_shape = (1, N_MELS, FRAMES)  # of the default band count; an instance has its own (`mels`)
     Params = FsddParams
@@ -214,16 +236,24 @@ class Fsdd(FeatureTask):
 
     def raw_views(self, test_items: Any) -> dict[str, Any]:
         views = {}
-        for name, snr in WAVEFORM_NOISE_SNR_DB.items():
+        for name in WAVEFORM_CORRUPTIONS:
             rng = np.random.default_rng(derive_seed(POOL_SEED, f"corruption:{name}"))
-            views[name] = object_array([with_noise(r, snr, rng) for r in test_items])
+            views[name] = object_array(corrupt_recordings(name, list(test_items), rng))
         return views
 
     def featurize(self, fit_items: Any, targets: dict[str, Any]) -> dict[str, np.ndarray]:
-        fit = log_mel(list(fit_items), self.params.mels)
-        mean = fit.mean(axis=(0, 3), keepdims=True)
-        std = fit.std(axis=(0, 3), keepdims=True) + 1e-6
+        fit, mean, std = self._fit(fit_items)
         return {name: ((fit if items is fit_items else log_mel(list(items), self.params.mels)) - mean) / std for name, items in targets.items()}
+
+    def _fit(self, fit_items: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fit rows' maps and the per-band standardization statistics fitted on them."""
+        fit = log_mel(list(fit_items), self.params.mels)
+        return fit, fit.mean(axis=(0, 3), keepdims=True), fit.std(axis=(0, 3), keepdims=True) + 1e-6
+
+    def fitted_featurizer(self, fit_items: Any) -> LogMelFrontEnd:
+        """The featurizer as a torch module of fixed-length waveforms (`LogMelFrontEnd.fixed`), for the waveform attack."""
+        _, mean, std = self._fit(fit_items)
+        return LogMelFrontEnd(self.params.mels, mean[0], std[0])
 
     def classifier(self, config: TrainConfig) -> nn.Module:
         return AudioCnn(config.width, self.num_classes)

@@ -21,6 +21,7 @@ from bench.config.profiles import TrainConfig
 from bench.results.store import Store
 from methods import METHODS
 from methods.generative import GenerativeMethod
+from bench.transforms.recordings import WAVEFORM_CORRUPTIONS
 from tasks import TASKS
 from tasks.features import FeatureTask
 from tasks.fsdd import TEST_SPEAKERS, FsddParams, read_wav
@@ -142,10 +143,11 @@ def test_what_is_cached_from_features_is_keyed_by_how_they_are_made(monkeypatch)
 def test_fsdd_waveform_noise_views_get_worse_with_lower_snr(sources):
     task = TASKS.get("fsdd")()
     data = task.load(sources["fsdd"], 1.0, 0, TrainConfig(train_pool=200, test_limit=100), CPU)
-    assert data.train.x.shape == (200, 1, 16, 64) and set(data.test.views) == {
-        "waveform_noise_20db", "waveform_noise_10db", "waveform_noise_0db"}
+    assert data.train.x.shape == (200, 1, 16, 64) and set(data.test.views) == set(WAVEFORM_CORRUPTIONS)
     distance = {name: float((view - data.test.x).pow(2).mean()) for name, view in data.test.views.items()}
     assert 0 < distance["waveform_noise_20db"] < distance["waveform_noise_10db"] < distance["waveform_noise_0db"]
+    # every corruption changes the maps; a longer room changes them more than a shorter one
+    assert min(distance.values()) > 0 and distance["reverb_300ms"] < distance["reverb_600ms"]
 
 
 def test_fsdd_band_count_sets_the_map_the_recipe_and_the_row_identity(sources):

@@ -16,7 +16,7 @@ from bench.results.store import Store
 # smoke run (converged needs 2+ epochs), no early-stop guard (stopped_epoch, guard_json).
 LATER_FIELDS = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
                 "gen_filter_kept", "aa_acc", "robust_acc", "aa_json",  # AutoAttack: robust.autoattack, off by default
-                "word_acc", "word_json"}  # the text tasks' word substitutions (tests/test_word_substitution.py)
+                "word_acc", "word_json", "wave_acc", "wave_json"}  # the text and audio tasks' real-input attacks
 
 
 def rows(store_path) -> list[dict]:

@@ -23,6 +23,7 @@ from torch import nn
 from bench.evaluation.attacks import default_pgd_alpha, fgsm, pgd
 from bench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS, AutoAttackConfig, autoattack, eps_curve
 from bench.evaluation.corruption_benchmark import benchmark_accuracy, mean_accuracy
+from bench.evaluation.waveform_attack import WaveAttackConfig, waveform_pgd
 from bench.evaluation.word_substitution import WordAttackConfig, pwws
 from bench.transforms.corruptions import corrupt
 from bench.core.errors import UsageError
@@ -55,6 +56,9 @@ class RobustnessConfig:
     # The text tasks' real-input attack: pwws (word substitutions, bench/evaluation/word_substitution.py) | off
     word_attack: str = "pwws"
     word_share: float = 0.2  # PWWS: most words of a sentence that may change, as a share of its words
+    # The audio task's real-input attack: pgd (on the waveform, bench/evaluation/waveform_attack.py) | off
+    wave_attack: str = "pgd"
+    wave_db: float = -40.0  # its radius: the perturbation's peak relative to the recording's, in dB
 
     def __post_init__(self) -> None:
         if self.corruptions not in CORRUPTION_SETS:
@@ -69,6 +73,9 @@ class RobustnessConfig:
         if self.word_attack not in WORD_ATTACKS:
             raise UsageError(f"robust.word_attack={self.word_attack} is invalid: valid choices are {', '.join(WORD_ATTACKS)}")
         WordAttackConfig(self.word_share)  # raises on a share outside (0, 1]
+        if self.wave_attack not in WAVE_ATTACKS:
+            raise UsageError(f"robust.wave_attack={self.wave_attack} is invalid: valid choices are {', '.join(WAVE_ATTACKS)}")
+        WaveAttackConfig(self.wave_db)  # raises on a loudness outside [-100, 0)
         if self.autoattack != "off" and self.autoattack not in AUTOATTACK_VERSIONS:
             raise UsageError(f"robust.autoattack={self.autoattack} is invalid: valid choices are off, "
                              f"{', '.join(AUTOATTACK_VERSIONS)}")
@@ -96,7 +103,8 @@ class RobustnessConfig:
             del values["corruptions"], values["severities"]
         if values["pgd_iterate"] == "last":  # and PGD's strongest iterate
             del values["pgd_iterate"]
-        del values["word_attack"], values["word_share"]  # only the text tasks' rows carry them (identity_for)
+        # only the text and audio tasks' rows carry them (identity_for)
+        del values["word_attack"], values["word_share"], values["wave_attack"], values["wave_db"]
         return values
 
     def identity_for(self, task: Task) -> dict[str, object]:
@@ -105,7 +113,16 @@ class RobustnessConfig:
         values = self.identity()
         if self.word_attack_applies(task):
             values["word_attack"] = WordAttackConfig(self.word_share).describe()
+        if self.wave_attack_applies(task):
+            values["wave_attack"] = WaveAttackConfig(self.wave_db).describe(self.pgd_steps)
         return values
+
+    def wave_attack_applies(self, task: Task) -> bool:
+        return self.wave_attack != "off" and getattr(task, "raw_kind", None) == "waveform"
+
+    def raw_attack_applies(self, task: Task) -> bool:
+        """Whether a cell of `task` needs its raw test items and featurizer (`evaluate_robustness`'s `raw`)."""
+        return self.word_attack_applies(task) or self.wave_attack_applies(task)
 
     def word_attack_applies(self, task: Task) -> bool:
         return self.word_attack != "off" and getattr(task, "raw_kind", None) == "text"
@@ -116,6 +133,7 @@ class RobustnessConfig:
 
 CORRUPTION_SETS = ("suite", "benchmark")
 WORD_ATTACKS = ("pwws", "off")
+WAVE_ATTACKS = ("pgd", "off")
 PGD_ITERATES = ("last", "strongest")
 SEVERITY_CHOICES = ("1", "2", "3", "4", "5")
 
@@ -195,6 +213,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
         check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
     aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok, check)
     word_metrics = _word_attack_metrics(model, task, x, y, keep, config, raw)
+    word_metrics.update(_wave_attack_metrics(model, task, x, y, keep, config, raw))
     per_corruption: dict[str, object] = {}
     benchmark = task.corruption_benchmark if config.corruptions == "benchmark" else None
     if benchmark is not None:  # {corruption: {severity: accuracy}}, averaged over every corruption and severity
@@ -293,6 +312,34 @@ def _word_attack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch
     described = {**attack.describe(), "examples": len(sentences), "success_rate": result.success_rate,
                  "mean_words_changed": result.mean_changed, "clean_correct": int(result.correct.sum())}
     return {"word_acc": result.accuracy, "robust_acc": result.accuracy, "word_json": json.dumps(described, sort_keys=True)}
+
+
+def _wave_attack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch.Tensor, keep: torch.Tensor,
+                         config: RobustnessConfig, raw: tuple[np.ndarray, Any] | None) -> dict[str, object]:
+    """PGD on the attacked recordings' samples through the cell's front end (bench/evaluation/waveform_attack.py):
+    accuracy under it (also the row's robust_acc, the worst case over the audio task's real-input attacks, of which
+    it is the one), and its radius. The front end is refitted and must reproduce the features the model was tested
+    on (a RuntimeError otherwise: a bug, not a measurement)."""
+    if not config.wave_attack_applies(task):
+        return {}
+    if raw is None:
+        raise RuntimeError(f"task {task.name}: the waveform attack needs the raw test recordings and the front end")
+    items, front = raw
+    waves, mask = front.fixed([items[i] for i in keep.cpu().numpy()])
+    front, waves, mask = front.to(x.device), waves.to(x.device), mask.to(x.device)
+    with torch.no_grad():
+        gap = float((front(waves) - x).abs().max()) if len(waves) else 0.0
+    if gap > 1e-3:
+        raise RuntimeError(f"task {task.name}: the refitted front end differs from the cell's test features by {gap:.3g}")
+    attack = WaveAttackConfig(config.wave_db)
+    robust, adversarial = waveform_pgd(model, front, waves, mask, y, attack, config.pgd_steps,
+                                       make_generator(POOL_SEED, "pgd-wave", x.device), config.batch_size,
+                                       strongest=True)
+    loud = (adversarial - waves).abs().amax(dim=1) / (waves.abs() * mask).amax(dim=1).clamp_min(1e-12)
+    described = {**attack.describe(config.pgd_steps), "examples": len(waves), "iterate": "strongest",
+                 "loudest_db": float(20 * torch.log10(loud.max().clamp_min(1e-12))) if len(waves) else None}
+    accuracy = float(robust.double().mean()) if len(robust) else 0.0
+    return {"wave_acc": accuracy, "robust_acc": accuracy, "wave_json": json.dumps(described, sort_keys=True)}
 
 
 def curve_problems(curve: list[tuple[float, float]], n: int, tolerance: float) -> list[str]:

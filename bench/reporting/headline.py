@@ -115,10 +115,15 @@ def _listed(entries: dict[str, Entry], tasks: list[str]) -> str:
 
 
 def threat_of(task: str, metric: str | None, radius: str) -> str:
-    """A robust column's attack in words: the text tasks' word substitutions, the images' worst case over their
-    attacks or their PGD, at the task's radius."""
+    """A robust column's attack in words: the text tasks' word substitutions, the audio task's waveform PGD, the
+    images' worst case over their attacks or their PGD at the task's radius."""
     if metric == "robust_acc":
-        return "word substitutions" if block_of(task) == "text" else f"worst case of PGD and AutoAttack {radius}".strip()
+        block = block_of(task)
+        if block == "text":
+            return "word substitutions"
+        if block == "audio":
+            return "waveform PGD"
+        return f"worst case of PGD and AutoAttack {radius}".strip()
     return f"PGD {radius}".strip()
 
 
@@ -235,10 +240,11 @@ def headline_markdown(rows: pd.DataFrame, profile: str | None = None) -> str:
     """
     blocks = headline_blocks(rows, profile)
     legend = (f"One block per modality, each at one training-set size (the smaller of the default grid's two), ranked "
-              f"by mean clean gain within the block (the methods measured on every task of the block first); each task's robust column is its "
-              f"own threat model on inputs a person could produce: PGD at an L∞ radius in pixel units on images, word "
-              f"substitutions on the sentence for text (PWWS, at most a fifth of the words); audio has no such attack yet, "
-              f"and its feature-space PGD, which measures smoothness, is left to its per-task tables. The `{BASELINE}` row gives absolute "
+              f"by mean clean gain within the block (the methods measured on every task of the block first); each task's "
+              f"robust column is its own threat model on inputs a person could produce: PGD at an L∞ radius in pixel units "
+              f"on images, word substitutions on the sentence for text (PWWS, at most a fifth of the words), PGD on the "
+              f"waveform for audio (its peak 40 dB below the recording's); the text and audio tasks' feature-space PGD, "
+              f"which measures smoothness, is left to their per-task tables. The `{BASELINE}` row gives absolute "
               f"accuracy (mean ±95% interval over seeds); every other row its gain over `{BASELINE}` in points on the "
               f"same seeds, ±the 95% interval's half-width; `*`: {RULE} (paired t-tests, corrected over every clean "
               f"and robust test of the leaderboard: the same stars as there); {MIXED_POLICY}: its seed pairs ran "

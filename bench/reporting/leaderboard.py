@@ -134,12 +134,12 @@ def robust_metric(task: str, cells: pd.DataFrame) -> str | None:
 
 
 ROBUST_MEANING = ("accuracy under each task's attacks on real inputs minus `none`'s: the worst case over the attacks "
-                  "that ran (`robust acc`) where a table has it (text: word substitutions on the sentence), else PGD in "
-                  "pixel space (images); audio, attacked only in feature space, has none")
+                  "that ran (`robust acc`) where a table has it (text: word substitutions on the sentence; audio: PGD on "
+                  "the waveform), else PGD in pixel space (images); a task attacked only in feature space has none")
 FEATURE_SPACE = "feature "  # the FGSM and PGD column headers of tasks attacked in feature space
 FEATURE_SPACE_MEANING = ("feature FGSM / PGD: the attacks move the standardized feature vector, which no sentence or "
                          "recording need map to: they measure how smooth the classifier is there, not robustness "
-                         "(the text tasks' `robust acc` is the attack on the sentence itself).")
+                         "(`robust acc` is the attack on the sentence or the waveform itself).")
 
 
 def column_label(metric: Metric, task: str) -> str:

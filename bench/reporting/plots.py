@@ -34,7 +34,8 @@ CAPTIONS = {
     "efficiency": "Data efficiency: clean test accuracy vs number of training examples (bands: 95% CI over seeds)",
     "learning": "Learning curves: validation accuracy after each epoch (bands: min-max over seeds)",
     "cost": "Accuracy vs cost, with the Pareto front",
-    "robustness": "Clean vs robust accuracy (text: word substitutions; images: PGD; audio: feature-space PGD) (dashed: y = x, the most an attacked accuracy can be)",
+    "robustness": "Clean vs robust accuracy (text: word substitutions; audio: waveform PGD; images: PGD) (dashed: y = x, "
+                  "the most an attacked accuracy can be)",
     "eps": "Accuracy against the attack radius (APGD-CE at 0 to 2x the task's eps): a curve that does not fall to 0 "
            "flags gradient masking",
     "corruptions": "Corruption accuracy, best first (hatched and dashed line: the none baseline)",

@@ -56,8 +56,12 @@ METRICS: dict[str, Metric] = {
         Metric("aa_acc", "fraction", True, "accuracy under AutoAttack (Croce & Hein 2020; robust.autoattack: the attacks in aa_json) "
                "at the task's epsilon", "AutoAttack acc %", ACC_TOLERANCE, "points", True),
         Metric("robust_acc", "fraction", True, "per-example worst case over the real-input attacks that ran (images: FGSM, PGD, "
-               "AutoAttack; text: word substitutions): an example counts only if it is correct clean and survives each",
+               "AutoAttack; text: word substitutions; audio: waveform PGD): an example counts only if it is correct clean and "
+               "survives each",
                "robust acc %", ACC_TOLERANCE, "points", True),
+        Metric("wave_acc", "fraction", True, "audio: accuracy under PGD on the waveform at robust.wave_db below each recording's "
+               "peak (Carlini & Wagner's dB_x), on its own samples only; the audio rows' robust_acc", "waveform PGD acc %",
+               ACC_TOLERANCE, "points"),
         Metric("word_acc", "fraction", True, "text: accuracy under word substitutions on the sentence (PWWS, WordNet synonyms, "
                "at most robust.word_share of the words); the text rows' robust_acc", "word-swap acc %", ACC_TOLERANCE, "points"),
         Metric("corruption_acc", "fraction", True, "mean accuracy over the task's fixed corruption set", "corruption acc %",

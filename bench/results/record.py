@@ -6,9 +6,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 9  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
+SCHEMA_VERSION = 10  # 2: validation split (val_acc, val_curve, converged), near_chance, stopped_epoch; 3: gen_cache_hit;
 # 4: library_versions, lock_digest; 5: guard_json; 6: generator_data, gen_filter_kept; 7: exec_policy;
-# 8: aa_acc, robust_acc, aa_json (AutoAttack); 9: word_acc, word_json (the text tasks' word substitutions)
+# 8: aa_acc, robust_acc, aa_json (AutoAttack); 9: word_acc, word_json (the text tasks' word substitutions);
+# 10: wave_acc, wave_json (the audio task's waveform PGD)
 # Every version so far only added columns: a store of an older version is migrated by adding them (store.py).
 
 
@@ -42,10 +43,12 @@ class RunRecord:
     corruption_acc: float | None = None
     corruption_json: str | None = None  # JSON {corruption: accuracy}; under a published benchmark {corruption: {severity: accuracy}}
     aa_acc: float | None = None  # AutoAttack accuracy (None: robust.autoattack=off, or a task whose inputs are not images)
-    robust_acc: float | None = None  # per-example worst case over the task's real-input attacks that ran (images: FGSM, PGD, AutoAttack's; text: word substitutions); None without AutoAttack or a word attack
+    robust_acc: float | None = None  # per-example worst case over the task's real-input attacks that ran (images: FGSM, PGD, AutoAttack's; text: word substitutions; audio: waveform PGD); None without one of them
     aa_json: str | None = None  # JSON: the attacks that ran with their settings, and how many examples each broke first
     word_acc: float | None = None  # text tasks: accuracy under word substitutions on the sentence (PWWS; None: other tasks, or robust.word_attack=off)
     word_json: str | None = None  # JSON: the word attack's settings, success rate and mean share of words changed
+    wave_acc: float | None = None  # audio tasks: accuracy under PGD on the waveform (None: other tasks, or robust.wave_attack=off)
+    wave_json: str | None = None  # JSON: the waveform attack's radius in dB, steps, and the loudest perturbation it made
     fid: float | None = None
     cas: float | None = None
     aug_throughput: float | None = None

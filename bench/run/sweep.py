@@ -59,6 +59,7 @@ COMPILE_CHOICES = ("auto", "on", "off")
 TRAIN_OWNER = "train"  # --param train.KEY=VALUE overrides the training hyperparameters of every task
 ROBUST_OWNER = "robust"  # --param robust.KEY=VALUE overrides how robustness is measured
 WORD_ATTACK_KEYS = {"word_attack", "word_share"}  # robust.* keys that only the text tasks' cells read
+WAVE_ATTACK_KEYS = {"wave_attack", "wave_db"}  # ... and only the audio task's
 IDENTITY_FIELDS = {"run_id", "task", "method", "seed", "fraction", "profile", "method_params", "task_params",
                    "train_config", "eval_config", "data_variant", "data_checksum", "status", "error", "schema_version"}  # set by the driver, never by a metric
 
@@ -230,6 +231,11 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     if word_keys and not any(t in text_tasks for t in spec.tasks):  # it would change nothing in this run
         raise UsageError(f"--param robust.{word_keys[0]} applies to the text tasks ({', '.join(text_tasks)}), and this "
                          f"run has none (tasks: {', '.join(spec.tasks)})")
+    wave_keys = sorted(set(spec.overrides.get(ROBUST_OWNER, {})) & WAVE_ATTACK_KEYS)
+    audio_tasks = [t for t in TASKS.list() if getattr(TASKS.get(t), "raw_kind", None) == "waveform"]
+    if wave_keys and not any(t in audio_tasks for t in spec.tasks):
+        raise UsageError(f"--param robust.{wave_keys[0]} applies to the audio tasks ({', '.join(audio_tasks)}), and this "
+                         f"run has none (tasks: {', '.join(spec.tasks)})")
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
@@ -362,7 +368,7 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
 
     eval_start, waited = time.perf_counter(), lock_wait_s()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
-    raw = task.raw_test_inputs(planned.source, data) if planned.eval_config.word_attack_applies(task) else None
+    raw = task.raw_test_inputs(planned.source, data) if planned.eval_config.raw_attack_applies(task) else None
     robustness = evaluate_robustness(model, task, data.test, planned.eval_config, raw)
     set_metrics(record, robustness.metrics, source="robustness evaluation")
     with forked_rng(device):

@@ -23,7 +23,13 @@ from torchvision.io import decode_jpeg, encode_jpeg
 from torchvision.transforms.v2.functional import gaussian_blur as tv_gaussian_blur
 
 from bench.core.seeding import make_generator
+from bench.transforms.recordings import WAVEFORM_CORRUPTIONS
 from bench.transforms.sentences import SENTENCE_CORRUPTIONS
+
+# How each kind of recording corruption's setting reads (bench/transforms/recordings.py defines them).
+WAVEFORM_SETTINGS = {"white": "white noise at {:g} dB SNR", "pink": "pink (1/f) noise at {:g} dB SNR",
+                     "babble": "4 other recordings mixed in at {:g} dB SNR",
+                     "reverb": "a synthetic room of RT60 {:g} s", "speed": "played at {:g}x speed"}
 
 
 @dataclass(frozen=True)
@@ -130,9 +136,8 @@ CORRUPTIONS: dict[str, Corruption] = {
         Corruption("feature_dropout_10", "10% of features set to their mean (0)", _feature_dropout(0.1)),
         Corruption("feature_dropout_30", "30% of features set to their mean (0)", _feature_dropout(0.3)),
         Corruption("time_mask", "one block of 25% of the frames set to the mean (0)", _time_mask),
-        Corruption("waveform_noise_20db", "white noise on the waveform at 20 dB SNR, then featurized", None),
-        Corruption("waveform_noise_10db", "white noise on the waveform at 10 dB SNR, then featurized", None),
-        Corruption("waveform_noise_0db", "white noise on the waveform at 0 dB SNR, then featurized", None),
+        *[Corruption(name, f"{WAVEFORM_SETTINGS[kind].format(setting)} on the recording, then featurized", None)
+          for name, (kind, setting) in WAVEFORM_CORRUPTIONS.items()],
         *[Corruption(name, f"{kind.replace('_', ' ')} at {rate:.0%} of the "
                            f"{'letters' if name.startswith('typo') else 'words'} of each test sentence, then featurized", None)
           for name, (kind, rate) in SENTENCE_CORRUPTIONS.items()],
@@ -143,9 +148,8 @@ CORRUPTIONS: dict[str, Corruption] = {
 # rates), featurized by the cell's featurizer; the feature-space noise and dropout above are no benchmark's
 # corruptions and stay only for `corrupt`'s callers.
 TEXT_CORRUPTIONS: tuple[str, ...] = tuple(SENTENCE_CORRUPTIONS)
-AUDIO_CORRUPTIONS: tuple[str, ...] = ("waveform_noise_20db", "waveform_noise_10db", "waveform_noise_0db", "time_mask")
-# SNRs of the waveform corruptions, for the audio task that computes them.
-WAVEFORM_NOISE_SNR_DB: dict[str, float] = {"waveform_noise_20db": 20.0, "waveform_noise_10db": 10.0, "waveform_noise_0db": 0.0}
+# The audio task's: the recording corruptions of bench/transforms/recordings.py, and a time mask on the map.
+AUDIO_CORRUPTIONS: tuple[str, ...] = (*WAVEFORM_CORRUPTIONS, "time_mask")
 
 
 def corrupt(name: str, x: torch.Tensor, seed: int) -> torch.Tensor:
