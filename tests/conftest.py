@@ -199,6 +199,20 @@ def smoke_trained_mnist(source, test_limit: int):
     return task, model, data
 
 
+def smoke_cell_row(task: str, data_root: Path, tmp_path: Path, method: str = "none") -> dict:
+    """The stored row of one smoke-profile cell (seed 0, the whole pool) run through the sweep into a scratch store."""
+    from bench.results.store import Store
+    from bench.run.sweep import SweepSpec, run_sweep
+
+    spec = SweepSpec(tasks=[task], methods=[method], seeds=[0], fractions=[1.0], profile="smoke",
+                     device=torch.device("cpu"), data_dir=str(data_root))
+    with Store(tmp_path / "runs.sqlite") as store:
+        run_sweep(spec, store, progress=False)
+        row = store.records()[0]
+    assert row["status"] == "ok", row["error"]
+    return row
+
+
 # Every way a tensor's value reaches the host, each of which waits for the device.
 HOST_READS = ("item", "cpu", "tolist", "numpy", "__bool__")
 

@@ -26,7 +26,7 @@ from fixture_records import frame, make_record
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "validate"
 REPO = Path(__file__).resolve().parent.parent
-POOL = {"mnist": 60000, "cifar10": 10000, "trec": 5000, "sst2": 5000}  # training pool: n_train = pool x fraction
+POOL = {"mnist": 60000, "cifar10": 10000, "trec": 5000, "sst2": 5000, "fsdd": 300}  # training pool: n_train = pool x fraction
 SMALL, LARGE = 0.1, 1.0
 
 # Per seed 0, 1, 2 at (SMALL, LARGE): numbers of the size the quick profile measures.
@@ -46,6 +46,8 @@ TEXT_CLEAN = {"none": ([0.700, 0.720, 0.710], [0.850, 0.860, 0.855]),
               "eda": ([0.740, 0.745, 0.735], [0.860, 0.870, 0.865])}
 # Effect (h): `none`'s accuracy under word substitutions per seed (70% before): -35 pts, as SST-2 measures.
 WORDS_AFTER = (0.35, 0.34, 0.36)
+# Effect (i): FSDD `none` (90% clean) under white noise at 0 dB SNR per seed: -73 pts, as the quick rows measure.
+NOISE_0DB = (0.17, 0.16, 0.18)
 # Gowal et al.'s effect (g), per regime: the scarce composition gains PGD accuracy over `adversarial`, the pool one does not.
 GOWAL_PGD = {("adversarial+vae", "scarce"): ([0.880, 0.900, 0.885], [0.900, 0.905, 0.910]),
              ("adversarial+vae", "pool"): ([0.850, 0.880, 0.860], [0.870, 0.890, 0.900])}
@@ -67,7 +69,8 @@ def words(after: float, before: float = 0.70, changed: float = 0.09) -> dict:
 
 
 def passing(cifar: dict = CIFAR_CLEAN, clean: dict = MNIST_CLEAN, pgd: dict = MNIST_PGD,
-            cas: dict = MNIST_CAS, text: dict = TEXT_CLEAN, words_after: tuple = WORDS_AFTER) -> list[RunRecord]:
+            cas: dict = MNIST_CAS, text: dict = TEXT_CLEAN, words_after: tuple = WORDS_AFTER,
+            noise_0db: tuple = NOISE_0DB) -> list[RunRecord]:
     """A store in which every effect holds; the keyword arguments swap in the numbers that break one."""
     rows = []
     for i, fraction in enumerate((SMALL, LARGE)):
@@ -77,6 +80,8 @@ def passing(cifar: dict = CIFAR_CLEAN, clean: dict = MNIST_CLEAN, pgd: dict = MN
             rows += [cell(m, seed, fraction, 0.98, cas=v[seed], pgd_acc=0.0) for m, v in cas.items()]
             rows += [cell(m, seed, fraction, v[i][seed], task=t, **(words(words_after[seed]) if m == "none" else {}))
                      for t in ("trec", "sst2") for m, v in text.items()]
+            rows += [cell("none", seed, fraction, 0.90, task="fsdd",
+                          corruption_json=json.dumps({"waveform_noise_0db": noise_0db[seed], "time_mask": 0.7}))]
             rows += [cell(m, seed, fraction, 0.95, pgd_acc=v[i][seed],
                           params={"adversarial": {}, "vae": {"ratio": 0.5, "steps": 300, "data": regime}})
                      for (m, regime), v in GOWAL_PGD.items()]
@@ -122,7 +127,7 @@ def test_passing_store_matches_golden_and_exits_0(capsys):
         expected.write_text(out)
     assert (code, err) == (0, "")
     assert out == expected.read_text()
-    assert out.endswith(f"validate: 9 passed, 0 failed, 0 not measured{REPORTED}\n")
+    assert out.endswith(f"validate: 10 passed, 0 failed, 0 not measured{REPORTED}\n")
 
 
 def test_printed_values_are_the_paired_gains_at_the_smallest_size(capsys):
@@ -168,7 +173,7 @@ def test_breaking_one_effect_fails_only_that_one(capsys, name, broken):
     assert "FAIL" in table_line(out, name)
     assert [line for line in out.splitlines() if line.endswith("FAIL")] == [table_line(out, name)]
     # breaking (c) lowers adversarial's PGD accuracy, so (g) then shows a gain in both regimes
-    assert out.endswith(f"validate: 8 passed, 1 failed, 0 not measured{BROKEN_C if name == '(c)' else REPORTED}\n")
+    assert out.endswith(f"validate: 9 passed, 1 failed, 0 not measured{BROKEN_C if name == '(c)' else REPORTED}\n")
 
 
 def test_an_insignificant_cifar10_gain_fails_with_its_p_value(capsys):
@@ -197,7 +202,7 @@ def test_missing_cifar10_cells_are_not_measured_and_do_not_fail(capsys):
     assert table_line(out, "(a)").endswith("NOT MEASURED")
     assert "missing cells: cifar10/classic (no ok rows), cifar10/none (no ok rows)" in out
     assert "1 rows not ok, ignored" in out
-    assert out.endswith(f"validate: 7 passed, 0 failed, 2 not measured{REPORTED}\n")
+    assert out.endswith(f"validate: 8 passed, 0 failed, 2 not measured{REPORTED}\n")
 
 
 def test_one_cifar10_seed_is_not_measured_and_says_why(capsys):
@@ -222,7 +227,7 @@ def test_the_profile_with_most_rows_is_checked_and_named(capsys):
     export(passing() + smoke, Path("runs.json"))
     code, out, _ = run(capsys, "runs.json")
     assert code == 0
-    assert "profile quick: 96 ok rows (the profile with the most)" in out
+    assert "profile quick: 102 ok rows (the profile with the most)" in out
     assert "not checked: smoke (3 ok rows)" in out
 
 
@@ -232,7 +237,7 @@ def test_markdown_output_holds_the_same_verdicts(capsys):
     text = Path("out/validate.md").read_text()
     assert code == 1 and text.startswith("# augbench validate: runs.json")
     assert "| (c) adversarial >> none: mnist PGD " in text and "| FAIL " in text
-    assert text.splitlines()[-1] == out.splitlines()[-1] == f"validate: 8 passed, 1 failed, 0 not measured{BROKEN_C}"
+    assert text.splitlines()[-1] == out.splitlines()[-1] == f"validate: 9 passed, 1 failed, 0 not measured{BROKEN_C}"
 
 
 def reproduction(measured_pgd: float, **changes) -> dict:
@@ -261,7 +266,7 @@ def test_a_reproduction_within_tolerance_passes(capsys):
     assert table_line(out, "wong2020-mnist: clean_acc").endswith("PASS")
     assert "pgd_acc: gap -3.38 pts" in out and "clean_acc: gap -1.50 pts" in out
     assert "rerun: augbench reproduce wong2020-mnist" in out and "no reproductions found" not in out
-    assert out.endswith(f"validate: 11 passed, 0 failed, 0 not measured{REPORTED}\n")
+    assert out.endswith(f"validate: 12 passed, 0 failed, 0 not measured{REPORTED}\n")
 
 
 def test_a_gap_of_exactly_the_tolerance_passes(capsys):
@@ -277,11 +282,11 @@ def test_a_reproduction_that_drifted_is_reported_and_fails_only_when_strict(caps
     code, out, _ = run(capsys, "runs.json", "--reproductions", "repro")
     assert code == 0 and table_line(out, "wong2020-mnist: pgd_acc").endswith("GAP")
     assert "pgd_acc: gap -8.38 pts" in out
-    assert out.endswith(f"validate: 10 passed, 0 failed, 0 not measured{REPORTED}, 1 reproduction gaps (reported; "
+    assert out.endswith(f"validate: 11 passed, 0 failed, 0 not measured{REPORTED}, 1 reproduction gaps (reported; "
                         "--strict-reproductions fails on them)\n")
     code, out, _ = run(capsys, "runs.json", "--reproductions", "repro", "--strict-reproductions")
     assert code == 1 and table_line(out, "wong2020-mnist: pgd_acc").endswith("FAIL")
-    assert out.endswith(f"validate: 10 passed, 1 failed, 0 not measured{REPORTED}\n")
+    assert out.endswith(f"validate: 11 passed, 1 failed, 0 not measured{REPORTED}\n")
 
 
 @pytest.mark.parametrize("data, why", [
@@ -358,7 +363,7 @@ def test_eda_gain_that_grows_with_size_is_not_shown_and_does_not_fail(capsys):
     export(passing(text=growing), Path("runs.json"))
     code, out, _ = run(capsys, "runs.json")
     assert code == 0 and table_line(out, "(f) eda gain shrinks with size: text clean: sst2").endswith("NOT SHOWN")
-    assert out.endswith("validate: 9 passed, 0 failed, 0 not measured, 4 reported (1 shown; not required to pass)\n")
+    assert out.endswith("validate: 10 passed, 0 failed, 0 not measured, 4 reported (1 shown; not required to pass)\n")
 
 
 def test_eda_at_one_size_is_not_measured_and_says_why(capsys):
@@ -423,7 +428,7 @@ def test_a_word_attack_that_finds_nothing_fails_on_each_text_task(capsys):
         line = table_line(out, f"(h) word substitutions >> none's clean: text: {task}")
         assert line.endswith("FAIL") and "-0.33 pts" in line
     assert "clean on the attacked examples 70.00%, under word substitutions 69.67%" in out
-    assert out.endswith(f"validate: 7 passed, 2 failed, 0 not measured{REPORTED}\n")
+    assert out.endswith(f"validate: 8 passed, 2 failed, 0 not measured{REPORTED}\n")
 
 
 def test_word_attack_rows_pass_h_with_the_loss_and_the_words_changed(capsys):
@@ -432,3 +437,14 @@ def test_word_attack_rows_pass_h_with_the_loss_and_the_words_changed(capsys):
     line = table_line(out, "(h) word substitutions >> none's clean: text: sst2")
     assert "sst2, n_train=500, 3 seeds" in line and "-35.00 pts" in line and line.endswith("PASS")
     assert "mean share of words changed 9.0%" in out
+
+
+def test_white_noise_that_costs_the_spoken_digits_nothing_fails_i(capsys):
+    export(passing(noise_0db=(0.89, 0.90, 0.88)), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    line = table_line(out, "(i) white noise at 0 dB SNR << clean: fsdd")
+    assert code == 1 and line.endswith("FAIL") and "-1.00 pts" in line
+    export(passing(), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    line = table_line(out, "(i) white noise at 0 dB SNR << clean: fsdd")
+    assert code == 0 and line.endswith("PASS") and "fsdd, n_train=30, 3 seeds" in line and "-73.00 pts" in line

@@ -14,11 +14,10 @@ from bench.core.errors import UsageError
 from bench.core.seeding import make_generator
 from bench.evaluation.robustness import RobustnessConfig, _wave_attack_metrics
 from bench.evaluation.waveform_attack import WaveAttackConfig, radius, waveform_pgd
-from bench.results.store import Store
-from bench.run.sweep import SweepSpec, run_sweep
 from bench.transforms.recordings import (WAVEFORM_CORRUPTIONS, at_speed, babble, corrupt_recordings, pink_noise,
                                          room_response)
 from tasks import TASKS
+from conftest import smoke_cell_row
 from tasks.fsdd import SAMPLES, LogMelFrontEnd
 
 
@@ -82,12 +81,7 @@ def test_the_front_end_reproduces_the_cells_features_and_a_wrong_one_is_refused(
 
 
 def test_a_real_audio_cell_carries_the_waveform_attack(data_root, tmp_path):
-    spec = SweepSpec(tasks=["fsdd"], methods=["none"], seeds=[0], fractions=[1.0], profile="smoke",
-                     device=torch.device("cpu"), data_dir=str(data_root))
-    store = Store(tmp_path / "runs.sqlite")
-    run_sweep(spec, store, progress=False)
-    row = store.records()[0]
-    assert row["status"] == "ok", row["error"]
+    row = smoke_cell_row("fsdd", data_root, tmp_path)
     described = json.loads(row["wave_json"])
     assert described["db"] == -40.0 and described["examples"] == 200 and described["loudest_db"] <= -40.0 + 1e-3
     assert row["wave_acc"] == row["robust_acc"] <= row["clean_acc"] + 0.05

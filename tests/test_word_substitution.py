@@ -12,8 +12,8 @@ import torch
 from bench.core.errors import UsageError
 from bench.evaluation.robustness import PROFILE_CONFIGS, RobustnessConfig, _word_attack_metrics
 from bench.evaluation.word_substitution import UNKNOWN, WordAttackConfig, pwws, same_pos_synonyms
-from bench.results.store import Store
-from bench.run.sweep import SweepSpec, plan, run_sweep
+from bench.run.sweep import SweepSpec, plan
+from conftest import smoke_cell_row
 from tasks import TASKS
 
 # A keyword model: the positive class's score is the sum of its words' weights, minus a small bias.
@@ -78,12 +78,13 @@ def test_the_share_is_checked():
             WordAttackConfig(bad)
 
 
-def test_wordnet_synonyms_are_single_words_of_the_words_dominant_part_of_speech():
-    film = same_pos_synonyms("film")  # a noun first: "movie", not the verb sense "shoot"
-    assert "movie" in film and "shoot" not in film and "film" not in film
-    good = same_pos_synonyms("good")  # an adjective first: never the noun "commodity"
-    assert "commodity" not in good and good
-    assert all(s.isalpha() and s.islower() for word in ("film", "good", "run", "terrible") for s in same_pos_synonyms(word))
+def test_wordnet_synonyms_are_base_form_words_of_the_most_frequent_sense():
+    film = same_pos_synonyms("film")  # a noun first, its first sense the movie: not the verb "shoot", not "celluloid"
+    assert "movie" in film and "shoot" not in film and "celluloid" not in film and "film" not in film
+    year = same_pos_synonyms("year")  # the period of 365 days, not a school "class"
+    assert "twelvemonth" in year and "class" not in year
+    assert same_pos_synonyms("movies") == same_pos_synonyms("known") == ()  # inflected: a lemma would break the sentence
+    assert all(s.isalpha() and s.islower() for word in ("film", "terrible", "city", "awful") for s in same_pos_synonyms(word))
 
 
 def test_a_featurizer_that_is_not_the_cells_is_refused():
@@ -100,12 +101,7 @@ def test_a_featurizer_that_is_not_the_cells_is_refused():
 def test_the_attack_runs_on_a_real_text_cell_and_only_text_rows_carry_it(data_root, tmp_path):
     """A smoke TREC cell: the attack sees the cell's own features (else the guard above fires), takes accuracy off
     the correctly classified questions, and its settings are in the row; an MNIST cell's eval_config has none."""
-    spec = SweepSpec(tasks=["trec"], methods=["none"], seeds=[0], fractions=[1.0], profile="smoke",
-                     device=torch.device("cpu"), data_dir=str(data_root))
-    store = Store(tmp_path / "runs.sqlite")
-    run_sweep(spec, store, progress=False)
-    row = store.records()[0]
-    assert row["status"] == "ok", row["error"]
+    row = smoke_cell_row("trec", data_root, tmp_path)
     described = json.loads(row["word_json"])
     assert described["attack"] == "pwws" and described["share"] == 0.2 and described["examples"] == 200
     clean_on_attacked = described["clean_correct"] / described["examples"]

@@ -15,10 +15,11 @@ Constraints (stated, as the issue asks):
 - at most `share` of the sentence's words change (default 0.2, Alzantot et al. 2018's limit), at least one;
 - stop words (the EDA paper's list, bench/transforms/sentences.py), one-letter words and non-alphabetic tokens
   never change;
-- a synonym is one WordNet 3.0 word (no multi-word lemma, so the count of words stays) from the synsets of the
-  word's part of speech; with no tagger in the lock, that is the part of speech under which WordNet lists the
-  word most often (its dominant sense: "good" an adjective, "film" a noun, "run" a verb). WordNet gives lemmas,
-  so "movies" may become "film": the reference recipes (PWWS's and TextAttack's WordNet swap) do the same.
+- a word changes only in its base form, and only to another one-word lemma (no multi-word lemma, so the count of
+  words stays) of its most frequent WordNet 3.0 sense within its dominant part of speech (with no tagger in the
+  lock, the part of speech WordNet lists it under most often: "good" an adjective, "film" a noun, "run" a verb;
+  `same_pos_synonyms` says why one sense). The reference recipes (PWWS's and TextAttack's WordNet swap) take every
+  sense of every part of speech, and swap inflected words for lemmas.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class WordAttackConfig:
     def describe(self) -> dict[str, object]:
         """Exactly what ran, for a row's eval_config and a report's caption."""
         return {"attack": "pwws", "share": self.share, "thesaurus": THESAURUS,
-                "constraints": "stop words kept; one-word synonyms of the word's dominant WordNet part of speech"}
+                "constraints": "stop words kept; base forms only; one-word lemmas of the word's most frequent WordNet "
+                               "sense in its dominant part of speech"}
 
 
 @dataclass
@@ -83,8 +85,16 @@ class WordAttackResult:
 
 @functools.cache
 def same_pos_synonyms(word: str) -> tuple[str, ...]:
-    """One-word WordNet synonyms of `word` (lowercase) under its dominant part of speech, sorted; () if none."""
-    synsets = _wordnet().synsets(word)
+    """One-word WordNet synonyms of `word` (lowercase) in its most frequent sense, sorted; () if none.
+
+    Only a word in its base form is replaced (WordNet lists it as a lemma of the sense: "movies" and "known" are
+    left alone, since a lemma cannot replace an inflected form without breaking the sentence), and only by the
+    other lemmas of one synset: the first of the word's dominant part of speech (the one WordNet lists it under
+    most often), which WordNet orders by the sense's frequency in tagged text. Taking every sense of that part of
+    speech instead flipped more predictions, but about half of a hand-read sample then meant something else
+    ("year" -> "class", "company" -> "caller"; results/robustness/word-attack-samples.md).
+    """
+    synsets = [synset for synset in _wordnet().synsets(word) if word in (n.lower() for n in synset.lemma_names())]
     counts: dict[str, int] = {}
     for synset in synsets:
         pos = _POS.get(synset.pos(), "")
@@ -92,14 +102,8 @@ def same_pos_synonyms(word: str) -> tuple[str, ...]:
     if not counts:
         return ()
     dominant = max(sorted(counts), key=lambda pos: counts[pos])
-    found = set()
-    for synset in synsets:
-        if _POS.get(synset.pos(), "") != dominant:
-            continue
-        for lemma in synset.lemmas():
-            name = lemma.name().lower()
-            if name.isalpha() and all(c in LETTERS for c in name):
-                found.add(name)
+    sense = next(synset for synset in synsets if _POS.get(synset.pos(), "") == dominant)
+    found = {name.lower() for name in sense.lemma_names() if name.isalpha() and all(c in LETTERS for c in name.lower())}
     found.discard(word)
     return tuple(sorted(found))
 

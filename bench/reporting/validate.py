@@ -47,6 +47,8 @@ TEXT_TASKS = ("sst2", "trec")
 # Effect (h): accuracy points word substitutions must take off `none` (tens of points in the literature) while
 # changing at most this share of the words on average.
 WORD_ATTACK_DROP, WORD_ATTACK_SHARE = 10.0, 0.2
+# Effect (i): accuracy points white noise as loud as the speech must take off `none` on the spoken digits.
+AUDIO_TASK, NOISE_0DB, NOISE_DROP = "fsdd", "waveform_noise_0db", 10.0
 # Where `augbench reproduce` writes: the checkout's results/, wherever validate is run from.
 DEFAULT_REPRODUCTIONS = REPO_ROOT / "results" / "reproductions"
 NONE = "–"
@@ -412,6 +414,25 @@ def check_word_attack_text(rows: pd.DataFrame) -> list[Outcome]:
     return outcomes
 
 
+def check_noise_audio(rows: pd.DataFrame) -> list[Outcome]:
+    """White noise as loud as the speech (0 dB SNR) must cost a spoken-digit classifier trained on clean recordings
+    a clear share of its accuracy: a corruption that costs nothing is not reaching the classifier."""
+    cells = rows[(rows["task"] == AUDIO_TASK) & (rows["method"] == BASELINE)]
+    cells = cells.dropna(subset=["corruption_json"]) if "corruption_json" in cells else cells.iloc[0:0]
+    noisy = [NOISE_0DB in json.loads(text) for text in cells["corruption_json"]]
+    cells = cells[noisy] if len(cells) else cells
+    if cells.empty:
+        return _not_measured(AUDIO_TASK, f"missing cells: {AUDIO_TASK}/{BASELINE} (no {NOISE_0DB} in corruption_json)")
+    fraction = min(cells["fraction"])
+    at = cells[cells["fraction"] == fraction]
+    under = np.array([json.loads(text)[NOISE_0DB] for text in at["corruption_json"]])
+    loss = mean_interval(under - at["clean_acc"].to_numpy(float))
+    verdict = PASS if -100 * loss.mean >= NOISE_DROP else FAIL
+    detail = f"clean {_pct(float(at['clean_acc'].mean()))}, under white noise at 0 dB SNR {_pct(float(under.mean()))}"
+    return [Outcome(f"{AUDIO_TASK}, {_size(rows, AUDIO_TASK, fraction)}, {_seeds(loss.n)}", _pts(loss.mean),
+                    _interval(loss, signed=True), verdict, detail)]
+
+
 def _adjusted(outcomes: list[Outcome], tests: dict[str, PairedTest]) -> list[Outcome]:
     """The reported effects of one check with their verdicts re-judged on p adjusted over the check's tests
     (Benjamini-Hochberg), the adjusted p added to each detail."""
@@ -484,6 +505,12 @@ EFFECTS: list[Effect] = [
            "the measured value is `none`'s accuracy under the attack minus its clean accuracy on the same examples",
            f"at the smallest size, on each text task, a loss of >= {WORD_ATTACK_DROP:g} pts with at most "
            f"{100 * WORD_ATTACK_SHARE:g}% of the words changed on average", check_word_attack_text),
+    Effect("i", "white noise at 0 dB SNR << clean: fsdd",
+           "Hirsch & Pearce 2000 (Aurora-2): digit recognizers trained on clean speech lose most of their accuracy at "
+           "0 dB SNR",
+           "white Gaussian noise as loud as the recording (0 dB SNR) added to each test recording, `none` trained on "
+           "clean recordings; the measured value is its accuracy under the noise minus its clean accuracy",
+           f"at the smallest size, a loss of >= {NOISE_DROP:g} pts", check_noise_audio),
 ]
 
 
