@@ -425,7 +425,7 @@ def test_a_word_attack_that_finds_nothing_fails_on_each_text_task(capsys):
     code, out, _ = run(capsys, "runs.json")
     assert code == 1
     for task in ("sst2", "trec"):
-        line = table_line(out, f"(h) word substitutions >> none's clean: text: {task}")
+        line = table_line(out, f"(h) word substitutions < clean: text: {task}")
         assert line.endswith("FAIL") and "-0.33 pts" in line
     assert "clean on the attacked examples 70.00%, under word substitutions 69.67%" in out
     assert out.endswith(f"validate: 8 passed, 2 failed, 0 not measured{REPORTED}\n")
@@ -434,7 +434,7 @@ def test_a_word_attack_that_finds_nothing_fails_on_each_text_task(capsys):
 def test_word_attack_rows_pass_h_with_the_loss_and_the_words_changed(capsys):
     export(passing(), Path("runs.json"))
     _, out, _ = run(capsys, "runs.json")
-    line = table_line(out, "(h) word substitutions >> none's clean: text: sst2")
+    line = table_line(out, "(h) word substitutions < clean: text: sst2")
     assert "sst2, n_train=500, 3 seeds" in line and "-35.00 pts" in line and line.endswith("PASS")
     assert "mean share of words changed 9.0%" in out
 
