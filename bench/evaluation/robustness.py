@@ -5,6 +5,10 @@ RobustBench's protocol is AutoAttack's standard version on the whole test split 
 the suite meets it only with `autoattack=standard`, `samples=None` and `corruptions=benchmark` (the full profile's
 settings once the baseline moves to them). The quick profile's PGD-10 on 500 examples is a cheaper, weaker
 measurement, and docs/metrics.md says by how much it overstates adversarially trained models.
+
+On text and audio, FGSM and PGD move the feature vector and measure smoothness; the attacks on the input a person
+gives are word substitutions on the sentence (word_substitution.py) and PGD on the waveform (waveform_attack.py),
+whose accuracy is those rows' robust_acc.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ def evaluate_robustness(model: nn.Module, task: Task, test: Split, config: Robus
     The subset, the PGD random starts and the corruption noise are drawn from fixed seeds, so every
     method and seed is judged on exactly the same perturbed examples. `raw`: the raw items of `test` and the
     cell's featurizer (`FeatureTask.raw_test_inputs`), for the attacks that act on inputs a person could
-    produce (the text tasks' word substitutions).
+    produce (the text tasks' word substitutions, the audio task's waveform PGD).
     """
     was_training = model.training
     model.eval()
@@ -212,8 +216,8 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
     if config.check_samples < len(y):
         check = torch.from_numpy(stratified_indices(y.cpu().numpy(), config.check_samples, POOL_SEED)).to(y.device)
     aa_metrics, aa_problems = _autoattack_metrics(model, task, x, y, eps, config, clean_ok & fgsm_ok & pgd_ok, check)
-    word_metrics = _word_attack_metrics(model, task, x, y, keep, config, raw)
-    word_metrics.update(_wave_attack_metrics(model, task, x, y, keep, config, raw))
+    raw_metrics = {**_word_attack_metrics(model, task, x, y, keep, config, raw),
+                   **_wave_attack_metrics(model, task, x, y, keep, config, raw)}
     per_corruption: dict[str, object] = {}
     benchmark = task.corruption_benchmark if config.corruptions == "benchmark" else None
     if benchmark is not None:  # {corruption: {severity: accuracy}}, averaged over every corruption and severity
@@ -231,7 +235,7 @@ def _evaluate(model: nn.Module, task: Task, test: Split, config: RobustnessConfi
                            sum(per_corruption.values()) / len(per_corruption) if per_corruption else None),
         "corruption_json": json.dumps(per_corruption, sort_keys=True) if per_corruption else None,
         **aa_metrics,
-        **word_metrics,
+        **raw_metrics,
     }
     clean = float(clean_ok.double().mean())
     problems = ordering_problems(clean, metrics["fgsm_acc"], metrics["pgd_acc"], config.tolerance)
