@@ -21,7 +21,8 @@ RESULT_FIELDS = ("run_id", "task", "method", "seed", "fraction", "profile", "met
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), 1-epoch smoke
 # runs (converged), no guard (stopped_epoch, guard_json).
 OPTIONAL = {"error", "fid", "cas", "gen_cache_hit", "converged", "stopped_epoch", "guard_json", "generator_data",
-            "gen_filter_kept", "aa_acc", "robust_acc", "aa_json"}  # AutoAttack: off by default
+            "gen_filter_kept", "aa_acc", "robust_acc", "aa_json",  # AutoAttack: off by default
+            "word_acc", "word_json", "wave_acc", "wave_json"}  # the text and audio tasks' real-input attacks
 
 
 def sweep(store) -> list[str]:

@@ -164,7 +164,8 @@ def evaluate_robustness(model: nn.Module, task: Task, test: Split, config: Robus
     The subset, the PGD random starts and the corruption noise are drawn from fixed seeds, so every
     method and seed is judged on exactly the same perturbed examples. `raw`: the raw items of `test` and the
     cell's featurizer (`FeatureTask.raw_test_inputs`), for the attacks that act on inputs a person could
-    produce (the text tasks' word substitutions, the audio task's waveform PGD).
+    produce (the text tasks' word substitutions, the audio task's waveform PGD); without it they are not run (the
+    sweep always passes it where they apply, and refuses a task that cannot give it).
     """
     was_training = model.training
     model.eval()
@@ -294,10 +295,8 @@ def _word_attack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch
 
     The featurizer is refitted for the attack; it must reproduce the features the model was tested on, else the
     attack would judge another pipeline than the row's (a RuntimeError: a bug, not a measurement)."""
-    if not config.word_attack_applies(task):
+    if not config.word_attack_applies(task) or raw is None:
         return {}
-    if raw is None:
-        raise RuntimeError(f"task {task.name}: the word-substitution attack needs the raw test sentences and the featurizer")
     items, featurize = raw
     sentences = [str(s) for s in items[keep.cpu().numpy()]]
     features = x.detach().cpu().numpy().reshape(len(sentences), -1)
@@ -324,10 +323,8 @@ def _wave_attack_metrics(model: nn.Module, task: Task, x: torch.Tensor, y: torch
     accuracy under it (also the row's robust_acc, the worst case over the audio task's real-input attacks, of which
     it is the one), and its radius. The front end is refitted and must reproduce the features the model was tested
     on (a RuntimeError otherwise: a bug, not a measurement)."""
-    if not config.wave_attack_applies(task):
+    if not config.wave_attack_applies(task) or raw is None:
         return {}
-    if raw is None:
-        raise RuntimeError(f"task {task.name}: the waveform attack needs the raw test recordings and the front end")
     items, front = raw
     waves, mask = front.fixed([items[i] for i in keep.cpu().numpy()])
     front, waves, mask = front.to(x.device), waves.to(x.device), mask.to(x.device)

@@ -369,6 +369,8 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
     eval_start, waited = time.perf_counter(), lock_wait_s()
     record.clean_acc = accuracy(model, task, data.test, config.eval_batch_size, config.amp)
     raw = task.raw_test_inputs(planned.source, data) if planned.eval_config.raw_attack_applies(task) else None
+    if planned.eval_config.raw_attack_applies(task) and raw is None:  # a row must not quietly lack its robust_acc
+        raise RuntimeError(f"task {task.name}: its attacks on real inputs need the raw test items and the featurizer")
     robustness = evaluate_robustness(model, task, data.test, planned.eval_config, raw)
     set_metrics(record, robustness.metrics, source="robustness evaluation")
     with forked_rng(device):
