@@ -199,6 +199,27 @@ def smoke_trained_mnist(source, test_limit: int):
     return task, model, data
 
 
+def fit_mnist_vae_on_pool(source, tmp_path: Path, data: str, steps: int, train_pool: int, test_limit: int):
+    """(cell data, the generator pool, every batch the fit drew): a width-8 MNIST `vae` of regime `data` (pool,
+    unlabelled) fitted for `steps` steps of 16 on the task's generator pool, its batches recorded."""
+    from bench.config.profiles import TrainConfig
+    from methods import METHODS
+    from methods.base import FitContext
+    from tasks import TASKS
+
+    cpu = torch.device("cpu")
+    task = TASKS.get("mnist")()
+    cell_data = task.load(source, 1.0, 0, TrainConfig(train_pool=train_pool, test_limit=test_limit), cpu)
+    pool_split = task.generator_pool(source, cell_data, cpu)
+    cls = METHODS.get("vae")
+    method = cls(cls.Params(data=data, steps=steps, width=8, batch_size=16), task, 0)
+    batches = record_fit_batches(method)
+    cell = {"task": "mnist", "task_params": {}, "seed": 0, "fraction": 1.0, "profile": "smoke", "train_config": {},
+            "data_variant": source.variant, "data_checksum": source.checksum}
+    method.fit(cell_data.train, FitContext(cell, "smoke", cpu, tmp_path, progress=False, pool=lambda: pool_split))
+    return cell_data, pool_split, batches, method
+
+
 def smoke_cell_row(task: str, data_root: Path, tmp_path: Path, method: str = "none") -> dict:
     """The stored row of one smoke-profile cell (seed 0, the whole pool) run through the sweep into a scratch store."""
     from bench.results.store import Store

@@ -22,10 +22,8 @@ from methods.compose import canonical
 from tasks import TASKS
 from tasks.base import _cached_arrays
 
-from conftest import record_fit_batches
+from conftest import fit_mnist_vae_on_pool
 from test_cache_independence import _rows
-
-CPU = torch.device("cpu")
 
 
 def smoke(store, *extra: str) -> int:
@@ -65,18 +63,9 @@ def test_a_pool_generator_is_fitted_once_and_reused_across_sizes_and_seeds(tmp_p
 
 def test_a_pool_generator_never_trains_on_validation_or_test_rows(sources, tmp_path, monkeypatch):
     """Every batch the pool generator draws comes from the pool: the validation rows' images never appear."""
-    from methods.base import FitContext
-
     task = TASKS.get("mnist")()
-    config = TrainConfig(train_pool=300, test_limit=300)
-    data = task.load(sources["mnist"], 1.0, 0, config, CPU)
-    pool_split = task.generator_pool(sources["mnist"], data, CPU)
-    cls = METHODS.get("vae")
-    method = cls(cls.Params(data="pool", steps=5, width=8, batch_size=16), task, 0)
-    batches = record_fit_batches(method)
-    cell = {"task": "mnist", "task_params": {}, "seed": 0, "fraction": 1.0, "profile": "smoke", "train_config": {},
-            "data_variant": sources["mnist"].variant, "data_checksum": sources["mnist"].checksum}
-    method.fit(data.train, FitContext(cell, "smoke", CPU, tmp_path, progress=False, pool=lambda: pool_split))
+    data, pool_split, batches, _ = fit_mnist_vae_on_pool(sources["mnist"], tmp_path, "pool", steps=5,
+                                                         train_pool=300, test_limit=300)
     drawn = torch.cat([x for x, _ in batches])
     assert len(pool_split) == 59000 and len(drawn) == 80
     flat = lambda x: {bytes(row) for row in (x.reshape(len(x), -1) * 255).round().to(torch.uint8).numpy()}

@@ -10,8 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import record_fit_batches
-from bench.config.profiles import TrainConfig
+from conftest import fit_mnist_vae_on_pool
 from bench.reporting.exchange import regime_named
 from methods import METHODS
 from methods import generative
@@ -25,16 +24,9 @@ CPU = torch.device("cpu")
 def test_an_unlabelled_generator_never_receives_a_label(sources, tmp_path):
     """Every batch its fit draws carries label 0 whatever the pool example's class, and its samples do not depend
     on the label they are asked for: it is unconditional."""
-    task = TASKS.get("mnist")()
-    data = task.load(sources["mnist"], 1.0, 0, TrainConfig(train_pool=200, test_limit=100), CPU)
-    pool_split = task.generator_pool(sources["mnist"], data, CPU)
+    _, pool_split, batches, method = fit_mnist_vae_on_pool(sources["mnist"], tmp_path, "unlabelled", steps=4,
+                                                           train_pool=200, test_limit=100)
     assert len(set(pool_split.y.tolist())) == 10  # the pool's labels exist; the generator must not see them
-    cls = METHODS.get("vae")
-    method = cls(cls.Params(data="unlabelled", steps=4, width=8, batch_size=16), task, 0)
-    batches = record_fit_batches(method)
-    cell = {"task": "mnist", "task_params": {}, "seed": 0, "fraction": 1.0, "profile": "smoke", "train_config": {},
-            "data_variant": sources["mnist"].variant, "data_checksum": sources["mnist"].checksum}
-    method.fit(data.train, FitContext(cell, "smoke", CPU, tmp_path, progress=False, pool=lambda: pool_split))
     labels = torch.cat([y for _, y in batches])
     assert len(labels) == 4 * 16 and int(labels.abs().sum()) == 0
     asked = torch.arange(10).repeat(3)
