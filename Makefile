@@ -41,7 +41,7 @@ venv: $(STAMP)
 # uv compiles the packages' bytecode at install (`--compile-bytecode`; pip does so by default): where the machine
 # sets PYTHONDONTWRITEBYTECODE, as this project's VMs do, Python would otherwise compile torch, pandas and the
 # rest from source in every process it starts (9 s of CPU per process here against 4 s from bytecode).
-# The marker file says "this venv was installed from the lock": in it the environment check (bench/core/
+# The marker file says "this venv was installed from the lock": in it the environment check (augbench/core/
 # environment.py, `augbench env`) fails on any version that differs from the lock; it runs last here, first in
 # `make test` and at the start of every `augbench run`.
 $(STAMP): pyproject.toml $(LOCK)
@@ -88,7 +88,7 @@ bench-all: $(STAMP)
 	$(MAKE) --no-print-directory bench-generated SEEDS=1 || status=$$?; \
 	$(PY) -m bench report && exit $$status
 
-# bench/config/generated_grid.py holds the same grid for the baseline check (a test compares the two).
+# augbench/config/generated_grid.py holds the same grid for the baseline check (a test compares the two).
 # The generators fitted on each task's whole train split (pool regime), Gowal et al.'s adversarial training on
 # batches mixed with generated samples (both regimes), and the exchange-rate curve: `none` on n_train + K x n_train
 # real examples, each K as far as the task's train split allows at that size (TASK:FRACTIONS:K,K,...); CIFAR-10 stops
@@ -128,7 +128,7 @@ docs: $(STAMP)
 	@start=$$(date +%s); set -o pipefail; NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict 2>&1 | sed '/^INFO /d' && \
 	echo "docs: site/ built in $$(( $$(date +%s) - start )) s (strict)"
 
-# The README's headline table from the committed baseline (bench/reporting/headline.py), with the published
+# The README's headline table from the committed baseline (augbench/reporting/headline.py), with the published
 # leaderboard made from the same rows; tests/test_readme.py fails when the README no longer matches the baseline.
 readme: $(STAMP)
 	$(PY) -m bench report --store results/baselines/quick-cpu.json --output results/published/quick-cpu.md \
@@ -174,7 +174,7 @@ regress: $(STAMP)
 	&& exit $$status
 
 # The committed baseline checked against effects the literature agrees on, and results/reproductions/*.json
-# against their published numbers: exit 1 when one fails (the effects: bench/reporting/validate.py, EFFECTS).
+# against their published numbers: exit 1 when one fails (the effects: augbench/reporting/validate.py, EFFECTS).
 validate: $(STAMP)
 	$(PY) -m bench validate results/baselines/quick-cpu.json
 

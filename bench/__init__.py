@@ -1,11 +1,5 @@
-"""augbench's harness: registries, configuration, the shared training loop, the results store and reports.
+"""`python -m bench` from a checkout: the name the project has always run under (a GPU box runs the suite from the
+repository, uninstalled). The code is the `augbench` package; this folder is not part of the distribution, so an
+installed augbench claims no top-level name but its own."""
 
-Importing it pins the CPU kernels that decide a result's digits (bench/core/policy.py) before anything here
-loads numpy or torch; `AUGBENCH_KERNELS=native` leaves them to each library.
-"""
-
-from bench.core.policy import apply_kernel_policy as _apply_kernel_policy
-
-__version__ = "0.1.0"
-
-_apply_kernel_policy()
+import augbench  # noqa: F401,E402  (applies the execution policy, as `import bench` always did)

@@ -1,5 +1,5 @@
-"""`python -m bench` is the same CLI as the `augbench` console script, with no install needed."""
+"""`python -m bench` is `python -m augbench`: the same CLI as the `augbench` console script, no install needed."""
 
-from bench.cli import main
+from augbench.cli import main
 
 raise SystemExit(main())

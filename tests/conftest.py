@@ -7,7 +7,7 @@ import os
 import random
 from pathlib import Path
 
-import bench  # noqa: F401  first: it pins the CPU kernels (bench/core/policy.py) before numpy and torch load
+import augbench  # noqa: F401  first: it pins the CPU kernels (augbench/core/policy.py) before numpy and torch load
 import numpy as np
 import pytest
 import torch
@@ -48,7 +48,7 @@ def pytest_configure(config):
     every parallel op waits for a thread that is not scheduled: on the 2-core development VM under load,
     the suite took 8 min with torch's 2 threads. Subprocesses the tests start inherit OMP_NUM_THREADS.
     """
-    from bench.core.environment import EnvironmentMismatch, check_once
+    from augbench.core.environment import EnvironmentMismatch, check_once
 
     try:  # a library that does not load (or, in the locked venv, a version off the lock) is one line, not 272 errors
         check_once()
@@ -64,7 +64,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def sources(data_root):
     """Verified data sources of every registered task."""
-    from tasks import TASKS
+    from augbench.tasks import TASKS
 
     return {name: TASKS.get(name)().source(data_root) for name in TASKS.list()}
 
@@ -72,8 +72,8 @@ def sources(data_root):
 @pytest.fixture(scope="session")
 def small_batches(sources):
     """A real float batch (16 examples) and labels per task, as methods see them."""
-    from bench.config.profiles import TrainConfig
-    from tasks import TASKS
+    from augbench.config.profiles import TrainConfig
+    from augbench.tasks import TASKS
 
     batches = {}
     for name, source in sources.items():
@@ -90,8 +90,8 @@ def method_batch(sources, small_batches):
     For a method that trains on augmented copies of the raw items (`train_views`), that is the first 16
     examples of the same 160-row training split with the task's views: [16, 1 + K, *input_shape].
     """
-    from bench.config.profiles import TrainConfig
-    from tasks import TASKS
+    from augbench.config.profiles import TrainConfig
+    from augbench.tasks import TASKS
 
     def make(method, task_name: str):
         task = TASKS.get(task_name)()
@@ -126,10 +126,10 @@ def record_fit_batches(method) -> list[tuple[torch.Tensor, torch.Tensor]]:
 def fitted_method(sources, tmp_path_factory):
     """fitted_method(method, task, seed=0): a method fitted as the sweep fits it, on a real 200-example
     training split with the smoke profile and a session-wide temporary cache (a repeat loads it)."""
-    from bench.config.profiles import TrainConfig
-    from methods import METHODS
-    from methods.base import FitContext
-    from tasks import TASKS
+    from augbench.config.profiles import TrainConfig
+    from augbench.methods import METHODS
+    from augbench.methods.base import FitContext
+    from augbench.tasks import TASKS
 
     config = TrainConfig(train_pool=200, test_limit=10)
     cache_dir = tmp_path_factory.mktemp("fitted-methods")
@@ -157,8 +157,8 @@ def fitted_method(sources, tmp_path_factory):
 @pytest.fixture
 def existing_store(tmp_path) -> Path:
     """A store holding one ok row, for tests that check bad input leaves a store untouched."""
-    from bench.results.record import RunRecord
-    from bench.results.store import Store
+    from augbench.results.record import RunRecord
+    from augbench.results.store import Store
 
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:
@@ -172,7 +172,7 @@ def existing_store(tmp_path) -> Path:
 def bad_param_run(tmp_path, capsys):
     """Run a smoke sweep with one `--param` and return (exit status, stderr, whether the store file exists):
     bad input must be one line on stderr, exit 2, and leave no store behind."""
-    from bench.cli import main
+    from augbench.cli import main
 
     def run(task: str, method: str, value: str) -> tuple[int, str, bool]:
         store = tmp_path / "runs.sqlite"
@@ -186,9 +186,9 @@ def bad_param_run(tmp_path, capsys):
 def smoke_trained_mnist(source, test_limit: int):
     """(task, model, data): the MNIST CNN (width 8) trained 2 epochs on a 2,000-image pool, without augmentation,
     and `test_limit` test examples: a model with real accuracy and attackable, in seconds."""
-    from bench.config.profiles import TrainConfig
-    from bench.training.trainer import PassThrough, train
-    from tasks import TASKS
+    from augbench.config.profiles import TrainConfig
+    from augbench.training.trainer import PassThrough, train
+    from augbench.tasks import TASKS
 
     task = TASKS.get("mnist")()
     config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=test_limit)
@@ -202,10 +202,10 @@ def smoke_trained_mnist(source, test_limit: int):
 def fit_mnist_vae_on_pool(source, tmp_path: Path, data: str, steps: int, train_pool: int, test_limit: int):
     """(cell data, the generator pool, every batch the fit drew): a width-8 MNIST `vae` of regime `data` (pool,
     unlabelled) fitted for `steps` steps of 16 on the task's generator pool, its batches recorded."""
-    from bench.config.profiles import TrainConfig
-    from methods import METHODS
-    from methods.base import FitContext
-    from tasks import TASKS
+    from augbench.config.profiles import TrainConfig
+    from augbench.methods import METHODS
+    from augbench.methods.base import FitContext
+    from augbench.tasks import TASKS
 
     cpu = torch.device("cpu")
     task = TASKS.get("mnist")()
@@ -222,8 +222,8 @@ def fit_mnist_vae_on_pool(source, tmp_path: Path, data: str, steps: int, train_p
 
 def smoke_cell_row(task: str, data_root: Path, tmp_path: Path, method: str = "none") -> dict:
     """The stored row of one smoke-profile cell (seed 0, the whole pool) run through the sweep into a scratch store."""
-    from bench.results.store import Store
-    from bench.run.sweep import SweepSpec, run_sweep
+    from augbench.results.store import Store
+    from augbench.runner.sweep import SweepSpec, run_sweep
 
     spec = SweepSpec(tasks=[task], methods=[method], seeds=[0], fractions=[1.0], profile="smoke",
                      device=torch.device("cpu"), data_dir=str(data_root))
@@ -262,7 +262,7 @@ def host_reads():
 @pytest.fixture
 def private_feature_cache(tmp_path, monkeypatch):
     """Each test featurizes into its own cache and starts with an empty in-memory memo."""
-    from tasks.features import FeatureTask
+    from augbench.tasks.features import FeatureTask
 
     monkeypatch.setenv("AUGBENCH_CACHE", str(tmp_path / "cache"))
     FeatureTask._memo.clear()
@@ -274,10 +274,10 @@ def private_feature_cache(tmp_path, monkeypatch):
 def trained_mnist(sources):
     """A smoke-trained MNIST CNN in eval mode and 500 real test digits (a stratified `test_limit`), shared by the
     attack tests: (task, model, test split)."""
-    from bench.config.profiles import TrainConfig
-    from bench.training.trainer import train
-    from methods.none import NoAugmentation
-    from tasks import TASKS
+    from augbench.config.profiles import TrainConfig
+    from augbench.training.trainer import train
+    from augbench.methods.none import NoAugmentation
+    from augbench.tasks import TASKS
 
     task = TASKS.get("mnist")()
     config = TrainConfig(epochs=2, batch_size=64, lr=0.05, width=8, train_pool=2000, test_limit=500)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from bench.results.record import RunRecord
+from augbench.results.record import RunRecord
 
 TRAIN_CONFIG = {"quick": '{"epochs": 1}', "smoke": '{"epochs": 1, "train_pool": 1000}'}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.cli import main
-from bench.results.store import Store
-from methods.adversarial import Adversarial, AdversarialParams
-from tasks import TASKS
+from augbench.cli import main
+from augbench.results.store import Store
+from augbench.methods.adversarial import Adversarial, AdversarialParams
+from augbench.tasks import TASKS
 
 
 def test_profiles_pick_the_affordable_attack():
@@ -44,7 +44,7 @@ def test_share_zero_leaves_the_batch_alone(small_batches):
 
 def test_share_replaces_only_that_part_of_the_batch(small_batches):
     x, y = small_batches["mnist"]
-    from bench.config.profiles import TrainConfig
+    from augbench.config.profiles import TrainConfig
 
     model = TASKS.get("mnist")().classifier(TrainConfig(width=4))
     out, _ = Adversarial(AdversarialParams(share=0.5, attack="fgsm_rs"), TASKS.get("mnist")(), 0).augment(x, y, model)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.evaluation.attacks import fgsm, fgsm_random_start, pgd
-from tasks.base import Split
+from augbench.evaluation.attacks import fgsm, fgsm_random_start, pgd
+from augbench.tasks.base import Split
 
 EPS = 0.3
 
@@ -81,7 +81,7 @@ def test_pgd_is_seeded(mnist_model):
 
 
 def test_robustness_evaluation_and_its_sanity_checks_pass_on_a_real_model(mnist_model):
-    from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
+    from augbench.evaluation.robustness import RobustnessConfig, evaluate_robustness
 
     task, model, x, y = mnist_model
     test = Split((x * 255).round().to(torch.uint8), y)
@@ -123,7 +123,7 @@ def test_pgd_strongest_breaks_every_example_the_last_iterate_breaks_and_stays_in
 
 
 def test_pgd_iterate_choice_is_checked_and_its_default_keeps_stored_run_ids(bad_param_run):
-    from bench.evaluation.robustness import RobustnessConfig
+    from augbench.evaluation.robustness import RobustnessConfig
 
     assert "pgd_iterate" not in RobustnessConfig().identity()
     assert RobustnessConfig(pgd_iterate="strongest").identity()["pgd_iterate"] == "strongest"

@@ -9,13 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from bench.config.profiles import TrainConfig
-from bench.core.errors import UsageError
-from bench.evaluation.attacks import pgd
-from bench.evaluation.autoattack import AutoAttackConfig, autoattack
-from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
-from tasks import TASKS
-from tasks.base import Split
+from augbench.config.profiles import TrainConfig
+from augbench.core.errors import UsageError
+from augbench.evaluation.attacks import pgd
+from augbench.evaluation.autoattack import AutoAttackConfig, autoattack
+from augbench.evaluation.robustness import RobustnessConfig, evaluate_robustness
+from augbench.tasks import TASKS
+from augbench.tasks.base import Split
 
 EPS = 0.1  # small enough that an undefended CNN keeps some examples under PGD, so the attacks can be told apart
 CHEAP = AutoAttackConfig(version="fast", steps=20)  # the reference's attacks with fewer iterations: seconds, not minutes
@@ -173,7 +173,7 @@ class Probabilities(nn.Module):
 
 
 def test_the_reference_flags_fire_on_the_defences_they_describe_and_not_on_an_honest_model(mnist):
-    from bench.evaluation.autoattack import reference_flags
+    from augbench.evaluation.autoattack import reference_flags
 
     task, model, _, x, y = mnist
     flags = lambda m, broken_by={}: [f.split(":")[0] for f in reference_flags(m.eval(), x, y, broken_by, len(y))]
@@ -185,8 +185,8 @@ def test_the_reference_flags_fire_on_the_defences_they_describe_and_not_on_an_ho
 
 
 def test_accuracy_falls_with_the_radius_on_an_honest_model_and_a_rise_fails_the_row(mnist):
-    from bench.evaluation.autoattack import eps_curve
-    from bench.evaluation.robustness import curve_problems
+    from augbench.evaluation.autoattack import eps_curve
+    from augbench.evaluation.robustness import curve_problems
 
     task, model, _, x, y = mnist
     curve = eps_curve(model, x, y, EPS)
@@ -199,7 +199,7 @@ def test_accuracy_falls_with_the_radius_on_an_honest_model_and_a_rise_fails_the_
 
 
 def test_square_breaking_what_the_gradients_left_fails_the_row_only_beyond_the_tolerance():
-    from bench.evaluation.robustness import square_problems
+    from augbench.evaluation.robustness import square_problems
 
     assert square_problems(2, 100, 0.03) == []
     assert "broke 10 of 100 examples" in square_problems(10, 100, 0.03)[0]
@@ -208,7 +208,7 @@ def test_square_breaking_what_the_gradients_left_fails_the_row_only_beyond_the_t
 def test_a_masked_model_fails_its_row_under_the_standard_version(mnist, monkeypatch):
     import functools
 
-    import bench.evaluation.robustness as robustness
+    import augbench.evaluation.robustness as robustness
 
     task, model, test, _, _ = mnist  # the reference's attacks, shortened to keep the test to seconds
     monkeypatch.setattr(robustness, "AutoAttackConfig", functools.partial(AutoAttackConfig, steps=10, square_queries=300))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
-from bench.config import generated_grid
-from bench.config.params import parse_param_overrides
-from bench.run.sweep import SweepSpec, plan
+from augbench.config import generated_grid
+from augbench.config.params import parse_param_overrides
+from augbench.runner.sweep import SweepSpec, plan
 
 BASELINE = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick-cpu.json"
 
@@ -39,13 +39,13 @@ def test_planned_quick_grid_reproduces_the_baseline_run_ids(data_root):
 
 def test_repo_root_is_the_checkout():
     """Provenance (git commit), executors and the reproductions folder all resolve paths from REPO_ROOT."""
-    from bench.core.provenance import REPO_ROOT
+    from augbench.core.provenance import REPO_ROOT
 
-    assert (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "bench" / "cli.py").is_file()
+    assert (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "augbench" / "cli.py").is_file()
 
 
 def test_the_makefile_runs_the_generated_grid_the_baseline_is_checked_against():
-    """`make bench-generated` spells bench/config/generated_grid.py for the shell: the two must not drift."""
+    """`make bench-generated` spells augbench/config/generated_grid.py for the shell: the two must not drift."""
     import re
 
     makefile = (BASELINE.parents[2] / "Makefile").read_text()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench.config.profiles import TrainConfig
-from methods import METHODS
-from tasks import TASKS
+from augbench.config.profiles import TrainConfig
+from augbench.methods import METHODS
+from augbench.tasks import TASKS
 
 pytestmark = pytest.mark.microbench
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cli import main
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.results.store import Store
 
 # What a cell measured; timings, provenance and the row's own bookkeeping may differ run to run. gen_fit_s
 # is the generator's own fit time (kept in the cache entry), so it is the same; gen_cache_hit says where the
@@ -56,11 +56,11 @@ def test_a_warm_cell_records_the_cache_hit_and_the_original_fit_time(tmp_path, m
 
 def test_time_waiting_for_a_cache_lock_is_counted_so_a_cell_can_leave_it_out(tmp_path):
     """A cell that waits while another fits the generator it shares reports its own work only: the lock's wait is
-    measured (bench/run/sweep.py subtracts it from the cell's total and evaluation seconds)."""
+    measured (augbench/runner/sweep.py subtracts it from the cell's total and evaluation seconds)."""
     import threading
     import time
 
-    from bench.core.cache import cache_lock, lock_wait_s
+    from augbench.core.cache import cache_lock, lock_wait_s
 
     entry = tmp_path / "generators" / "entry.pt"
     entry.parent.mkdir(parents=True)

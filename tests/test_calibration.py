@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from bench.run.calibration import REFERENCE_RATE, describe, reference_rate
+from augbench.runner.calibration import REFERENCE_RATE, describe, reference_rate
 
 
 def test_reference_rate_is_a_positive_rate_and_leaves_the_global_random_stream_alone():

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.transforms.augmentations import apply_crop_flip, draw_crop_flip
-from methods.classic import Classic, ClassicParams
-from tasks import TASKS
+from augbench.transforms.augmentations import apply_crop_flip, draw_crop_flip
+from augbench.methods.classic import Classic, ClassicParams
+from augbench.tasks import TASKS
 
 
 def classic(task_name: str, seed: int = 0, **params) -> Classic:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.results.store import Store
 from conftest import REPO
 
 
@@ -238,14 +238,17 @@ def test_version_prints_the_package_version(capsys):
     assert capsys.readouterr().out.strip() == f"augbench {version('augbench')}"
 
 
-def test_version_falls_back_to_the_package_attribute_without_metadata(monkeypatch):
-    from importlib import metadata
+def test_version_is_written_in_one_place():
+    """The package, the CLI and the installed metadata name the version of augbench/_version.py; pyproject.toml
+    reads it from there (dynamic) instead of writing it a second time."""
+    import tomllib
+    from importlib.metadata import version
 
-    import bench
-    from bench.cli import package_version
+    import augbench
+    from augbench._version import __version__
+    from augbench.cli import package_version
 
-    def missing(name):
-        raise metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(metadata, "version", missing)
-    assert package_version() == bench.__version__
+    assert augbench.__version__ == package_version() == version("augbench") == __version__
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "augbench._version.__version__"}

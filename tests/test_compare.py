@@ -15,12 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.cli import main
-from bench.reporting.compare import compare, summary
-from bench.results.export import read_rows, write_export
-from bench.results.metrics import METRICS
-from bench.results.record import RunRecord
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.reporting.compare import compare, summary
+from augbench.results.export import read_rows, write_export
+from augbench.results.metrics import METRICS
+from augbench.results.record import RunRecord
+from augbench.results.store import Store
 from fixture_records import frame, make_record
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "compare"
@@ -339,7 +339,7 @@ def test_base_cells_of_methods_or_sizes_cur_never_ran_are_left_out_unless_every_
 
 
 def test_compare_says_when_the_sides_ran_under_different_execution_policies(capsys, tmp_path):
-    from bench.core.policy import ExecutionPolicy
+    from augbench.core.policy import ExecutionPolicy
 
     rows = read_rows(GOLDEN / "cur_noise.json")
     pinned = rows.assign(exec_policy=ExecutionPolicy("cpu", 1, 2, "avx2").to_json())

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import torch
 
-from bench.core.errors import UsageError
-from bench.evaluation import corruption_benchmark as cb
-from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
-from bench.transforms import cifar10_c, mnist_c
-from bench.transforms.corruption_benchmarks import BENCHMARKS, corrupt_images
-from bench.transforms.corruption_primitives import motion_blur
+from augbench.core.errors import UsageError
+from augbench.evaluation import corruption_benchmark as cb
+from augbench.evaluation.robustness import RobustnessConfig, evaluate_robustness
+from augbench.transforms import cifar10_c, mnist_c
+from augbench.transforms.corruption_benchmarks import BENCHMARKS, corrupt_images
+from augbench.transforms.corruption_primitives import motion_blur
 
 
 @pytest.fixture(scope="module")

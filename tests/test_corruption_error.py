@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from bench.reporting.corruption_error import benchmark_accuracies, mce
-from bench.reporting.leaderboard import MCE_HEADER, build
+from augbench.reporting.corruption_error import benchmark_accuracies, mce
+from augbench.reporting.leaderboard import MCE_HEADER, build
 from fixture_records import frame, make_record
 
 

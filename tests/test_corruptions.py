@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.transforms.corruptions import CORRUPTIONS, IMAGE_CORRUPTIONS, corrupt
-from tasks import TASKS
+from augbench.transforms.corruptions import CORRUPTIONS, IMAGE_CORRUPTIONS, corrupt
+from augbench.tasks import TASKS
 
 
 def test_the_image_set_covers_the_issue_list():

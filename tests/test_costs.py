@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bench.cli import main
-from bench.reporting.costs import render_costs
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.reporting.costs import render_costs
+from augbench.results.store import Store
 from fixture_records import frame, make_record
 
 

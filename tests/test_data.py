@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from bench.core.errors import DataError
-from bench.config.profiles import TrainConfig
-from tasks import TASKS
-from tasks.cifar10 import BATCH_FILES
-from tasks.mnist import FILES as MNIST_FILES
-from tasks.splits import stratified_indices
+from augbench.core.errors import DataError
+from augbench.config.profiles import TrainConfig
+from augbench.tasks import TASKS
+from augbench.tasks.cifar10 import BATCH_FILES
+from augbench.tasks.mnist import FILES as MNIST_FILES
+from augbench.tasks.splits import stratified_indices
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -98,7 +98,7 @@ def test_stratified_subset_on_a_1000_5_5_label_set(size):
 def test_stratified_subset_on_trec_one_percent(sources):
     """TREC's train split at 1% (the rare ABBR class has a share of 0.86 examples): every class within one
     example of its share, and exactly the asked size."""
-    from tasks import TASKS
+    from augbench.tasks import TASKS
 
     task = TASKS.get("trec")()
     _, y_train, _, _ = task.read_arrays(sources["trec"])
@@ -156,7 +156,7 @@ def test_official_batches_are_md5_checked_before_unpickling(tmp_path):
 
 
 def test_cifar10_source_param_chooses_the_copy(data_root, tmp_path):
-    from tasks.cifar10 import Cifar10Params
+    from augbench.tasks.cifar10 import Cifar10Params
 
     assert TASKS.get("cifar10")(Cifar10Params(source="jpeg")).expected_files(tmp_path)[0] == "cifar10-jpeg"
     with pytest.raises(DataError, match="cifar-10-batches-py/data_batch_1"):

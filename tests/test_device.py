@@ -7,9 +7,9 @@ import os
 import pytest
 import torch
 
-from bench.cli import main
-from bench.core.device import peak_memory_mb, resolve_device, reset_peak_memory
-from bench.core.errors import UsageError
+from augbench.cli import main
+from augbench.core.device import peak_memory_mb, resolve_device, reset_peak_memory
+from augbench.core.errors import UsageError
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -42,7 +42,7 @@ def test_cpu_peak_memory_is_per_window():
 def test_smoke_sweep_on_cuda(tmp_path):
     path = tmp_path / "runs.sqlite"
     assert main(["run", "--profile", "smoke", "--device", "cuda", "--store", str(path), "--no-progress"]) == 0
-    from bench.results.store import Store
+    from augbench.results.store import Store
 
     with Store(path) as store:
         rows = store.records()
@@ -53,8 +53,8 @@ def test_smoke_sweep_on_cuda(tmp_path):
 @pytest.mark.gpu
 @requires_cuda
 def test_classic_runs_on_the_inputs_device(small_batches):
-    from methods.classic import Classic, ClassicParams
-    from tasks import TASKS
+    from augbench.methods.classic import Classic, ClassicParams
+    from augbench.tasks import TASKS
 
     x, y = small_batches["cifar10"]
     out, out_y = Classic(ClassicParams(), TASKS.get("cifar10")(), 0).augment(x.cuda(), y.cuda(), None)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.config.profiles import TrainConfig
-from bench.core.seeding import make_generator
-from methods import METHODS
-from methods.base import FitContext
-from methods.diffusion import TIMESTEPS
-from methods.diffusion_nets import cosine_alphas_cumprod, ddim_sample, ddim_timesteps, guided, x0_predictor
-from tasks import TASKS
-from tasks.base import Split, Task
+from augbench.config.profiles import TrainConfig
+from augbench.core.seeding import make_generator
+from augbench.methods import METHODS
+from augbench.methods.base import FitContext
+from augbench.methods.diffusion import TIMESTEPS
+from augbench.methods.diffusion_nets import cosine_alphas_cumprod, ddim_sample, ddim_timesteps, guided, x0_predictor
+from augbench.tasks import TASKS
+from augbench.tasks.base import Split, Task
 
 CPU = torch.device("cpu")
 Diffusion = METHODS.get("diffusion")

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from bench.cli import main
-from bench.config.profiles import TrainConfig
-from bench.results.store import Store
-from bench.run.sweep import SweepSpec, plan
-from methods import METHODS
-from methods.base import draw_views, take_views
-from methods.eda import (OPERATIONS, STOP_WORDS, EdaParams, eda_view, random_deletion, random_insertion, random_swap,
+from augbench.cli import main
+from augbench.config.profiles import TrainConfig
+from augbench.results.store import Store
+from augbench.runner.sweep import SweepSpec, plan
+from augbench.methods import METHODS
+from augbench.methods.base import draw_views, take_views
+from augbench.methods.eda import (OPERATIONS, STOP_WORDS, EdaParams, eda_view, random_deletion, random_insertion, random_swap,
                          recommended, synonym_replacement, wordnet_synonyms)
-from tasks import TASKS
-from tasks.base import _cached_arrays
+from augbench.tasks import TASKS
+from augbench.tasks.base import _cached_arrays
 
 CPU = torch.device("cpu")
 SENTENCES = ["How far is it from Denver to Aspen ?", "a gorgeous , witty , seductive movie .", "Who wrote Hamlet ?",
@@ -89,7 +89,7 @@ def test_synonym_replacement_replaces_non_stop_words_by_their_synonyms():
 
 
 def test_a_sentence_s_copies_split_evenly_over_the_four_operations(monkeypatch):
-    import methods.eda as eda
+    import augbench.methods.eda as eda
 
     sentences = np.array(SENTENCES, dtype=object)
     done = collections.defaultdict(collections.Counter)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.core import environment as env
+from augbench.core import environment as env
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK = REPO / "requirements.lock"
@@ -155,9 +155,9 @@ def test_text_features_do_not_depend_on_the_blas_thread_count(sources):
     last bits (and TREC's accuracy by 0.8 points); with it they are the same."""
     from threadpoolctl import threadpool_limits
 
-    from tasks import TASKS
-    from tasks.base import _cached_arrays
-    from tasks.text import _fit_tfidf_svd, tfidf_svd_features
+    from augbench.tasks import TASKS
+    from augbench.tasks.base import _cached_arrays
+    from augbench.tasks.text import _fit_tfidf_svd, tfidf_svd_features
 
     def unpinned(fit_texts, targets, dims, min_df, seed):  # the same fit without the one-thread pin
         return {"fit": _fit_tfidf_svd(fit_texts, dims, min_df, seed)[3]}

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from augbench.cli import main
 from conftest import REPO
-from bench.run.executors import ExecutorConfig, InProcessExecutor, check_executor
-from bench.core.errors import UsageError
-from bench.results.store import Store
+from augbench.runner.executors import ExecutorConfig, InProcessExecutor, check_executor
+from augbench.core.errors import UsageError
+from augbench.results.store import Store
 
 SMOKE = ["run", "--profile", "smoke", "--no-progress", "--tasks", "mnist", "--methods", "none,classic"]
 
@@ -116,7 +116,7 @@ class DyingExecutor(InProcessExecutor):
 
 
 def test_a_job_that_dies_becomes_failed_rows_that_the_next_run_retries(tmp_path, monkeypatch, capsys):
-    import bench.run.sweep as sweep
+    import augbench.runner.sweep as sweep
 
     monkeypatch.setattr(sweep, "make_executor", lambda *args: DyingExecutor())
     store = tmp_path / "runs.sqlite"
@@ -132,7 +132,7 @@ def test_a_job_that_dies_becomes_failed_rows_that_the_next_run_retries(tmp_path,
 
 def test_a_cell_another_sweep_stored_meanwhile_is_not_run_again(tmp_path, monkeypatch, capsys):
     """Two sweeps over overlapping grids: each checks the store just before it submits a cell."""
-    import bench.run.sweep as sweep
+    import augbench.runner.sweep as sweep
 
     real_plan, real_run = sweep.plan, sweep.run_cell
     planned_cells, ran = [], []
@@ -162,7 +162,7 @@ def test_a_big_grid_goes_in_several_job_arrays(tmp_path, monkeypatch):
     pytest.importorskip("submitit", reason="submitit is not installed: pip install 'augbench[slurm]' (make test installs it)")
     import torch
 
-    import bench.run.executors as executors
+    import augbench.runner.executors as executors
 
     monkeypatch.setattr(executors, "SLURM_MAX_ARRAY", 2)
     batches = []
@@ -235,8 +235,8 @@ def test_a_compositions_cell_travels_to_a_worker_process(tmp_path):
     (the quick profile runs two cells at once in worker processes, so adversarial+vae failed to pickle there)."""
     import pickle
 
-    from bench.run.sweep import PlannedCell
-    from methods.compose import method_class
+    from augbench.runner.sweep import PlannedCell
+    from augbench.methods.compose import method_class
 
     cls = method_class("adversarial+vae")
     cell = PlannedCell(cell=None, task=None, method_cls=cls, method_params={}, train_config=None, eval_config=None,

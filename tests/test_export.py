@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.cli import main
-from bench.config.cell import canonical_json
-from bench.results.export import JSON_FIELDS, columns, export_text, read_rows
-from bench.results.record import record_fields
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.config.cell import canonical_json
+from augbench.results.export import JSON_FIELDS, columns, export_text, read_rows
+from augbench.results.record import record_fields
+from augbench.results.store import Store
 from fixture_records import make_record
 
 
@@ -162,7 +162,7 @@ def test_a_schema_2_store_is_migrated_and_keeps_its_rows(tmp_path):
 def test_git_dirty_means_the_code_changed_not_a_results_file(tmp_path):
     import subprocess
 
-    from bench.core.provenance import git_state as cached
+    from augbench.core.provenance import git_state as cached
 
     git_state = cached.__wrapped__  # the run's answer is cached once per process; here each call must look again
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from bench.results.record import record_fields
+from augbench.results.record import record_fields
 from conftest import REPO
 
 # Fields that depend only on the cell and the code (CPU runs are bit-reproducible), not on timing.

@@ -15,17 +15,17 @@ import numpy as np
 import pytest
 import torch
 
-from bench.cli import main
-from bench.core.errors import DataError, UsageError
-from bench.config.profiles import TrainConfig
-from bench.results.store import Store
-from methods import METHODS
-from methods.generative import GenerativeMethod
-from bench.transforms.recordings import WAVEFORM_CORRUPTIONS
-from tasks import TASKS
-from tasks.features import FeatureTask
-from tasks.fsdd import TEST_SPEAKERS, FsddParams, read_wav
-from tasks.text import TextParams, read_glue_tsv, read_trec, tfidf_svd_features
+from augbench.cli import main
+from augbench.core.errors import DataError, UsageError
+from augbench.config.profiles import TrainConfig
+from augbench.results.store import Store
+from augbench.methods import METHODS
+from augbench.methods.generative import GenerativeMethod
+from augbench.transforms.recordings import WAVEFORM_CORRUPTIONS
+from augbench.tasks import TASKS
+from augbench.tasks.features import FeatureTask
+from augbench.tasks.fsdd import TEST_SPEAKERS, FsddParams, read_wav
+from augbench.tasks.text import TextParams, read_glue_tsv, read_trec, tfidf_svd_features
 
 REPO = Path(__file__).resolve().parent.parent
 FEATURE_TASKS = ("sst2", "trec", "fsdd")
@@ -124,7 +124,7 @@ def test_features_are_cached_reused_and_rebuilt_when_parameters_change(sources, 
 def test_what_is_cached_from_features_is_keyed_by_how_they_are_made(monkeypatch):
     """A generator (or FID's reference classifier) fitted on text features made by another scikit-learn, BLAS
     kernel or featurizer version is not loaded; image tasks' generator keys are as they were."""
-    from methods.generative import Budget, generator_identity
+    from augbench.methods.generative import Budget, generator_identity
 
     def identity(task: str) -> dict:
         cell = {"task": task, "train_config": {"train_pool": 2000}, "task_params": {}, "data_variant": task,

@@ -11,16 +11,16 @@ import pytest
 import torch
 from torch import nn
 
-from bench.cli import main
-from bench.config.cell import Cell
-from bench.config.profiles import TrainConfig
-from bench.reporting.exchange import exchange_rates, read_off, worth_text
-from bench.reporting.leaderboard import _exchange, with_labels
-from bench.results.store import Store
-from methods import METHODS
-from methods.compose import canonical
-from tasks import TASKS
-from tasks.base import _cached_arrays
+from augbench.cli import main
+from augbench.config.cell import Cell
+from augbench.config.profiles import TrainConfig
+from augbench.reporting.exchange import exchange_rates, read_off, worth_text
+from augbench.reporting.leaderboard import _exchange, with_labels
+from augbench.results.store import Store
+from augbench.methods import METHODS
+from augbench.methods.compose import canonical
+from augbench.tasks import TASKS
+from augbench.tasks.base import _cached_arrays
 
 from conftest import fit_mnist_vae_on_pool
 from test_cache_independence import _rows
@@ -113,7 +113,7 @@ def test_regime_defaults_keep_the_run_ids_of_stored_rows():
 
 
 def test_the_share_and_filter_chosen_on_validation_are_the_vaes_defaults_where_they_won():
-    """methods/vae.py SHARE_FILTER: per (task, regime), quick profile only; a value the user sets wins."""
+    """augbench/methods/vae.py SHARE_FILTER: per (task, regime), quick profile only; a value the user sets wins."""
     vae, gan = METHODS.get("vae"), METHODS.get("gan")
     mnist, trec = TASKS.get("mnist")(), TASKS.get("trec")()
 
@@ -279,7 +279,7 @@ def test_exchange_rates_on_a_synthetic_curve():
 def test_compare_by_method_name_leaves_out_pool_generators_and_curve_cells():
     """`make regress` compares a fresh core run with the baseline `--methods none,...,vae`: the baseline's pool
     generators and extra-real cells are other cells, not cells the run lost."""
-    from bench.cli import _select
+    from augbench.cli import _select
 
     rows = pd.DataFrame([_row("none", 0, 0.8), _row("none", 0, 0.9, extra=1.0),
                          _row("vae", 0, 0.8, params={"ratio": 0.5, "steps": 10}),
@@ -290,7 +290,7 @@ def test_compare_by_method_name_leaves_out_pool_generators_and_curve_cells():
 
 
 def test_the_quality_threshold_is_the_lowest_cas_that_gained_or_says_none_did():
-    from bench.reporting.leaderboard import quality_threshold
+    from augbench.reporting.leaderboard import quality_threshold
 
     lines = pd.DataFrame({"label": ["gan", "vae (pool)", "wgan_gp", "adversarial+vae"], "method": ["gan", "vae", "wgan_gp", "adversarial+vae"],
                           "task": "mnist", "n_train": 600, "cas_mean": [0.40, 0.90, 0.70, 0.95],
@@ -301,7 +301,7 @@ def test_the_quality_threshold_is_the_lowest_cas_that_gained_or_says_none_did():
 
 
 def test_the_curve_is_a_monotone_fit_of_every_seeds_point():
-    from bench.reporting.exchange import monotone_fit
+    from augbench.reporting.exchange import monotone_fit
 
     ks = np.array([0, 0, 100, 100, 200, 200, 400, 400], dtype=float)
     accs = np.array([0.79, 0.81, 0.91, 0.89, 0.87, 0.89, 0.93, 0.95])
@@ -344,7 +344,7 @@ def test_worth_as_a_share_of_the_labels_a_scarce_arm_consumed():
 def test_the_vectorized_isotonic_fit_and_read_off_equal_the_plain_ones():
     from sklearn.isotonic import IsotonicRegression
 
-    from bench.reporting.exchange import isotonic, read_off_many
+    from augbench.reporting.exchange import isotonic, read_off_many
 
     rng = np.random.default_rng(0)
     ks = np.array([0.0, 150, 300, 600, 1200])

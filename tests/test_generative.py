@@ -7,19 +7,19 @@ import pytest
 import scipy.linalg
 import torch
 
-from bench.core.cache import atomic_save, load_verified
-from bench.cli import main
-from bench.evaluation.generative_metrics import fid_task, frechet_distance, reference_classifier
-from bench.config.profiles import TrainConfig
-from bench.reporting.sample_grids import write_sample_grids
-from bench.core.seeding import make_generator
-from bench.results.store import Store
-from methods import METHODS
-from methods.base import FitContext
-from methods.gen_nets import Decoder
-from methods.generative import GeneratorDiverged
-from tasks import TASKS
-from tasks.base import Split, Task
+from augbench.core.cache import atomic_save, load_verified
+from augbench.cli import main
+from augbench.evaluation.generative_metrics import fid_task, frechet_distance, reference_classifier
+from augbench.config.profiles import TrainConfig
+from augbench.reporting.sample_grids import write_sample_grids
+from augbench.core.seeding import make_generator
+from augbench.results.store import Store
+from augbench.methods import METHODS
+from augbench.methods.base import FitContext
+from augbench.methods.gen_nets import Decoder
+from augbench.methods.generative import GeneratorDiverged
+from augbench.tasks import TASKS
+from augbench.tasks.base import Split, Task
 
 GENERATIVE = ["gan", "wgan_gp", "vae", "diffusion"]
 CPU = torch.device("cpu")

@@ -7,14 +7,14 @@ import json
 import pytest
 import torch
 
-from bench.cli import main
-from bench.config.profiles import TrainConfig
-from bench.results.store import Store
-from bench.run import sweep
+from augbench.cli import main
+from augbench.config.profiles import TrainConfig
+from augbench.results.store import Store
+from augbench.runner import sweep
 from conftest import smoke_trained_mnist
-from methods.adversarial import Adversarial, AdversarialParams
-from methods.base import FitContext
-from tasks import TASKS
+from augbench.methods.adversarial import Adversarial, AdversarialParams
+from augbench.methods.base import FitContext
+from augbench.tasks import TASKS
 
 CPU = torch.device("cpu")
 
@@ -112,7 +112,7 @@ def _guarded_run(tmp_path, accuracies, *params):
     """A 4-epoch smoke MNIST run of FGSM-RS with the guard judging `accuracies` (clean, robust) after each
     epoch (the first 4), the step of every training attack recorded. Returns (row, steps by epoch, weights)."""
     with pytest.MonkeyPatch.context() as monkeypatch:  # undone on return: two runs in one test do not stack
-        from methods import adversarial
+        from augbench.methods import adversarial
 
         judged = iter(accuracies)
         real_guard = Adversarial.guard_accuracy

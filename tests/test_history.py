@@ -1,4 +1,4 @@
-"""`bench.reporting.history`: moves between committed versions of an export in a throwaway git repository,
+"""`augbench.reporting.history`: moves between committed versions of an export in a throwaway git repository,
 the markdown and plot made from them, one-line errors, and a run over this checkout's own baseline."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.core.errors import UsageError
-from bench.reporting.history import history, plot_history, render_history
-from bench.results.metrics import COST_METRICS as TIMINGS, NUMBER_METRICS
+from augbench.core.errors import UsageError
+from augbench.reporting.history import history, plot_history, render_history
+from augbench.results.metrics import COST_METRICS as TIMINGS, NUMBER_METRICS
 
 EXPORT = "results/ci/reference.json"
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -134,7 +134,7 @@ def test_this_checkout_baseline_history():
 
 
 def test_a_cell_under_a_new_configuration_is_paired_with_its_old_row():
-    from bench.reporting.history import _reconfigured
+    from augbench.reporting.history import _reconfigured
 
     def rows(*cells):
         return pd.DataFrame([{"run_id": r, "task": "mnist", "method": m, "fraction": 0.5, "seed": 0,
@@ -146,7 +146,7 @@ def test_a_cell_under_a_new_configuration_is_paired_with_its_old_row():
 
 
 def test_the_history_command_prints_each_commit_and_draws_the_metric(tmp_path, capsys):
-    from bench.cli import main
+    from augbench.cli import main
 
     path = "results/baselines/quick-cpu.json"
     if not (CHECKOUT / ".git").exists():

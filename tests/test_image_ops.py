@@ -9,12 +9,12 @@ import pytest
 import torch
 from scipy import stats
 
-from bench.transforms import image_ops as O
-from bench.core.seeding import make_generator
-from methods import METHODS
-from methods.base import FitContext
-from tasks import TASKS
-from tasks.base import Split
+from augbench.transforms import image_ops as O
+from augbench.core.seeding import make_generator
+from augbench.methods import METHODS
+from augbench.methods.base import FitContext
+from augbench.tasks import TASKS
+from augbench.tasks.base import Split
 
 TF = pytest.importorskip("torchvision.transforms.v2.functional")
 

@@ -12,10 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from bench.config.params import NoParams
-from bench.config.profiles import TrainConfig
-from methods import METHODS
-from tasks import TASKS
+from augbench.config.params import NoParams
+from augbench.config.profiles import TrainConfig
+from augbench.methods import METHODS
+from augbench.tasks import TASKS
 
 PAIRS = [(m, t) for m in METHODS.list() for t in TASKS.list() if METHODS.get(m).applies_to(TASKS.get(t))]
 REFUSED = [(m, t) for m in METHODS.list() for t in TASKS.list() if not METHODS.get(m).applies_to(TASKS.get(t))]

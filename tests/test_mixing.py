@@ -10,15 +10,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.cli import main
-from bench.config.profiles import TrainConfig
-from bench.core.device import place_model
-from bench.results.store import Store
-from bench.training.trainer import PassThrough, train
-from methods import METHODS
-from methods.cutmix import BoxDraw, CutMix, CutMixParams
-from methods.mixup import MixDraw, Mixup, MixupParams
-from tasks import TASKS
+from augbench.cli import main
+from augbench.config.profiles import TrainConfig
+from augbench.core.device import place_model
+from augbench.results.store import Store
+from augbench.training.trainer import PassThrough, train
+from augbench.methods import METHODS
+from augbench.methods.cutmix import BoxDraw, CutMix, CutMixParams
+from augbench.methods.mixup import MixDraw, Mixup, MixupParams
+from augbench.tasks import TASKS
 
 
 def make(method_name: str, task_name: str, seed: int = 0, **params):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bench.config.cell import Cell
-from bench.core.errors import UsageError
-from bench.config.params import apply_overrides, describe_params, match_params, parse_param_overrides, type_label
-from bench.config.profiles import TrainConfig
-from methods.classic import ClassicParams
+from augbench.config.cell import Cell
+from augbench.core.errors import UsageError
+from augbench.config.params import apply_overrides, describe_params, match_params, parse_param_overrides, type_label
+from augbench.config.profiles import TrainConfig
+from augbench.methods.classic import ClassicParams
 
 
 def test_overrides_are_grouped_by_owner():
@@ -92,7 +92,7 @@ def test_describe_params_reads_type_default_and_trailing_comment():
 
 
 def test_inherited_fields_keep_their_base_class_comment():
-    from methods.vae import VaeParams
+    from augbench.methods.vae import VaeParams
 
     ratio = next(i for i in describe_params(VaeParams, "vae") if i.key == "ratio")
     assert ratio.default == "0.5" and ratio.description.startswith("share of each training batch")

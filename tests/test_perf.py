@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bench.cli import main
-from bench.perf import PerfReport, PipelineResult, assumed_peak_bandwidth, render
+from augbench.cli import main
+from augbench.perf import PerfReport, PipelineResult, assumed_peak_bandwidth, render
 
 SMALL = ["perf", "--tasks", "mnist", "--device", "cpu", "--images", "768", "--batch-size", "128", "--repeats", "2",
          "--workers", "1", "--no-train"]
@@ -91,8 +91,8 @@ def test_every_image_policy_is_measured_beside_its_torchvision_pipeline(capsys):
 def test_the_torchvision_mixing_baseline_gives_soft_labels_of_mass_one(name, sources):
     import torch
 
-    from bench.perf import policy_batch_transform, policy_method
-    from tasks import TASKS
+    from augbench.perf import policy_batch_transform, policy_method
+    from augbench.tasks import TASKS
 
     task = TASKS.get("mnist")()
     data = task.load(sources["mnist"], 1.0, 0, task.train_config("smoke"), torch.device("cpu"))

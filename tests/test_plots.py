@@ -19,12 +19,12 @@ from matplotlib.colors import to_hex
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.text import Text
 
-from bench.cli import main
-from bench.results.export import read_rows
-from bench.results.store import Store
-from bench.reporting.leaderboard import summarize
-from bench.reporting.plots import figures, method_style
-from bench.reporting.sample_grids import PAD, class_names, feature_projection, image_grid, sample_figures
+from augbench.cli import main
+from augbench.results.export import read_rows
+from augbench.results.store import Store
+from augbench.reporting.leaderboard import summarize
+from augbench.reporting.plots import figures, method_style
+from augbench.reporting.sample_grids import PAD, class_names, feature_projection, image_grid, sample_figures
 from fixture_records import frame, make_record, scarce_records
 
 BASELINE_JSON = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick-cpu.json"

@@ -9,16 +9,16 @@ import textwrap
 
 import pytest
 
-import bench.run.plugins as plugins
-from bench.cli import main
-from bench.results.export import read_rows
-from methods import METHODS
-from tasks import TASKS
+import augbench.runner.plugins as plugins
+from augbench.cli import main
+from augbench.results.export import read_rows
+from augbench.methods import METHODS
+from augbench.tasks import TASKS
 
 FLIPPER = '''
 """A plugin method for the test: every image flipped left-right (a real augmentation, not a stub)."""
 import torch
-from methods.base import Method
+from augbench.methods.base import Method
 
 
 class Flipper(Method):
@@ -84,7 +84,7 @@ def test_a_plugin_method_runs_through_a_sweep_beside_a_built_in_one(tmp_path, mo
 
 def test_a_local_file_registers_with_the_decorator_and_lists_where_it_came_from(tmp_path, capsys, clean_registries):
     file = tmp_path / "mine.py"
-    file.write_text(FLIPPER.replace("class Flipper", "from bench.run.plugins import register_method\n\n\n"
+    file.write_text(FLIPPER.replace("class Flipper", "from augbench.runner.plugins import register_method\n\n\n"
                                                      "@register_method('mirror')\nclass Flipper"))
     assert main(["--include", str(file), "list", "mirror"]) == 0
     out = capsys.readouterr().out
@@ -93,7 +93,7 @@ def test_a_local_file_registers_with_the_decorator_and_lists_where_it_came_from(
 
 @pytest.mark.parametrize("entry, message", [
     ("broken = myplug_missing:Nothing", "plugin myplug 0.1 (entry point): method 'broken' failed to load: ModuleNotFoundError"),
-    ("broken = myplug:NOT_A_METHOD", "is 42, not a subclass of methods.base.Method"),
+    ("broken = myplug:NOT_A_METHOD", "is 42, not a subclass of augbench.methods.base.Method"),
 ])
 def test_a_broken_plugin_is_one_line_naming_it_and_the_built_ins_still_work(tmp_path, monkeypatch, capsys,
                                                                            clean_registries, entry, message):
@@ -117,7 +117,7 @@ def test_bad_includes_and_taken_names_are_one_line_each(tmp_path, capsys, clean_
     assert "the file raised RuntimeError: boom" in capsys.readouterr().err
     taken = tmp_path / "taken.py"
     taken.write_text(textwrap.dedent(FLIPPER).replace(
-        "class Flipper", "from bench.run.plugins import register_method\n\n\n@register_method('mixup')\nclass Flipper"))
+        "class Flipper", "from augbench.runner.plugins import register_method\n\n\n@register_method('mixup')\nclass Flipper"))
     assert main(["--include", str(taken), "list"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "'mixup' is already taken by built-in" in err

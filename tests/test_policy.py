@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.core.errors import UsageError
-from bench.core.policy import (KERNEL_PINS, ExecutionPolicy, apply_kernel_policy, policy_digits_key, policy_lines,
+from augbench.cli import main
+from augbench.core.errors import UsageError
+from augbench.core.policy import (KERNEL_PINS, ExecutionPolicy, apply_kernel_policy, policy_digits_key, policy_lines,
                                run_policy)
-from bench.results.metrics import NUMBER_METRICS
-from bench.results.store import Store
+from augbench.results.metrics import NUMBER_METRICS
+from augbench.results.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 HAS_AVX2 = "avx2" in Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else False
@@ -49,7 +49,7 @@ def test_the_pins_override_the_callers_environment_and_native_leaves_it_alone():
 
 def _kernels_of_a_fresh_process(**env: str) -> str:
     """What torch and oneDNN run in a new interpreter that imports augbench first, then torch."""
-    code = "import bench, torch, os; print(torch.backends.cpu.get_cpu_capability(), os.environ.get('ONEDNN_MAX_CPU_ISA'))"
+    code = "import augbench, torch, os; print(torch.backends.cpu.get_cpu_capability(), os.environ.get('ONEDNN_MAX_CPU_ISA'))"
     clean = {k: v for k, v in os.environ.items() if k not in (*KERNEL_PINS, "AUGBENCH_KERNELS")}
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**clean, **env}, capture_output=True, text=True,
                           check=True)

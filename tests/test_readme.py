@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from markdown.extensions.toc import slugify
 
-from bench.cli import main
-from bench.reporting.headline import END, START, headline_markdown, readme_block
-from bench.results.export import read_rows
+from augbench.cli import main
+from augbench.reporting.headline import END, START, headline_markdown, readme_block
+from augbench.results.export import read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -99,7 +99,7 @@ def test_every_readme_link_resolves():
 def test_counts_and_the_star_rule_agree_between_readme_docs_and_leaderboard(baseline_rows):
     """The drift the pages had: a count the README states that the baseline no longer carries, and a star rule
     stated differently on two pages. Both are read off the baseline and the code's RULE here."""
-    from bench.reporting.stats import RULE
+    from augbench.reporting.stats import RULE
 
     text = README.read_text()
     ok = baseline_rows[(baseline_rows["status"] == "ok") & baseline_rows["converged"].notna()]

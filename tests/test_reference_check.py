@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.cli import main
-from bench.reporting.reference_check import CROSS_HARDWARE, check, failure_lines
-from bench.results.export import read_rows, write_export
+from augbench.cli import main
+from augbench.reporting.reference_check import CROSS_HARDWARE, check, failure_lines
+from augbench.results.export import read_rows, write_export
 
 REFERENCE = Path(__file__).resolve().parents[1] / "results" / "ci" / "reference.json"
 

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from bench.core.errors import UsageError
-from bench.config.registry import Registry
-from methods import METHODS
-from tasks import TASKS
+from augbench.core.errors import UsageError
+from augbench.config.registry import Registry
+from augbench.methods import METHODS
+from augbench.tasks import TASKS
 
 from conftest import REPO
 
@@ -88,8 +88,8 @@ def test_real_registries_hold_the_backbone_entries():
 
 def test_listing_imports_no_heavy_module():
     code = (
-        "import sys; from bench.cli import main; main(['list']); "
-        "heavy = [m for m in ('torch', 'methods.classic', 'tasks.cifar10') if m in sys.modules]; print(heavy)"
+        "import sys; from augbench.cli import main; main(['list']); "
+        "heavy = [m for m in ('torch', 'augbench.methods.classic', 'augbench.tasks.cifar10') if m in sys.modules]; print(heavy)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

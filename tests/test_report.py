@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.reporting.leaderboard import build, leaderboard_markdown, summarize
+from augbench.reporting.leaderboard import build, leaderboard_markdown, summarize
 from fixture_records import frame, make_record
 
 
@@ -112,7 +112,7 @@ def test_unconverged_stopped_and_near_chance_lines_are_marked_and_explained():
 
 def test_marks_survive_the_store_round_trip(tmp_path):
     """The store keeps booleans as integers (0/1, NULL -> NaN): the marks must read them the same."""
-    from bench.results.store import Store
+    from augbench.results.store import Store
 
     with Store(tmp_path / "runs.sqlite") as store:
         for record in flagged_rows():
@@ -148,7 +148,7 @@ def test_validation_accuracy_column_and_training_set_size_per_table():
 def test_provenance_names_the_libraries_and_the_lock_behind_the_rows():
     import json
 
-    from bench.reporting.leaderboard import provenance
+    from augbench.reporting.leaderboard import provenance
 
     versions = json.dumps({"blas": "openblas 0.3.30 SkylakeX", "scikit-learn": "1.9.1"}, sort_keys=True)
     old = frame([make_record("none", 0)])  # a row from before schema 4: no library_versions

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.reporting.html_report import render_html
-from bench.reporting.leaderboard import Leaderboard, build, render_markdown
+from augbench.reporting.html_report import render_html
+from augbench.reporting.leaderboard import Leaderboard, build, render_markdown
 from fixture_records import frame, make_record, scarce_records
 
 GENERATOR = {"ratio": 0.5, "steps": 10}  # a generator's parameters: its cells enter the exchange-rate table

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from bench.cli import main
-from bench.reporting.html_report import write_html
-from bench.reporting.plots import figures, method_style, pareto_front, write_plots
-from bench.reporting.leaderboard import build
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.reporting.html_report import write_html
+from augbench.reporting.plots import figures, method_style, pareto_front, write_plots
+from augbench.reporting.leaderboard import build
+from augbench.results.store import Store
 from fixture_records import frame, make_record, scarce_records
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import bench.reproduce as reproduce
-from bench.cli import main
-from bench.reporting.validate import check_reproduction, read_reproduction
+import augbench.reproduce as reproduce
+from augbench.cli import main
+from augbench.reporting.validate import check_reproduction, read_reproduction
 
 REFERENCE = {"clean_acc": 0.985, "pgd_acc": 0.8838}
 # Four healthy seeds and seed 0 collapsed, as measured on this CPU (issue 23): PGD 23% vs 89-93%.

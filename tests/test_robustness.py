@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from bench.cli import main
-from bench.evaluation.robustness import masking_problems, ordering_problems
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.evaluation.robustness import masking_problems, ordering_problems
+from augbench.results.store import Store
 
 
 def test_ordering_check():
@@ -44,7 +44,7 @@ def test_gradient_masking_check_near_zero_needs_more_than_a_few_examples_that_sw
 
 
 def test_a_broken_attack_fails_the_row_but_keeps_its_numbers(tmp_path, monkeypatch):
-    import bench.evaluation.robustness as robustness
+    import augbench.evaluation.robustness as robustness
 
     monkeypatch.setattr(robustness, "pgd", lambda model, x, *args, **kwargs: x.clone())  # an attack that never attacks
     path = tmp_path / "runs.sqlite"

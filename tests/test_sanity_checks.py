@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-import bench.evaluation.robustness as robustness
-from bench.evaluation.attacks import input_gradient
-from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness, majority_rate, wide_eps_problem
-from bench.run.sweep import VAL_STRIDE, converged, convergence_window, validation_epoch
+import augbench.evaluation.robustness as robustness
+from augbench.evaluation.attacks import input_gradient
+from augbench.evaluation.robustness import RobustnessConfig, evaluate_robustness, majority_rate, wide_eps_problem
+from augbench.runner.sweep import VAL_STRIDE, converged, convergence_window, validation_epoch
 from conftest import smoke_trained_mnist
 
 CONFIG = RobustnessConfig(samples=300, pgd_steps=5, check_samples=100)
@@ -146,6 +146,16 @@ def test_validation_schedule_measures_the_whole_convergence_window_and_a_stride_
 
 @pytest.mark.parametrize("text,seeds", [("3", [0, 1, 2]), ("1,2", [1, 2]), ("3,", [3]), ("0,", [0]), ("2,2,5", [2, 5])])
 def test_seeds_are_a_count_a_list_or_one_seed_with_a_trailing_comma(text, seeds):
-    from bench.run.sweep import parse_seeds
+    from augbench.runner.sweep import parse_seeds
 
     assert parse_seeds(text) == seeds
+
+
+def test_the_reach_check_allows_float32_rounding_at_large_inputs_and_nothing_more():
+    """Standardized text features of a small training set reach 1e6, where float32 spaces values 0.0625 apart and
+    x + eps lands up to a spacing away; at inputs near 10 the same overshoot is a missing projection."""
+    from augbench.evaluation.robustness import reach_problems
+
+    assert reach_problems(0.125, 0.0, 0.1, scale=1e6) == []
+    assert reach_problems(0.125, 0.0, 0.1, scale=10.0) and reach_problems(0.1 + 1e-3, 0.0, 0.1, scale=1.0)
+    assert reach_problems(0.1, 0.0, 0.1, scale=1.0) == []

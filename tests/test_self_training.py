@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.config.profiles import TrainConfig
-from methods.base import FitContext
-from methods.self_training import SelfTraining, SelfTrainingParams
-from tasks import TASKS
-from tasks.base import Split
+from augbench.config.profiles import TrainConfig
+from augbench.methods.base import FitContext
+from augbench.methods.self_training import SelfTraining, SelfTrainingParams
+from augbench.tasks import TASKS
+from augbench.tasks.base import Split
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_bad_settings_are_one_line_exit_2_and_no_store(bad_param_run, value, mes
 
 
 def test_the_quick_profile_takes_the_settings_validation_chose():
-    from methods.self_training import QUICK_SETTINGS
+    from augbench.methods.self_training import QUICK_SETTINGS
 
     mnist, cifar, trec = TASKS.get("mnist")(), TASKS.get("cifar10")(), TASKS.get("trec")()
     assert SelfTraining.default_params("quick", mnist) == SelfTrainingParams(keep=1.0, share=0.25)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.transforms.sentences import KEYBOARD, SENTENCE_CORRUPTIONS, corrupt_sentence, typo_word
-from tasks import TASKS
+from augbench.transforms.sentences import KEYBOARD, SENTENCE_CORRUPTIONS, corrupt_sentence, typo_word
+from augbench.tasks import TASKS
 
 
 def test_typos_do_what_they_say_at_their_rate():

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.reporting.stats import mean_interval, paired_test, welch_p
+from augbench.reporting.stats import mean_interval, paired_test, welch_p
 
 
 def test_t_interval_matches_the_textbook_value():
@@ -62,7 +62,7 @@ def test_welch():
 
 
 def test_a_collapsed_seed_is_named_by_its_distance_from_the_median():
-    from bench.reporting.stats import collapsed
+    from augbench.reporting.stats import collapsed
 
     # Wong et al.'s FGSM-RS on MNIST: four seeds near 90% PGD accuracy, one collapsed.
     assert collapsed({0: 0.23, 1: 0.89, 2: 0.91, 3: 0.90, 4: 0.93}) == [0]
@@ -73,7 +73,7 @@ def test_a_collapsed_seed_is_named_by_its_distance_from_the_median():
 
 
 def test_benjamini_hochberg_matches_the_hand_computed_step_up_and_keeps_untested_out():
-    from bench.reporting.stats import adjust
+    from augbench.reporting.stats import adjust
 
     # p sorted 0.01, 0.02, 0.03, 0.5 of m = 4 tests: m p / rank = 0.04, 0.04, 0.04, 0.5, then the running minimum
     # from the largest down; the NaN (one seed, no test) is not a test and stays NaN.
@@ -83,7 +83,7 @@ def test_benjamini_hochberg_matches_the_hand_computed_step_up_and_keeps_untested
 
 
 def test_iqm_drops_an_outlier_table_that_the_mean_follows():
-    from bench.reporting.stats import iqm, probability_of_improvement, stratified_bootstrap
+    from augbench.reporting.stats import iqm, probability_of_improvement, stratified_bootstrap
 
     gains = [1.0, 1.2, 0.8, 1.1, 0.9, 1.0, 1.0, 40.0]  # one table's seeds far off
     assert iqm(gains) == pytest.approx(1.0, abs=0.05) and sum(gains) / len(gains) > 5

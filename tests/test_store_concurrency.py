@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.results.store import Store
+from augbench.results.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from fixture_records import make_record
-    from bench.results.store import Store
+    from augbench.results.store import Store
     name, count, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     with Store(path) as store:
         for seed in range(count):

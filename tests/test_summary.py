@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from bench.reporting.html_report import render_html
-from bench.reporting.leaderboard import (GAIN, LOSS, NEITHER, PERCENT, POINTS, UNTESTED, Gain, MethodSummary, build,
+from augbench.reporting.html_report import render_html
+from augbench.reporting.leaderboard import (GAIN, LOSS, NEITHER, PERCENT, POINTS, UNTESTED, Gain, MethodSummary, build,
                                          format_interval, leaderboard_markdown, overview, render_markdown, summarize,
                                          task_outcome, verdict)
 from fixture_records import frame, make_record

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from bench.cli import main
-from bench.results.record import record_fields
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.results.record import record_fields
+from augbench.results.store import Store
 
 # Every ok row fills every field but the error and the generative metrics (FID and CAS: generators only).
 # Empty in an ok row where they do not apply: no error, no generator (fid, cas, gen_cache_hit), a 1-epoch
@@ -91,7 +91,7 @@ def test_seeds_and_fractions_make_separate_cells(tmp_path):
 
 
 def test_a_failing_cell_is_stored_as_failed_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
-    from methods.classic import Classic
+    from augbench.methods.classic import Classic
 
     def explode(self, x, y, model):
         raise RuntimeError("augment exploded")
@@ -118,7 +118,7 @@ def test_a_diverging_loss_fails_the_cell(tmp_path):
 
 
 def test_an_interrupted_sweep_leaves_no_partial_row_and_resumes_without_duplicates(tmp_path, monkeypatch):
-    import bench.run.sweep as sweep
+    import augbench.runner.sweep as sweep
 
     real = sweep.run_cell
     calls = {"n": 0}
@@ -144,8 +144,8 @@ def test_an_interrupted_sweep_leaves_no_partial_row_and_resumes_without_duplicat
 def test_a_method_without_meaning_on_a_task_is_skipped_and_said(tmp_path, monkeypatch, capsys):
     """A method that declares its modalities is planned only on tasks of those; a run naming no such
     task is refused (exit 2, one line, no store file)."""
-    from bench.run.sweep import SweepSpec, plan, skipped_pairs
-    from methods import METHODS
+    from augbench.runner.sweep import SweepSpec, plan, skipped_pairs
+    from augbench.methods import METHODS
     import torch
 
     monkeypatch.setattr(METHODS.get("classic"), "modalities", ("image",))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.core.device import place_model
-from bench.config.profiles import TrainConfig
-from bench.training.trainer import train
-from methods import METHODS
-from tasks import TASKS
+from augbench.core.device import place_model
+from augbench.config.profiles import TrainConfig
+from augbench.training.trainer import train
+from augbench.methods import METHODS
+from augbench.tasks import TASKS
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_on_epoch_end_sees_each_epoch_and_can_stop_training(mnist_run):
 
 
 def test_compile_is_a_run_option_outside_the_config_hash(data_root):
-    from bench.run.sweep import SweepSpec, plan
+    from augbench.runner.sweep import SweepSpec, plan
 
     def ids(compile_choice):
         spec = SweepSpec(tasks=["mnist"], methods=["none", "classic"], seeds=[0], fractions=[1.0], profile="smoke",

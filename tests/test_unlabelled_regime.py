@@ -11,11 +11,11 @@ import torch
 from torch import nn
 
 from conftest import fit_mnist_vae_on_pool
-from bench.reporting.exchange import regime_named
-from methods import METHODS
-from methods import generative
-from methods.base import FitContext
-from tasks import TASKS
+from augbench.reporting.exchange import regime_named
+from augbench.methods import METHODS
+from augbench.methods import generative
+from augbench.methods.base import FitContext
+from augbench.tasks import TASKS
 from test_generated_data import smoke, stored
 
 CPU = torch.device("cpu")

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from bench.reporting import validate as validate_module
-from bench.reporting.validate import EFFECTS
-from bench.results.export import write_export
-from bench.results.record import RunRecord
-from bench.results.store import Store
+from augbench.cli import main
+from augbench.reporting import validate as validate_module
+from augbench.reporting.validate import EFFECTS
+from augbench.results.export import write_export
+from augbench.results.record import RunRecord
+from augbench.results.store import Store
 from fixture_records import frame, make_record
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "validate"
@@ -338,7 +338,7 @@ def test_help_ends_with_examples(capsys):
 
 
 def test_a_failed_reproduction_is_one_line_and_exit_1(capsys, monkeypatch):
-    import bench.reproduce as reproduce
+    import augbench.reproduce as reproduce
 
     def fail(*args, **kwargs):
         raise reproduce.ReproductionFailed("reproduction wong2020-mnist failed: RobustnessCheckFailed: ...")

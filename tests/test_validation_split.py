@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from bench.config.profiles import TrainConfig
-from tasks import TASKS
+from augbench.config.profiles import TrainConfig
+from augbench.tasks import TASKS
 
 CPU = torch.device("cpu")
 

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from bench.cli import main
-from bench.config.profiles import TrainConfig
-from bench.results.store import Store
-from methods import METHODS
-from methods.waveaug import WaveAugParams, change_speed, delayed, draw_wave, wave_view
-from tasks import TASKS
-from tasks.base import _cached_arrays
-from tasks.features import FeatureTask
-from tasks.fsdd import SAMPLE_RATE, SAMPLES, fixed_length
+from augbench.cli import main
+from augbench.config.profiles import TrainConfig
+from augbench.results.store import Store
+from augbench.methods import METHODS
+from augbench.methods.waveaug import WaveAugParams, change_speed, delayed, draw_wave, wave_view
+from augbench.tasks import TASKS
+from augbench.tasks.base import _cached_arrays
+from augbench.tasks.features import FeatureTask
+from augbench.tasks.fsdd import SAMPLE_RATE, SAMPLES, fixed_length
 
 CPU = torch.device("cpu")
 QUIET = WaveAugParams(speed=0.0, gain_db=0.0, noise=False, shift_ms=0.0)  # every operation off

@@ -10,15 +10,15 @@ import pytest
 import torch
 from torch import nn
 
-from bench.core.errors import UsageError
-from bench.core.seeding import make_generator
-from bench.evaluation.robustness import RobustnessConfig, _wave_attack_metrics
-from bench.evaluation.waveform_attack import WaveAttackConfig, radius, waveform_pgd
-from bench.transforms.recordings import (WAVEFORM_CORRUPTIONS, at_speed, babble, corrupt_recordings, pink_noise,
+from augbench.core.errors import UsageError
+from augbench.core.seeding import make_generator
+from augbench.evaluation.robustness import RobustnessConfig, _wave_attack_metrics
+from augbench.evaluation.waveform_attack import WaveAttackConfig, radius, waveform_pgd
+from augbench.transforms.recordings import (WAVEFORM_CORRUPTIONS, at_speed, babble, corrupt_recordings, pink_noise,
                                          room_response)
-from tasks import TASKS
+from augbench.tasks import TASKS
 from conftest import smoke_cell_row
-from tasks.fsdd import SAMPLES, LogMelFrontEnd
+from augbench.tasks.fsdd import SAMPLES, LogMelFrontEnd
 
 
 class Loudness(nn.Module):
@@ -67,7 +67,7 @@ def test_the_loudness_is_checked():
 
 def test_the_front_end_reproduces_the_cells_features_and_a_wrong_one_is_refused(sources):
     task = TASKS.get("fsdd")()
-    from bench.config.profiles import TrainConfig
+    from augbench.config.profiles import TrainConfig
 
     data = task.load(sources["fsdd"], 1.0, 0, TrainConfig(train_pool=60, test_limit=20), torch.device("cpu"))
     items, front = task.raw_test_inputs(sources["fsdd"], data)

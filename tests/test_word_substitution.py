@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from bench.core.errors import UsageError
-from bench.evaluation.robustness import PROFILE_CONFIGS, RobustnessConfig, _word_attack_metrics
-from bench.evaluation.word_substitution import UNKNOWN, WordAttackConfig, pwws, same_pos_synonyms
-from bench.run.sweep import SweepSpec, plan
+from augbench.core.errors import UsageError
+from augbench.evaluation.robustness import PROFILE_CONFIGS, RobustnessConfig, _word_attack_metrics
+from augbench.evaluation.word_substitution import UNKNOWN, WordAttackConfig, pwws, same_pos_synonyms
+from augbench.runner.sweep import SweepSpec, plan
 from conftest import smoke_cell_row
-from tasks import TASKS
+from augbench.tasks import TASKS
 
 # A keyword model: the positive class's score is the sum of its words' weights, minus a small bias.
 WEIGHTS = {"great": 2.0, "nice": 1.0, "superb": 2.0, "the": 5.0}

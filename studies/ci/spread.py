@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, ".")
-from bench.results.export import read_rows  # noqa: E402
-from bench.results.metrics import METRICS, NUMBER_METRICS  # noqa: E402
+from augbench.results.export import read_rows  # noqa: E402
+from augbench.results.metrics import METRICS, NUMBER_METRICS  # noqa: E402
 
 reference = read_rows("results/ci/reference.json").set_index("run_id")
 table = {}

@@ -2,7 +2,7 @@
 # The feature tasks' share of issue 24's grid (one torch thread): TREC and SST-2 in full (task.sh); FSDD's pool
 # regime for its one generator with class-faithful samples (vae, CAS 53% scarce), since on a feature task the
 # pool generator is fitted per cell (10x steps: about 2.5 min a cell here), and FSDD's exchange-rate curve.
-# (FSDD's 16-band task since 2026-12-07: the curve reaches K=4 at both sizes, as bench/config/generated_grid.py;
+# (FSDD's 16-band task since 2026-12-07: the curve reaches K=4 at both sizes, as augbench/config/generated_grid.py;
 # its vae share and filter: studies/tuning/fsdd_retune.sh, whose vae rows are results/generated/fsdd-share-filter.sqlite.)
 set -u
 cd "$(dirname "$0")/../.."

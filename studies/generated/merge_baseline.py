@@ -21,7 +21,7 @@ import sys
 import pandas as pd
 
 sys.path.insert(0, ".")
-from bench.results.export import read_rows, write_export  # noqa: E402
+from augbench.results.export import read_rows, write_export  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 FSDD_STRENGTHS = "results/tuning/fsdd-strengths-baseline.sqlite"
@@ -34,12 +34,12 @@ def rows_of(path: str) -> pd.DataFrame:
 
 
 def planned_run_ids() -> set[str]:
-    """The run_ids `make bench-generated SEEDS=3` plans (bench/config/generated_grid.py)."""
+    """The run_ids `make bench-generated SEEDS=3` plans (augbench/config/generated_grid.py)."""
     import torch
 
-    from bench.config import generated_grid
-    from bench.config.params import parse_param_overrides
-    from bench.run.sweep import SweepSpec, plan
+    from augbench.config import generated_grid
+    from augbench.config.params import parse_param_overrides
+    from augbench.runner.sweep import SweepSpec, plan
 
     ids = set()
     for tasks, methods, fractions, params in generated_grid.runs():
@@ -53,8 +53,8 @@ def write_store(frame: pd.DataFrame, path: str) -> None:
     """The rows as a fresh store (what `augbench report` reads)."""
     from pathlib import Path
 
-    from bench.results.record import RunRecord, record_fields
-    from bench.results.store import Store
+    from augbench.results.record import RunRecord, record_fields
+    from augbench.results.store import Store
 
     Path(path).unlink(missing_ok=True)
     names = [f.name for f in record_fields()]

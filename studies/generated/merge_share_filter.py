@@ -1,4 +1,4 @@
-"""Put the vae's share/filter defaults chosen on validation (methods/vae.py, SHARE_FILTER) into the committed
+"""Put the vae's share/filter defaults chosen on validation (augbench/methods/vae.py, SHARE_FILTER) into the committed
 quick baseline (results/baselines/quick-cpu.json).
 
 The baseline's rows that the quick grid no longer plans (the vae cells of the changed (task, regime) pairs at the
@@ -21,9 +21,9 @@ import torch
 
 sys.path.insert(0, ".")
 sys.path.insert(0, "studies/generated")
-from bench.config import generated_grid  # noqa: E402
-from bench.results.export import read_rows, write_export  # noqa: E402
-from bench.run.sweep import SweepSpec, plan  # noqa: E402
+from augbench.config import generated_grid  # noqa: E402
+from augbench.results.export import read_rows, write_export  # noqa: E402
+from augbench.runner.sweep import SweepSpec, plan  # noqa: E402
 from merge_baseline import planned_run_ids as generated_run_ids, write_store  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"

@@ -11,9 +11,9 @@ import sys
 
 sys.path.insert(0, ".")
 
-from bench.reporting.exchange import generator_regime  # noqa: E402
-from bench.reporting.stats import paired_test  # noqa: E402
-from bench.results.export import read_rows  # noqa: E402
+from augbench.reporting.exchange import generator_regime  # noqa: E402
+from augbench.reporting.stats import paired_test  # noqa: E402
+from augbench.results.export import read_rows  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 ARMS = ["gan", "wgan_gp", "vae", "diffusion"]

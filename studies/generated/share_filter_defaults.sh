@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The baseline rows of the vae's share/filter defaults chosen on validation (methods/vae.py, SHARE_FILTER):
+# The baseline rows of the vae's share/filter defaults chosen on validation (augbench/methods/vae.py, SHARE_FILTER):
 # - the scarce vae cells of the core grid whose default changed (MNIST, CIFAR-10, FSDD), both quick sizes, 3 seeds,
 #   on two threads like the rest of the core grid (make bench, make regress), into share-filter-defaults-core.sqlite,
 #   with an empty cache as a fresh clone's make bench has (a generator cached by a one-thread run gives other digits);

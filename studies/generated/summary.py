@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, ".")
-from bench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, shown_worth, worth_text  # noqa: E402
-from bench.reporting.stats import adjust, mean_interval, paired_test  # noqa: E402
-from bench.results.export import read_rows  # noqa: E402
+from augbench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, shown_worth, worth_text  # noqa: E402
+from augbench.reporting.stats import adjust, mean_interval, paired_test  # noqa: E402
+from augbench.results.export import read_rows  # noqa: E402
 
 GENERATORS = ("gan", "wgan_gp", "vae")
 
@@ -157,15 +157,15 @@ def pool_budget(rows: pd.DataFrame) -> list[str]:
 
 def tuning(rows: pd.DataFrame) -> list[str]:
     """The share/filter candidates per (task, regime), paired by seed with the default (0.5, off) run on one
-    thread in the same tuning store; the pick rule of methods/vae.py SHARE_FILTER (best mean, and its paired
+    thread in the same tuning store; the pick rule of augbench/methods/vae.py SHARE_FILTER (best mean, and its paired
     gain over the default above one standard error) marked `chosen`."""
-    from methods import METHODS
+    from augbench.methods import METHODS
 
     picks = METHODS.get("vae").SHARE_FILTER["quick"]
     lines = ["## Share and filter on validation (vae, the smaller quick size, 3 seeds; val_acc %, never test)", "",
              "Candidates paired by seed with the default (ratio 0.5, no filter) from the same tuning store (one thread). "
              "A candidate becomes the (task, regime)'s default when it has the best mean and its paired gain exceeds "
-             "one standard error (methods/vae.py, SHARE_FILTER).", "",
+             "one standard error (augbench/methods/vae.py, SHARE_FILTER).", "",
              "| task | n_train | regime | ratio | filter_tau | val_acc mean | seeds' values | vs default (pts, ± 1 SE) | kept by the filter | |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for task in ("mnist", "cifar10", "fsdd", "sst2", "trec"):

@@ -14,8 +14,8 @@ sys.path.insert(0, ".")
 
 import pandas as pd  # noqa: E402
 
-from bench.reporting.exchange import generator_regime  # noqa: E402
-from bench.results.export import read_rows  # noqa: E402
+from augbench.reporting.exchange import generator_regime  # noqa: E402
+from augbench.results.export import read_rows  # noqa: E402
 
 sys.path.insert(0, "studies/generated")
 from self_training_quick import arm_line  # noqa: E402
@@ -40,7 +40,7 @@ def main(store: str) -> None:
     print("# Generated data from the unlabelled pool: the `unlabelled` regime beside self-training (issue 36, point 1)\n")
     print("Made by `studies/generated/unlabelled_quick.sh` (the 2-core VM, the execution policy; commits "
           f"{', '.join(sorted({c[:8] for c in rows['git_commit']}))}): the `vae` (and on CIFAR-10 the `wgan_gp`) fitted on the task's train split outside validation with its "
-          "labels withheld, its samples labelled by a teacher trained on the cell's own labels (methods/generative.py, "
+          "labels withheld, its samples labelled by a teacher trained on the cell's own labels (augbench/methods/generative.py, "
           f"`data=unlabelled`), seeds {', '.join(map(str, seeds))}, the quick profile's smaller image sizes.\n")
     print("## The confidence threshold, on validation\n")
     print("| task | n_train | generator | filter_tau | val % per seed | mean | bank kept | |")

@@ -23,7 +23,7 @@ import sys
 sys.path.insert(0, ".")
 import pandas as pd  # noqa: E402
 
-from bench.results.export import read_rows, write_export  # noqa: E402
+from augbench.results.export import read_rows, write_export  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 

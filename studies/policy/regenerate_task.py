@@ -1,7 +1,7 @@
 """Make one task's rows of the committed quick baseline again, after a change that moves only that task's numbers
 (issue 33: FSDD's 16-band maps and 150/300 recordings), with the commands `make baseline` runs, restricted to the
 task: the core grid over CORE_SEEDS seeds, every other method the baseline holds for the task over 3, and the task's part of the generated-data
-grid (bench/config/generated_grid.py) over 3, and for the text tasks the third size `make baseline` runs (issue 37
+grid (augbench/config/generated_grid.py) over 3, and for the text tasks the third size `make baseline` runs (issue 37
 gave their rows the word-substitution attack). Then export the store and put the rows in the baseline's place:
 
     .venv/bin/python studies/policy/regenerate_task.py fsdd results/baseline-run-fsdd/runs.sqlite
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, ".")
-from bench.config import generated_grid  # noqa: E402
+from augbench.config import generated_grid  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 THIRD_SIZE_TASKS = ("sst2", "trec")  # `make baseline` runs them at fraction 0.25 too (none and eda)

@@ -23,7 +23,7 @@ import json
 import sys
 
 sys.path.insert(0, ".")
-from bench.results.export import read_rows
+from augbench.results.export import read_rows
 
 row = read_rows(sys.argv[1]).iloc[0]
 loop = [json.loads(line) for line in open("results/reproductions/madry2018-reference-loop.txt") if line.startswith("{")]

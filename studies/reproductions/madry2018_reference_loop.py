@@ -25,9 +25,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from bench.config.profiles import TrainConfig
-from tasks import TASKS
-from tasks.verify import resolve_data_root
+from augbench.config.profiles import TrainConfig
+from augbench.tasks import TASKS
+from augbench.tasks.verify import resolve_data_root
 
 BATCH, EPS, ALPHA, STEPS, LR = 50, 0.3, 0.01, 40, 1e-4
 LOG_EVERY = 100  # optimizer steps between checkpoints

@@ -7,7 +7,7 @@ the whole MNIST test split; github.com/fra31/auto-attack README, "MNIST - Linf",
 al.'s own model (88.50% in the same table) is a TensorFlow checkpoint in MadryLab/mnist_challenge_models, whose
 zip files the stored mirror does not hold: not measured here.
 
-Each model runs through `bench.evaluation.autoattack` (torchattacks' attacks at the reference's settings) and,
+Each model runs through `augbench.evaluation.autoattack` (torchattacks' attacks at the reference's settings) and,
 when a checkout of github.com/fra31/auto-attack is given, through the reference's `run_standard_evaluation` on
 the same examples, so the two implementations are compared example by example. Run from the repository root:
 
@@ -38,14 +38,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, ".")
-import bench  # noqa: E402,F401  first: the execution policy pins the kernels before torch loads
+import augbench  # noqa: E402,F401  first: the execution policy pins the kernels before torch loads
 import torch  # noqa: E402
 
-from bench.config.profiles import TrainConfig  # noqa: E402
-from bench.core.provenance import REPO_ROOT  # noqa: E402
-from bench.evaluation.autoattack import AutoAttackConfig, autoattack  # noqa: E402
-from tasks import TASKS  # noqa: E402
-from tasks.verify import resolve_data_root  # noqa: E402
+from augbench.config.profiles import TrainConfig  # noqa: E402
+from augbench.core.provenance import REPO_ROOT  # noqa: E402
+from augbench.evaluation.autoattack import AutoAttackConfig, autoattack  # noqa: E402
+from augbench.tasks import TASKS  # noqa: E402
+from augbench.tasks.verify import resolve_data_root  # noqa: E402
 
 PUBLISHED = {"fgsm.pth": {"autoattack": 0.8293, "reported": 0.8877, "clean": 0.9850,
                           "source": "fra31/auto-attack README, MNIST - Linf, row 9 (Wong et al., 2020)"}}

@@ -5,7 +5,7 @@ Their repository (github.com/locuslab/fast_adversarial, MNIST/models/) holds `fg
 wong2020-mnist recipe) and `pgd_madry.pth` (PGD-40 adversarial training with Madry et al.'s settings on the
 same network). Both are state dicts of their `mnist_net`, the suite's `mnist.arch=wong2020`. Each is
 evaluated exactly as the reproductions evaluate (PGD-50, step 0.01, 10 restarts, the whole test split,
-`bench.evaluation.robustness`), and the result is written to released-models.json beside this script (a folder of its own: validate reads every JSON file of results/reproductions as a reproduction).
+`augbench.evaluation.robustness`), and the result is written to released-models.json beside this script (a folder of its own: validate reads every JSON file of results/reproductions as a reproduction).
 
 Run from the repo root, with the two files fetched from that repository:
     AUGBENCH_DATA=../shared/data .venv/bin/python studies/reproductions/released_models.py DIR_WITH_PTH_FILES
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import torch
 
-from bench.config.profiles import TrainConfig
-from bench.core.provenance import REPO_ROOT
-from bench.evaluation.accuracy import accuracy
-from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
-from tasks import TASKS
-from tasks.verify import resolve_data_root
+from augbench.config.profiles import TrainConfig
+from augbench.core.provenance import REPO_ROOT
+from augbench.evaluation.accuracy import accuracy
+from augbench.evaluation.robustness import RobustnessConfig, evaluate_robustness
+from augbench.tasks import TASKS
+from augbench.tasks.verify import resolve_data_root
 
 MODELS = {"fgsm.pth": "FGSM-RS (train_mnist.py defaults: 10 epochs, eps 0.3, step 0.375, cyclic lr 5e-3)",
           "pgd_madry.pth": "PGD-40, step 0.01 (train_mnist.py --attack pgd --alpha 0.01 --lr-type flat "
@@ -53,7 +53,7 @@ def main(folder: str) -> None:
                          "n_test": len(data.test), "problems": robust.problems, "eval_s": round(time.perf_counter() - start, 1)}
         print(name, json.dumps(results[name]), flush=True)
     out = {"source": SOURCE, "evaluation": "PGD-50, step 0.01, 10 restarts, eps 0.3, the whole MNIST test split "
-           "(bench.evaluation.robustness, as the reproductions)", "models": results,
+           "(augbench.evaluation.robustness, as the reproductions)", "models": results,
            "torch": torch.__version__}
     (REPO_ROOT / "results" / "reproductions" / "released" / "released-models.json").write_text(json.dumps(out, indent=2) + "\n")
 

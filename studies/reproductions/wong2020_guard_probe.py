@@ -7,13 +7,13 @@ Run from the repo root: `AUGBENCH_DATA=../shared/data .venv/bin/python studies/r
 """
 import torch, json
 from pathlib import Path
-from tasks.verify import resolve_data_root
-from bench.config.profiles import TrainConfig
-from bench.training.trainer import train
-from methods.adversarial import Adversarial, AdversarialParams
-from methods.base import FitContext
-from tasks import TASKS
-from bench.core.seeding import seed_everything
+from augbench.tasks.verify import resolve_data_root
+from augbench.config.profiles import TrainConfig
+from augbench.training.trainer import train
+from augbench.methods.adversarial import Adversarial, AdversarialParams
+from augbench.methods.base import FitContext
+from augbench.tasks import TASKS
+from augbench.core.seeding import seed_everything
 torch.set_num_threads(1)
 task = TASKS.get("mnist")(TASKS.get("mnist").Params(arch="wong2020"))
 cfg = TrainConfig(epochs=10, batch_size=100, optimizer="adam", lr=0.005, warmup=0.4, weight_decay=0, label_smoothing=0)

@@ -21,11 +21,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.config.profiles import TrainConfig
-from bench.evaluation.accuracy import accuracy
-from bench.evaluation.robustness import RobustnessConfig, evaluate_robustness
-from tasks import TASKS
-from tasks.verify import resolve_data_root
+from augbench.config.profiles import TrainConfig
+from augbench.evaluation.accuracy import accuracy
+from augbench.evaluation.robustness import RobustnessConfig, evaluate_robustness
+from augbench.tasks import TASKS
+from augbench.tasks.verify import resolve_data_root
 
 EPOCHS, BATCH, EPS, ALPHA, LR_MAX = 10, 100, 0.3, 0.375, 5e-3
 EVAL = RobustnessConfig(samples=None, pgd_steps=50, pgd_alpha=0.01, restarts=10, check_samples=1000)

@@ -11,7 +11,7 @@ import sys
 
 import pandas as pd
 
-from bench.results.export import read_rows
+from augbench.results.export import read_rows
 
 BASELINE = "results/baselines/quick-cpu.json"
 CELL_KEY = ["task", "method", "fraction", "seed", "method_params", "task_params", "train_config"]

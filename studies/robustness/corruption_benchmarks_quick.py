@@ -14,8 +14,8 @@ sys.path.insert(0, ".")
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from bench.reporting.corruption_error import mce  # noqa: E402
-from bench.reporting.stats import mean_interval  # noqa: E402
+from augbench.reporting.corruption_error import mce  # noqa: E402
+from augbench.reporting.stats import mean_interval  # noqa: E402
 from studies.robustness.baseline_pairs import pair_with_baseline  # noqa: E402
 
 SAME = ["clean_acc", "fgsm_acc", "pgd_acc", "val_acc"]
@@ -47,12 +47,12 @@ def main(store: str) -> None:
     print("Made by `studies/robustness/corruption_benchmarks_quick.sh` (the 2-core VM, the execution policy; commit "
           f"{rows['git_commit'].iloc[0][:8]}). Each cell is the committed baseline's cell (seeds 0-2) rerun with "
           "`--param robust.corruptions=benchmark`: the same 500 test examples, corrupted by CIFAR-10-C's 15 corruptions "
-          "at severities 1-5 or MNIST-C's 15 (bench/transforms/cifar10_c.py, mnist_c.py). "
+          "at severities 1-5 or MNIST-C's 15 (augbench/transforms/cifar10_c.py, mnist_c.py). "
           + ("Clean, FGSM, PGD and validation accuracy equal the baseline's in every cell, so both corruption sets "
              "judge the same models." if not moved else f"MOVED against the baseline: {moved}.") + "\n")
     print("## Corruption accuracy: the suite's eight corruptions against the benchmark\n")
     print("Mean ± 95% t half-width over 3 seeds. mCE: Hendrycks & Dietterich's mean corruption error with `none` of "
-          "the same seed as the baseline model (bench/reporting/corruption_error.py); below 100, fewer errors than "
+          "the same seed as the baseline model (augbench/reporting/corruption_error.py); below 100, fewer errors than "
           "`none`. Seconds: the cell's eval_s minus the baseline row's (the corrupted copies were cached by the "
           "first cell of each task, which paid for making them).\n")
     print("| task | n | method | clean % | suite's 8 corruptions % | benchmark % | mCE vs none % | benchmark s added |")
@@ -113,7 +113,7 @@ def main(store: str) -> None:
     print("| corruption | " + " | ".join(f"{m} {int(n):,}" for n in sizes for m in methods) + " |")
     print("|---|" + "---|" * (len(sizes) * len(methods)))
     names = list(json.loads(mnist["corruption_json"].iloc[0]))
-    from bench.transforms.mnist_c import CORRUPTIONS
+    from augbench.transforms.mnist_c import CORRUPTIONS
     for name in CORRUPTIONS:
         assert name in names
         values = []

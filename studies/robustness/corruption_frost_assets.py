@@ -1,4 +1,4 @@
-"""Make bench/transforms/assets/cifar10_c_frost/frost{1..5}.png from CIFAR-10-C's frost textures.
+"""Make augbench/transforms/assets/cifar10_c_frost/frost{1..5}.png from CIFAR-10-C's frost textures.
 
 make_cifar_c.py reads one of frost1-5 with OpenCV (BGR), resizes it by 0.2 (cv2.resize, bilinear), crops a
 32 x 32 patch and reverses the channels. The resize never depends on the image or the draw, so the suite keeps
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from bench.transforms.cifar10_c import FROST_DIR
+from augbench.transforms.cifar10_c import FROST_DIR
 
 NAMES = ["frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg"]  # the reference draws randint(5)
 

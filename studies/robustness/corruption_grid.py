@@ -18,8 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.transforms.corruption_benchmarks import BENCHMARKS, corrupt_images  # noqa: E402
-from tasks.base import POOL_SEED  # noqa: E402
+from augbench.transforms.corruption_benchmarks import BENCHMARKS, corrupt_images  # noqa: E402
+from augbench.tasks.base import POOL_SEED  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "images"
 

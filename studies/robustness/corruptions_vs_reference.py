@@ -1,7 +1,7 @@
 """The suite's CIFAR-10-C and MNIST-C corruptions against the authors' own code, image by image.
 
 For each corruption and severity, the authors' function (hendrycks/robustness make_cifar_c.py,
-google-research/mnist-c corruptions.py) and the suite's (bench/transforms/cifar10_c.py, mnist_c.py) corrupt
+google-research/mnist-c corruptions.py) and the suite's (augbench/transforms/cifar10_c.py, mnist_c.py) corrupt
 the same test images from the same random state: numpy's global state seeded with s for the reference, a
 RandomState(s) for the suite, which the suite's code draws from in the reference's order. The table gives,
 per cell, the largest difference of the uint8 results (0-255) and the share of pixels that differ.
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bench.transforms import cifar10_c, mnist_c
+from augbench.transforms import cifar10_c, mnist_c
 
 IMAGES = 50  # test images per cell: the first 50 of the test split
 SEED = 1234

@@ -16,9 +16,9 @@ sys.path.insert(0, ".")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bench.reporting.exchange import is_curve_row, regime_named  # noqa: E402
-from bench.reporting.stats import mean_interval  # noqa: E402
-from bench.results.export import read_rows  # noqa: E402
+from augbench.reporting.exchange import is_curve_row, regime_named  # noqa: E402
+from augbench.reporting.stats import mean_interval  # noqa: E402
+from augbench.results.export import read_rows  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 ATTACK = {"sst2": "word substitutions (PWWS, <= 20% of words)", "trec": "word substitutions (PWWS, <= 20% of words)",

@@ -19,9 +19,9 @@ sys.path.insert(0, ".")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import bench.evaluation.robustness as robustness  # noqa: E402
-from bench.core.provenance import git_state  # noqa: E402
-from bench.run.sweep import SweepSpec, plan, run_cell  # noqa: E402
+import augbench.evaluation.robustness as robustness  # noqa: E402
+from augbench.core.provenance import git_state  # noqa: E402
+from augbench.runner.sweep import SweepSpec, plan, run_cell  # noqa: E402
 
 TASKS, FRACTION, SEED = ("sst2", "trec"), 0.5, 0
 
@@ -44,7 +44,7 @@ def main(output: str, per_task: int = 10) -> None:
     lines = ["# Word-substitution attack: adversarial sentences to read (issue 37)", "",
              f"Made by `studies/robustness/word_attack_samples.py` at commit {git_state()[0] or 'unknown'}: the quick "
              f"profile's `none` cell, seed {SEED}, fraction {FRACTION:g} (1,000 training sentences) of each text task, "
-             "attacked by PWWS (bench/evaluation/word_substitution.py) with its defaults: at most a fifth of the words, "
+             "attacked by PWWS (augbench/evaluation/word_substitution.py) with its defaults: at most a fifth of the words, "
              "stop words kept, one-word WordNet synonyms of each word's dominant part of speech. The first successful "
              f"attacks of each task in test order (up to {per_task}), the changed words in bold.", ""]
     for task in TASKS:

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import torch
 
-from bench.config.params import apply_overrides
-from bench.core.device import place_model
-from bench.core.seeding import make_generator, seed_everything
-from bench.evaluation.accuracy import accuracy
-from bench.evaluation.attacks import default_pgd_alpha, pgd
-from bench.evaluation.autoattack import AutoAttackConfig, autoattack
-from bench.training.trainer import train
-from methods.adversarial import Adversarial, AdversarialParams
-from methods.base import FitContext
-from tasks import TASKS
+from augbench.config.params import apply_overrides
+from augbench.core.device import place_model
+from augbench.core.seeding import make_generator, seed_everything
+from augbench.evaluation.accuracy import accuracy
+from augbench.evaluation.attacks import default_pgd_alpha, pgd
+from augbench.evaluation.autoattack import AutoAttackConfig, autoattack
+from augbench.training.trainer import train
+from augbench.methods.adversarial import Adversarial, AdversarialParams
+from augbench.methods.base import FitContext
+from augbench.tasks import TASKS
 
 SETTINGS = {
     "fgsm_rs alpha=1.25eps": {"attack": "fgsm_rs"},

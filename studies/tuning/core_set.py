@@ -15,7 +15,7 @@ import sys
 import pandas as pd
 from tabulate import tabulate
 
-from bench.results.export import read_rows
+from augbench.results.export import read_rows
 
 SEEDS_METHODS = ("none", "classic", "gan", "wgan_gp", "vae", "adversarial")
 IMAGE_TASKS = ("cifar10", "mnist")

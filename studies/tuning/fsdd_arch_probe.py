@@ -1,13 +1,13 @@
 """Round 4 of the quick-profile validation: FSDD classifier shapes (results/tuning/quick-validation.md).
 
-Runs `augbench run` with tasks.fsdd.AudioCnn swapped for one of the shapes below, so each candidate goes
+Runs `augbench run` with augbench.tasks.fsdd.AudioCnn swapped for one of the shapes below, so each candidate goes
 through the shared loop and store like any cell. Usage, from the repository root:
 
     python studies/tuning/fsdd_arch_probe.py VARIANT run --profile quick --device cpu --tasks fsdd \
         --methods none,classic --seeds 0,1 --fractions 0.5 --store results/tuning/round4-fsdd-VARIANT.sqlite
 
 VARIANT: `previous` (conv, conv, pool, conv, pool, conv: the quick CNN before round 4), `committed`
-(conv, pool, conv, pool, conv, conv: tasks/fsdd.py today) or `three` (conv, pool, conv, pool, conv).
+(conv, pool, conv, pool, conv, conv: augbench/tasks/fsdd.py today) or `three` (conv, pool, conv, pool, conv).
 The round-4 stores were made with the fsdd pool of 800 recordings then in the quick profile
 (add `--param train.train_pool=800` to repeat them with today's code).
 """
@@ -18,7 +18,7 @@ import sys
 
 from torch import nn
 
-import tasks.fsdd as fsdd
+import augbench.tasks.fsdd as fsdd
 
 
 def block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -53,5 +53,5 @@ if __name__ == "__main__":
     if variant not in shapes:
         sys.exit(f"unknown variant {variant!r}; valid: {', '.join(shapes)}")
     fsdd.AudioCnn = shapes[variant]
-    from bench.cli import main
+    from augbench.cli import main
     sys.exit(main(sys.argv[2:]))

@@ -1,7 +1,7 @@
 """Summary of fsdd_retune.sh: per method and candidate, FSDD validation accuracy at 150 recordings (16-band maps)
 over seeds 0-2 and the pick, by the rules of the studies it repeats: the best mean validation accuracy for the
 strengths (fsdd-strengths.md); for the vae's share and filter, per regime, the best mean when its paired gain over
-the default (ratio 0.5, no filter) exceeds one standard error, else the default (methods/vae.py, SHARE_FILTER).
+the default (ratio 0.5, no filter) exceeds one standard error, else the default (augbench/methods/vae.py, SHARE_FILTER).
 Test accuracy is not read. Run from the repo root:
 .venv/bin/python studies/tuning/fsdd_retune_summary.py [STORE] > results/tuning/fsdd-retune.md
 """
@@ -17,7 +17,7 @@ KEYS = {"waveaug": ("noise", "specaugment", "snr_db_low"), "cutmix": ("prob", "a
         "vae": ("data", "ratio", "filter_tau")}
 
 
-# Keys a row leaves out at their defaults (methods/generative.py, LATER_DEFAULTS), filled back in for the labels.
+# Keys a row leaves out at their defaults (augbench/methods/generative.py, LATER_DEFAULTS), filled back in for the labels.
 IMPLIED = {"vae": {"data": "scarce", "filter_tau": 0.0}}
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import torch
 
-from bench.config.params import apply_overrides
-from bench.core.seeding import make_generator, seed_everything
-from bench.evaluation.generative_metrics import classification_accuracy_score
-from methods import METHODS
-from methods.base import FitContext
-from tasks import TASKS
-from tasks.base import Split
+from augbench.config.params import apply_overrides
+from augbench.core.seeding import make_generator, seed_everything
+from augbench.evaluation.generative_metrics import classification_accuracy_score
+from augbench.methods import METHODS
+from augbench.methods.base import FitContext
+from augbench.tasks import TASKS
+from augbench.tasks.base import Split
 
 CANDIDATES = ("gan:steps=100;gan:steps=200;gan:steps=400;vae:steps=150;vae:steps=300;"
               "wgan_gp:steps=30;wgan_gp:steps=100;wgan_gp:steps=100,lr=5e-4;wgan_gp:steps=200,lr=5e-4,n_critic=2;"

@@ -12,8 +12,8 @@ import sys
 
 sys.path.insert(0, ".")
 
-from bench.reporting.stats import mean_interval  # noqa: E402
-from bench.results.export import read_rows  # noqa: E402
+from augbench.reporting.stats import mean_interval  # noqa: E402
+from augbench.results.export import read_rows  # noqa: E402
 
 BASELINE = "results/baselines/quick-cpu.json"
 

@@ -15,9 +15,9 @@ import sys
 import pandas as pd
 from tabulate import tabulate
 
-from bench.results.export import read_rows
-from bench.run.sweep import converged as is_converged
-from tasks import TASKS
+from augbench.results.export import read_rows
+from augbench.runner.sweep import converged as is_converged
+from augbench.tasks import TASKS
 
 KEY = ["width", "epochs", "lr", "batch"]
 
@@ -36,7 +36,7 @@ def main(*paths: str) -> None:
     print("mean validation accuracy of the two among the candidates where both converged (else among all): column")
     print("`best`. Column `quick` marks the quick profile's setting; where it is not `best`, its task file says why")
     print("(the 15-minute budget of `make bench`).")
-    print("`converged` (recomputed from the stored curves with today's rule, `bench.run.sweep.converged`): the")
+    print("`converged` (recomputed from the stored curves with today's rule, `augbench.runner.sweep.converged`): the")
     print("least-squares line through the last quarter of the validation curve moves < 1 point. Seconds: training")
     print("time on the 2-core development VM (round 1: one torch thread, another job on the other core; round 2:")
     print("two threads, idle). A task tuned at two sizes has a table per size.")

@@ -1,7 +1,7 @@
 """Could FSDD's two torchaudio calls be replaced without changing a stored number? Measured on real recordings.
 
 Compares, on the FSDD training recordings as the task reads them:
-- the log-mel map (tasks/fsdd.log_mel, torchaudio.transforms.MelSpectrogram) with librosa's
+- the log-mel map (augbench/tasks/fsdd.log_mel, torchaudio.transforms.MelSpectrogram) with librosa's
   melspectrogram at the same settings (HTK mel scale, no filter norm, periodic Hann, centred reflect padding);
 - waveaug's speed perturbation (torchaudio.transforms.Resample, windowed sinc) with scipy.signal.resample_poly
   and librosa.resample.
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tasks import TASKS
-from tasks.base import _cached_arrays
-from tasks.fsdd import HOP, N_FFT, N_MELS, SAMPLE_RATE, fixed_length, log_mel
+from augbench.tasks import TASKS
+from augbench.tasks.base import _cached_arrays
+from augbench.tasks.fsdd import HOP, N_FFT, N_MELS, SAMPLE_RATE, fixed_length, log_mel
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[2]), str(HERE.parents[1])]
 
-from bench.results.export import write_export  # noqa: E402
+from augbench.results.export import write_export  # noqa: E402
 from fixture_records import frame, make_record  # noqa: E402
 
 PAD2, PAD4 = {"padding": 2}, {"padding": 4}
