@@ -47,7 +47,10 @@ def test_paired_test_detects_a_consistent_gain_that_an_unpaired_view_would_miss(
 def test_paired_test_degenerate_cases():
     assert math.isnan(paired_test([0.9], [0.8]).p)  # one pair: no test
     assert paired_test([0.9, 0.8], [0.9, 0.8]).p == 1.0  # identical
-    assert paired_test([0.91, 0.81], [0.9, 0.8]).p == 0.0  # the same difference every seed
+    # the same difference every seed: the exact sign-flip test's p (2 of 2^n assignments as extreme), not certainty
+    assert paired_test([0.91, 0.81], [0.9, 0.8]).p == 0.5
+    assert paired_test([0.96, 0.91, 0.81], [0.97, 0.92, 0.82]).p == 0.25
+    assert paired_test([0.5] * 6, [0.49] * 6).p == 2 / 64
     with pytest.raises(ValueError, match="differ in length"):
         paired_test([0.9, 0.8], [0.9])
 

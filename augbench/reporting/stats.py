@@ -87,6 +87,14 @@ def _degenerate_p(difference: float) -> float:
     return 1.0 if difference == 0.0 else 0.0
 
 
+def _sign_flip_p(difference: float, n: int) -> float:
+    """Two-sided p of the exact sign-flip (permutation) test when every seed shows the same difference: of the 2^n
+    sign assignments, the two extremes are as far from zero as the one observed. The t-test has no spread to work
+    with there, and zero spread over a few seeds is no certainty: a test set of 100 items quantizes accuracies to
+    1 point, so three seeds can each differ by exactly one item (p = 0.25, not 0)."""
+    return 1.0 if difference == 0.0 else min(1.0, 2.0 / 2 ** n)
+
+
 def paired_test(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> PairedTest:
     """Paired t-test of a vs b, where a[i] and b[i] come from the same seed.
 
@@ -101,8 +109,8 @@ def paired_test(a: Sequence[float], b: Sequence[float], confidence: float = CONF
     interval = mean_interval(diffs, confidence)
     if interval.n < 2:
         return PairedTest(interval, math.nan)
-    if np.all(diffs == diffs[0]):
-        return PairedTest(interval, _degenerate_p(float(diffs[0])))
+    if np.allclose(diffs, diffs[0], rtol=0.0, atol=1e-9):  # equal but for float rounding (accuracies are k / n)
+        return PairedTest(interval, _sign_flip_p(0.0 if abs(diffs[0]) <= 1e-9 else float(diffs[0]), len(diffs)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nearly equal differences: see welch_p
         return PairedTest(interval, float(stats.ttest_rel(a_arr[keep], b_arr[keep]).pvalue))
