@@ -167,6 +167,8 @@ def param_owners() -> dict[str, type]:
     """{owner: its parameter dataclass} for every `--param` owner, in the order errors list them."""
     owners: dict[str, type] = {TRAIN_OWNER: TrainConfig, ROBUST_OWNER: RobustnessConfig}
     owners.update({name: TASKS.get(name).Params for name in TASKS.list()})
+    # a folder's task takes `--param KIND:STEM.key=...`; listed once per kind
+    owners.update({f"{scheme.prefix}:STEM": TASKS.get(f"{scheme.prefix}:any").Params for scheme in TASKS.schemes()})
     owners.update({name: METHODS.get(name).Params for name in METHODS.list()})
     return owners
 

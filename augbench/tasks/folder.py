@@ -233,6 +233,13 @@ class FolderTask(Task):
     def decode(self, items: list[Any]) -> np.ndarray:
         raise NotImplementedError
 
+    def progress(self, items: list[Any], what: str):
+        """`items` with a progress bar on a terminal when there are many (a folder of thousands of photos)."""
+        from tqdm.auto import tqdm
+
+        return tqdm(items, desc=f"{self.name}: {what}", unit="file", leave=False,
+                    disable=None if len(items) >= 2000 else True)
+
     def read_arrays(self, source: DataSource):
         files, ids, _ = self.listing()
         x = self.decode(files)
@@ -315,7 +322,7 @@ class ImageFolder(FolderTask):
 
         channels, size = self.input_shape[0], self.params.size
         out = np.empty((len(items), channels, size, size), dtype=np.uint8)
-        for row, path in enumerate(items):
+        for row, path in enumerate(self.progress(items, "decoding images")):
             try:
                 with Image.open(path) as image:
                     image = image.convert("L" if channels == 1 else "RGB")
@@ -436,7 +443,7 @@ class AudioFolder(FolderTask, fsdd.Fsdd):
         import torchaudio.functional as audio_functional
 
         recordings, resampled, mixed = [], {}, 0
-        for path in items:
+        for path in self.progress(items, "reading recordings"):
             samples, rate, channels = read_any_wav(path)
             if channels > 1:
                 mixed += 1
