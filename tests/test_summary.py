@@ -61,9 +61,11 @@ def test_summary_numbers_match_hand_computed_ranks_gains_robust_gains_and_costs(
     assert classic.cost == pytest.approx((11 / 9 + 29 / 21) / 2)  # the 6th and 7th of the sorted twelve
     assert methods["vae"].cost == pytest.approx(1.1)  # 10/9 ... : ratios 1.1111, 1.1, 1.0909 and 1.1 (x2 each)
     assert methods["none"].cost == 1.0
-    # Every test of the profile is one family: 8 clean tests (none against itself is none) and 4 robust ones.
-    # classic's p = 0.0131 is adjusted up (Benjamini-Hochberg) and stays below 0.05.
-    assert classic.gains["cifar10"][0].q == pytest.approx(0.0174, abs=1e-4)
+    # Every test of the profile is one family: 8 clean tests (none against itself is none) and 4 robust ones. The
+    # robust differences are the same on every seed (PGD is fixed per method here), so each has the exact sign-flip
+    # test's p = 2 / 2^3 = 0.25. classic's p = 0.0131 shares ranks 1-5 with the other four SIGNIFICANT tests and is
+    # adjusted up (Benjamini-Hochberg: 0.0131 x 12 / 5), staying below 0.05.
+    assert classic.gains["cifar10"][0].q == pytest.approx(0.0131 * 12 / 5, abs=2e-4)
     # IQM of classic's 12 per-seed gains (5,6,4 three times; 1,-1,3 once): the middle six are 4, 4, 5, 5, 5, 5.
     assert classic.iqm == pytest.approx(0.045)
     assert classic.iqm_low < classic.iqm < classic.iqm_high
