@@ -80,6 +80,31 @@ def test_ratio_sets_the_synthetic_share_and_frequency_keeps_labels(mnist, shared
     assert int(replaced.sum()) == 16 and torch.equal(out_y, y)
 
 
+def test_mix_add_keeps_the_real_batch_and_appends_a_ratio_share_of_samples(mnist, shared_cache):
+    """mix=add (the literature's setting: Gowal et al. train on 70% generated per batch): every real example stays,
+    in order, and round(r / (1 - r) * N) samples follow, labelled from the batch's own labels."""
+    task, data = mnist
+    x, y = task.prepare(data.train.x[:64]), data.train.y[:64]
+    for ratio, added in ((0.5, 64), (0.7, 149), (0.0, 0)):
+        method = fitted("vae", task, data, shared_cache, ratio=ratio, mix="add")
+        out_x, out_y = method.augment(x, y, torch.nn.Identity())
+        assert len(out_y) == len(out_x) == 64 + added and torch.equal(out_x[:64], x) and torch.equal(out_y[:64], y)
+        assert set(out_y[64:].tolist()) <= set(y.tolist())
+        assert not torch.isclose(out_x[64:], out_x[64:].roll(1, 0)).flatten(1).all(dim=1).any() or added == 0
+    assert fitted("vae", task, data, shared_cache, ratio=0.5, mix="add").fit_source == "cache"  # mixing only
+    assert "mix" not in fitted("vae", task, data, shared_cache).resolved_params()  # default: run_ids unchanged
+    with pytest.raises(ValueError, match="ratio=1.0 is invalid with mix=add"):
+        METHODS.get("vae")(METHODS.get("vae").Params(ratio=1.0, mix="add"), task, 0)
+
+
+def test_mix_add_drops_what_the_filter_rejects(mnist, shared_cache):
+    task, data = mnist
+    method = fitted("vae", task, data, shared_cache, ratio=0.5, mix="add", filter_tau=0.999999)
+    x, y = task.prepare(data.train.x[:64]), data.train.y[:64]
+    out_x, out_y = method.augment(x, y, torch.nn.Identity())
+    assert 64 <= len(out_y) < 128 and torch.equal(out_x[:64], x)
+
+
 @pytest.mark.parametrize("name", GENERATIVE)
 def test_a_second_fit_hits_the_cache(name, mnist, tmp_path, monkeypatch):
     task, data = mnist

@@ -33,7 +33,7 @@ from augbench.tasks.splits import stratified_indices
 
 # Fields of the parameters that only change how samples are mixed into batches, not the generator:
 # they are left out of the cache key, so changing them reuses the fitted generator.
-MIXING_FIELDS = ("ratio", "labels", "filter_tau")
+MIXING_FIELDS = ("ratio", "labels", "filter_tau", "mix")
 # Where a generator's training data come from (the row's `generator_data`): `scarce`, the cell's own training
 # subset (the classifier's n_train examples); `pool`, the task's whole train split outside the validation rows,
 # fitted once per (task, method, gen_seed) and shared by every size and seed of the classifier (it consumes every
@@ -49,7 +49,7 @@ POOL_REGIMES = ("pool", "unlabelled")
 UNLABELLED_BANK = {"smoke": 1000, "quick": 10000, "full": 100000}
 # Fields added after rows were stored: at these values they are left out of the resolved parameters (and so of
 # the config hash and the cache key), so every row stored before them keeps its run_id.
-LATER_DEFAULTS = {"data": "scarce", "gen_seed": 0, "filter_tau": 0.0}
+LATER_DEFAULTS = {"data": "scarce", "gen_seed": 0, "filter_tau": 0.0, "mix": "replace"}
 # A pool generator's steps as a multiple of the profile's scarce budget, when `steps` is not given: it is fitted
 # once and reused by every cell, as a generator pretrained elsewhere is (docs/methods/generated-data.md).
 # Chosen on validation (MNIST, 600 digits, 3 seeds; results/generated/generated-data.md) among 1x, 3x and 10x:
@@ -82,7 +82,8 @@ class GeneratorDiverged(RuntimeError):
 class GenerativeParams:
     """Parameters every generative method has; `None` budgets are picked from the profile by the method."""
 
-    ratio: float = 0.5  # share of each training batch replaced by fresh synthetic samples, in [0, 1]
+    ratio: float = 0.5  # share of each training batch that is synthetic, in [0, 1] (mix=add: below 1)
+    mix: Literal["replace", "add"] = "replace"  # replace: samples take a ratio share of the batch's positions; add: they join the real batch, a ratio share of the larger batch (Gowal et al. 2021: 0.7)
     labels: Literal["frequency", "uniform"] = "frequency"  # synthetic labels: those of the replaced examples (class frequency) or uniform
     steps: int | None = None  # generator optimizer steps; none: the profile's budget
     width: int | None = None  # base channels (conv) / hidden units / 4 (MLP) of the networks; none: the profile's
@@ -192,6 +193,11 @@ class GenerativeMethod(Method):
             raise ValueError(f"{self.name}.ratio={params.ratio} is invalid: it must be in [0, 1]")
         if params.labels not in ("frequency", "uniform"):
             raise ValueError(f"{self.name}.labels={params.labels!r} is invalid: use frequency or uniform")
+        if params.mix not in ("replace", "add"):
+            raise ValueError(f"{self.name}.mix={params.mix!r} is invalid: use replace or add")
+        if params.mix == "add" and params.ratio >= 1.0:
+            raise ValueError(f"{self.name}.ratio={params.ratio} is invalid with mix=add: the real batch stays, so the "
+                             f"synthetic share must be below 1 (0.7 makes the batch 3.3x its real size)")
         for field in ("steps", "width", "batch_size", "z_dim"):
             value = getattr(params, field)
             if value is not None and value < 1:
@@ -255,7 +261,7 @@ class GenerativeMethod(Method):
         return params
 
     def resolved_params(self) -> dict[str, Any]:
-        """As run; `data`, `gen_seed` and `filter_tau` at their defaults are left out (LATER_DEFAULTS)."""
+        """As run; `data`, `gen_seed`, `filter_tau` and `mix` at their defaults are left out (LATER_DEFAULTS)."""
         values = super().resolved_params()
         for key, default in LATER_DEFAULTS.items():
             if values.get(key) == default:
@@ -490,6 +496,16 @@ class GenerativeMethod(Method):
             labels = y[positions]
         return positions, labels
 
+    def draw_added(self, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Labels [K] of the samples `mix=add` appends to a real batch of N: K = round(ratio / (1 - ratio) * N), so that
+        they are a `ratio` share of the batch of N + K; labels=frequency draws them from the batch's own labels (with
+        replacement), labels=uniform uniformly. A sample the filter rejects is not appended."""
+        n = y.shape[0]
+        k = int(math.floor(self.params.ratio / (1.0 - self.params.ratio) * n + 0.5))
+        if self.params.labels == "uniform":
+            return torch.randint(0, self.task.num_classes, (k,), generator=generator, device=y.device)
+        return y[torch.randint(0, n, (k,), generator=generator, device=y.device)]
+
     def draw_synthetic(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Synthetic inputs [K, *input_shape] for a batch's replaced positions of labels [K]: fresh samples."""
         return self.sample(labels, generator)
@@ -523,8 +539,13 @@ class GenerativeMethod(Method):
 
     def augment(self, x: torch.Tensor, y: torch.Tensor, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace a `ratio` share of the batch with fresh samples (new tensors; the inputs are untouched);
-        with a confidence filter, only samples it keeps replace their positions."""
+        with a confidence filter, only samples it keeps replace their positions. `mix=add` keeps every real example
+        and appends the samples instead (`draw_added`)."""
         generator = self.generator(x.device)
+        if self.params.mix == "add":
+            labels = self.draw_added(y, generator)
+            samples, kept = self.filtered(labels, generator) if labels.numel() else (x[:0], labels.bool())
+            return torch.cat([x, samples[kept].to(x.dtype)]), torch.cat([y, labels[kept]])
         positions, labels = self.draw_mix(y, generator)
         out_x, out_y = x.clone(), y.clone()
         if positions.numel():

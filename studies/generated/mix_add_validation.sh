@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# How generated samples enter training (issue 36, point 4): replacing a share of each batch (the suite's default,
+# at the share validation chose) against adding them beside the real batch (the literature's setting: Gowal et al.
+# 2021 train on 70% generated per batch), for the scarce vae on MNIST (600 digits) and CIFAR-10 (500 images), quick
+# profile, 3 seeds, judged on the validation split. Then the summary:
+#     bash studies/generated/mix_add_validation.sh
+#     .venv/bin/python studies/generated/mix_add_validation.py results/generated/mix-add-validation.sqlite \
+#         > results/generated/mix-add-validation.md
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PY:-.venv/bin/python}
+STORE=results/generated/mix-add-validation.sqlite
+run() { $PY -m augbench run --profile quick --tasks mnist,cifar10 --fractions 0.5 --seeds 3 --store $STORE --no-progress "$@"; }
+run --methods none
+run --methods vae                                                   # replace, at the share validation chose
+run --methods vae --param vae.ratio=0.5                             # replace half
+run --methods vae --param vae.mix=add --param vae.ratio=0.5         # add: the batch doubles
+run --methods vae --param vae.mix=add --param vae.ratio=0.7         # add: 70% generated, the batch 3.3x
