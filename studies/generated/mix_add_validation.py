@@ -2,7 +2,7 @@
 judged on the validation split over the seeds (paired by seed with `none` and with the default, the replace share
 validation chose earlier), with the cells' median training and total seconds.
 
-    .venv/bin/python studies/generated/mix_add_validation.py results/generated/mix-add-validation.sqlite
+    .venv/bin/python studies/generated/mix_add_validation.py results/tuning/mix-add-validation.sqlite
 """
 
 from __future__ import annotations

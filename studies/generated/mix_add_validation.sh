@@ -5,12 +5,12 @@
 # labelled train split (pool), on MNIST (600 digits) and CIFAR-10 (500 images), quick profile, 3 seeds, judged on
 # the validation split. A rerun skips the cells the store holds. Then the summary:
 #     bash studies/generated/mix_add_validation.sh
-#     .venv/bin/python studies/generated/mix_add_validation.py results/generated/mix-add-validation.sqlite \
-#         > results/generated/mix-add-validation.md
+#     .venv/bin/python studies/generated/mix_add_validation.py results/tuning/mix-add-validation.sqlite \
+#         > results/tuning/mix-add-validation.md
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-STORE=results/generated/mix-add-validation.sqlite
+STORE=results/tuning/mix-add-validation.sqlite  # not results/generated/: summary.py reads every store there as its grid
 run() { $PY -m augbench run --profile quick --tasks mnist,cifar10 --fractions 0.5 --seeds 3 --store $STORE --no-progress "$@"; }
 run --methods none
 run --methods vae                                                   # replace, at the share validation chose
