@@ -101,6 +101,33 @@ def test_a_csv_of_image_paths_is_the_same_task_as_the_folder(folders, tmp_path):
     assert len(more().listing()[0]) == 91
 
 
+def test_the_data_s_own_train_and_test_split_is_kept(folders, tmp_path):
+    """FOLDER/train/CLASS and FOLDER/test/CLASS, or a CSV's split column: the test split is the data's own."""
+    own = tmp_path / "own_split"
+    for label in ("0", "1", "2"):
+        files = sorted((folders / "digits" / label).iterdir())
+        for split, chosen in (("test", files[:5]), ("train", files[5:])):
+            (own / split / label).mkdir(parents=True)
+            for f in chosen:
+                shutil.copy(f, own / split / label / f.name)
+    task = TASKS.get(TASKS.resolve(f"images:{own}")[0])()
+    x_train, y_train, x_test, y_test = task.read_arrays(task.source(Path(".")))
+    assert (len(y_train), len(y_test)) == (75, 15) and np.bincount(y_test).tolist() == [5, 5, 5]
+    expected = np.stack([task.decode(sorted((own / "test" / label).iterdir())) for label in ("0", "1", "2")]).reshape(15, 1, 32, 32)
+    assert np.array_equal(x_test, expected)
+    lines = (folders / "questions.csv").read_text().splitlines()
+    marked = tmp_path / "marked.csv"
+    marked.write_text("\n".join([lines[0] + ",split", *(f"{line},{'test' if i % 4 == 0 else 'train'}"
+                                                        for i, line in enumerate(lines[1:]))]) + "\n")
+    text = TASKS.get(TASKS.resolve(f"text:{marked}")[0])()
+    assert len(text.read_arrays(text.source(Path(".")))[3]) == 75  # every fourth of 300 rows
+    bad = tmp_path / "bad_split.csv"
+    bad.write_text(marked.read_text().replace(",test\n", ",holdout\n", 1))
+    _refused(tmp_path, f"text:{bad}", f"{bad}:2: split 'holdout' is invalid; valid splits: train, test")
+    shutil.rmtree(own / "test" / "2")
+    _refused(tmp_path, f"images:{own}", "class '2' has 25 training and 0 test images", "at least 8 in train and 1 in test")
+
+
 def test_the_split_is_fixed_by_its_seed_and_the_checksum_follows_the_data_not_its_path(folders, tmp_path):
     moved = tmp_path / "elsewhere" / "digits"
     shutil.copytree(folders / "digits", moved)

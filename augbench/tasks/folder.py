@@ -20,10 +20,12 @@ naming the file, exit 2, before a store is opened):
   is resampled to 8 kHz and one with several channels is mixed down to mono, each counted in a note on stderr;
   the FSDD task's log-mel front end (centred 1.008 s), CNN, budgets and attacks follow.
 
-Splits: a stratified `test_share` (default 0.2) of each class is the test split and a stratified `val_share`
-(default 0.1 of all files) is the validation split, both drawn with `split_seed`; the rest is the training pool,
-and the profile's fractions are shares of it (quick: a half and all of it). A class needs at least
-MIN_PER_CLASS files. The data checksum covers every file's bytes and its label, so the split is fixed by the
+Splits: where the data bring their own (FOLDER/train/CLASS and FOLDER/test/CLASS, or a CSV's `split` column of
+train and test), the test split is theirs; otherwise a stratified `test_share` (default 0.2) of each class is. A
+stratified `val_share` (default 0.1 of all files) of the rest is the validation split; the draws use `split_seed`;
+the rest is the training pool, and the profile's fractions are shares of it (quick: a half and all of it). A class
+needs at least MIN_PER_CLASS files (with the data's own split: MIN_TRAIN_OWN_SPLIT in train and 1 in test). The
+data checksum covers every file's bytes and its label, so the split is fixed by the
 recorded seed and that checksum; the task's name is `KIND:STEM` (the folder's or file's name), so rows made from
 the same data at another path keep their run_ids.
 """
@@ -38,7 +40,7 @@ import re
 import sys
 import wave
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -56,6 +58,17 @@ from augbench.transforms.augmentations import CropFlip
 from augbench.transforms.corruptions import IMAGE_CORRUPTIONS
 
 MIN_PER_CLASS = 10  # 2 test, about 1 validation and 7 training files per class at the default shares
+MIN_TRAIN_OWN_SPLIT = 8  # with the data's own train/test split: training files per class (validation and two sizes)
+SPLITS = ("train", "test")  # the data's own split: FOLDER/train and FOLDER/test, or a CSV's `split` column
+
+
+class Listing(NamedTuple):
+    """A folder's (or file's) items, their label ids, the class names, and the data's own test split if it has one."""
+
+    items: list[Any]
+    ids: np.ndarray
+    names: tuple[str, ...]
+    test: np.ndarray | None  # bool per item where the data say train or test; None: the split is drawn
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TEXT_DELIMITERS = {".tsv": "\t", ".tab": "\t"}  # anything else: a comma
 
@@ -74,7 +87,7 @@ def _check_share(owner: str, name: str, value: float) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class SplitParams:
-    test_share: float = 0.2  # stratified share of each class held out as the test split
+    test_share: float = 0.2  # stratified share of each class held out as the test split (unless the data have their own: train/ and test/, or a split column)
     val_share: float = 0.1  # stratified share of all files held out for validation (hyperparameters, early stops)
     split_seed: int = 0  # the seed of both draws (recorded: the split is this seed and the data checksum)
 
@@ -148,10 +161,10 @@ class FolderTask(Task):
         super().__init__(params)
         if not self.source_path:
             return  # the scheme's own class: what every member shares, for reports of stores made elsewhere
-        files, labels, names = self.listing()
-        self.num_classes = len(names)
-        self.class_names = names
-        self.val_size = max(len(names), round(self.params.val_share * len(labels)))
+        listing = self.listing()
+        self.num_classes = len(listing.names)
+        self.class_names = listing.names
+        self.val_size = max(len(listing.names), round(self.params.val_share * len(listing.ids)))
 
     def __reduce__(self):  # a member class is made at run time: a worker process makes it again from the path
         return (_rebuild, (self.kind, self.source_path, self.params))
@@ -164,54 +177,72 @@ class FolderTask(Task):
         watched = [path, *sorted(p for p in path.iterdir() if p.is_dir())] if path.is_dir() else [path]
         return (self.kind, self.source_path, tuple(p.stat().st_mtime_ns for p in watched))
 
-    def listing(self) -> tuple[list[Path], np.ndarray, tuple[str, ...]]:
-        """Every file (or row) with its label id, and the class names; checked once per process."""
+    def listing(self) -> Listing:
+        """Every file (or row) with its label id, the class names, and the data's own split; checked once per process."""
         key = self.listing_key()
         if key not in self._listings:
-            files, labels = self.list_items()
+            files, labels, splits = self.list_items()
             names = tuple(sorted(set(labels)))
             where = f"{self.kind}:{self.source_path}"
             if len(names) < 2:
                 raise DataError(f"{where}: {len(names)} class{'es' if len(names) != 1 else ''} found"
                                 f"{' (' + names[0] + ')' if names else ''}; a task needs at least 2")
             ids = np.array([names.index(label) for label in labels], dtype=np.int64)
-            counts = np.bincount(ids, minlength=len(names))
-            small = int(np.argmin(counts))
-            if counts[small] < MIN_PER_CLASS:
-                raise DataError(f"{where}: class {names[small]!r} has {counts[small]} {self.items}; each class needs at "
-                                f"least {MIN_PER_CLASS} (a test share, a validation share and a training pool that can be halved)")
-            self._listings[key] = (files, ids, names)
+            test = None if splits is None else np.array([split == "test" for split in splits])
+            if test is None:
+                counts = np.bincount(ids, minlength=len(names))
+                small = int(np.argmin(counts))
+                if counts[small] < MIN_PER_CLASS:
+                    raise DataError(f"{where}: class {names[small]!r} has {counts[small]} {self.items}; each class needs at "
+                                    f"least {MIN_PER_CLASS} (a test share, a validation share and a training pool that can be halved)")
+            else:
+                train_counts = np.bincount(ids[~test], minlength=len(names))
+                test_counts = np.bincount(ids[test], minlength=len(names))
+                for label, (n_train, n_test) in enumerate(zip(train_counts, test_counts)):
+                    if n_train < MIN_TRAIN_OWN_SPLIT or n_test < 1:
+                        raise DataError(f"{where}: class {names[label]!r} has {n_train} training and {n_test} test "
+                                        f"{self.items}; with the data's own split each class needs at least "
+                                        f"{MIN_TRAIN_OWN_SPLIT} in train and 1 in test")
+            self._listings[key] = Listing(files, ids, names, test)
         return self._listings[key]
 
-    def list_items(self) -> tuple[list[Any], list[str]]:
-        """The items (files, or rows of a file) and their labels as written; DataError when there are none."""
+    def list_items(self) -> tuple[list[Any], list[str], list[str] | None]:
+        """The items (files, or rows of a file), their labels as written, and each one's split (train or test) where
+        the data give one, else None; DataError when there are none."""
         raise NotImplementedError
 
-    def class_folders(self, suffixes: tuple[str, ...], what: str, one: str) -> tuple[list[Path], list[str]]:
-        """(files, labels) of a folder of class sub-folders; any other file in a class folder is an error."""
+    def class_folders(self, suffixes: tuple[str, ...], what: str, one: str) -> tuple[list[Path], list[str], list[str] | None]:
+        """(files, labels, splits) of a folder of class sub-folders, or of `train/` and `test/` folders of class
+        sub-folders (the data's own split); any other file in a class folder is an error."""
         root = Path(self.source_path)
         if not root.is_dir():
             raise DataError(f"{self.kind}:{root}: not a folder (expected one sub-folder of {what} per class)")
-        files, labels = [], []
-        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                if path.suffix.lower() not in suffixes:
-                    raise DataError(f"{path}: not {one} (expected a name ending in {', '.join(suffixes)})")
-                files.append(path)
-                labels.append(folder.name)
+        tops = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        own_split = sorted(p.name for p in tops) == sorted(SPLITS)
+        files, labels, splits = [], [], []
+        for top, split in ([(root / name, name) for name in SPLITS] if own_split else [(root, None)]):
+            for folder in sorted(p for p in top.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                    if path.suffix.lower() not in suffixes:
+                        raise DataError(f"{path}: not {one} (expected a name ending in {', '.join(suffixes)})")
+                    files.append(path)
+                    labels.append(folder.name)
+                    splits.append(split)
         if not files:
-            raise DataError(f"{self.kind}:{root}: no class sub-folders with {what} (expected FOLDER/CLASS/FILE)")
-        return files, labels
+            raise DataError(f"{self.kind}:{root}: no class sub-folders with {what} (expected FOLDER/CLASS/FILE, or "
+                            f"FOLDER/train/CLASS/FILE and FOLDER/test/CLASS/FILE)")
+        return files, labels, splits if own_split else None
 
     # --- data ----------------------------------------------------------------------------------
     def source(self, root: Path) -> DataSource:
         """The files' checksum (every file's bytes and each item's label), after reading every item once: a file that
         cannot be read is a one-line error here, at planning, not a failed cell later."""
-        files, ids, names = self.listing()
+        files, ids, names, own_test = self.listing()
         path = Path(self.source_path)
         base = path if path.is_dir() else path.parent
         digests = {os.path.relpath(f, base): file_digest(Path(f), "sha256") for f in self.checksum_files(files)}
-        labelled = "\n".join(f"{self.item_id(f, base)} {names[i]}" for f, i in zip(files, ids))
+        splits = own_test if own_test is not None else [None] * len(files)
+        labelled = "\n".join(f"{self.item_id(f, base)} {names[i]}{' test' if t else ''}" for f, i, t in zip(files, ids, splits))
         lines = "\n".join(f"{rel} {sha}" for rel, sha in sorted(digests.items()))
         checksum = hashlib.sha256(f"{lines}\n{labelled}\n{self.read_identity()}".encode()).hexdigest()
         source = DataSource(f"{self.kind}-folder", VerifiedFiles(base, digests, checksum))
@@ -241,9 +272,10 @@ class FolderTask(Task):
                     disable=None if len(items) >= 2000 else True)
 
     def read_arrays(self, source: DataSource):
-        files, ids, _ = self.listing()
+        files, ids, _, own_test = self.listing()
         x = self.decode(files)
-        test = stratified_indices(ids, float(self.params.test_share), self.params.split_seed)
+        test = (np.flatnonzero(own_test) if own_test is not None
+                else stratified_indices(ids, float(self.params.test_share), self.params.split_seed))
         train = np.setdiff1d(np.arange(len(ids)), test)
         return x[train], ids[train], x[test], ids[test]
 
@@ -282,14 +314,14 @@ class ImageFolder(FolderTask):
         if self.source_path:
             self.input_shape = (self.channels(), size, size)
 
-    def list_items(self) -> tuple[list[Path], list[str]]:
+    def list_items(self) -> tuple[list[Path], list[str], list[str] | None]:
         path = Path(self.source_path)
         if path.is_file():
             return self._csv_listing(path)
         return self.class_folders(IMAGE_SUFFIXES, "image files", "an image file")
 
-    def _csv_listing(self, path: Path) -> tuple[list[Path], list[str]]:
-        rows = read_table(path, ("path", "label"))
+    def _csv_listing(self, path: Path) -> tuple[list[Path], list[str], list[str] | None]:
+        rows, splits = read_table(path, ("path", "label"))
         files, labels = [], []
         for line, row in rows:
             image = (path.parent / row["path"]).resolve()
@@ -297,7 +329,7 @@ class ImageFolder(FolderTask):
                 raise DataError(f"{path}:{line}: no image file {row['path']!r} (paths are relative to the CSV's folder)")
             files.append(image)
             labels.append(row["label"])
-        return files, labels
+        return files, labels, splits
 
     def channels(self) -> int:
         """1 when every file is grey (or `channels=1`), else 3; reads only the files' headers."""
@@ -341,9 +373,10 @@ class ImageFolder(FolderTask):
         return self._profiles[profile]
 
 
-def read_table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """(line, {column: value}) of a CSV or TSV with a header row, keeping `columns`; a missing column or an empty
-    value in one is a DataError naming the file and line."""
+def read_table(path: Path, columns: tuple[str, ...]) -> tuple[list[tuple[int, dict[str, str]]], list[str] | None]:
+    """(line, {column: value}) of a CSV or TSV with a header row, keeping `columns`, and each row's `split` (train or
+    test) when the header has that column, else None. A missing column, an empty value in one, or a split other
+    than train and test is a DataError naming the file and line."""
     delimiter = TEXT_DELIMITERS.get(path.suffix.lower(), ",")
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -358,7 +391,8 @@ def read_table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str
         if column not in header:
             raise DataError(f"{path}: no column {column!r}; the header names {', '.join(map(repr, header))}")
     where = [header.index(column) for column in columns]
-    rows = []
+    split_at = header.index("split") if "split" in header and "split" not in columns else None
+    rows, splits = [], []
     for line, fields in enumerate(reader, start=2):
         if not fields or not any(f.strip() for f in fields):
             continue  # a blank line
@@ -368,10 +402,16 @@ def read_table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str
         empty = [column for column in columns if not values[column]]
         if empty:
             raise DataError(f"{path}:{line}: the {empty[0]!r} field is empty")
+        if split_at is not None:
+            split = fields[split_at].strip().lower()
+            if split not in SPLITS:
+                raise DataError(f"{path}:{line}: split {fields[split_at].strip()!r} is invalid; valid splits: "
+                                f"{', '.join(SPLITS)}")
+            splits.append(split)
         rows.append((line, values))
     if not rows:
         raise DataError(f"{path}: no rows after the header")
-    return rows
+    return rows, (splits if split_at is not None else None)
 
 
 @TASKS.register_scheme("text")
@@ -388,12 +428,13 @@ class TextFile(FolderTask, TextTask):
     def listing_key(self) -> tuple:
         return (*super().listing_key(), self.params.text_column, self.params.label_column)
 
-    def list_items(self) -> tuple[list[str], list[str]]:
+    def list_items(self) -> tuple[list[str], list[str], list[str] | None]:
         path = Path(self.source_path)
         if not path.is_file():
             raise DataError(f"text:{path}: not a file (expected a CSV or TSV with a header row)")
-        rows = read_table(path, (self.params.text_column, self.params.label_column))
-        return ([row[self.params.text_column] for _, row in rows], [row[self.params.label_column] for _, row in rows])
+        rows, splits = read_table(path, (self.params.text_column, self.params.label_column))
+        return ([row[self.params.text_column] for _, row in rows], [row[self.params.label_column] for _, row in rows],
+                splits)
 
     def decode(self, items: list[str]) -> np.ndarray:
         return object_array(list(items))
@@ -436,7 +477,7 @@ class AudioFolder(FolderTask, fsdd.Fsdd):
     Params = AudioFolderParams
     _profiles = _budgets(fsdd._PROFILES)
 
-    def list_items(self) -> tuple[list[Path], list[str]]:
+    def list_items(self) -> tuple[list[Path], list[str], list[str] | None]:
         return self.class_folders((".wav",), "WAV files", "a WAV file")
 
     def decode(self, items: list[Path]) -> np.ndarray:
