@@ -188,7 +188,7 @@ class Registry:
                 raise UsageError(f"empty {self.kind} name in {spec!r}; valid {self.kind}s: {', '.join(self.list())}")
             if item == "all":
                 matched = self.list()
-            elif item.partition(":")[0] in self._schemes and item.partition(":")[2]:
+            elif item.partition(":")[0] in self._schemes and item.partition(":")[2] and item not in self._entries:
                 matched = [self.declare_member(*item.split(":", 1))]
             elif any(ch in item for ch in "*?["):
                 matched = self.list(item)

@@ -143,7 +143,8 @@ class FolderTask(Task):
     items: ClassVar[str] = "files"  # what one example is called in errors: files, rows, recordings
     source_path: ClassVar[str] = ""  # the absolute path of a member class; "" on the scheme's own class
     num_classes: ClassVar[int] = 0
-    _listings: ClassVar[dict[tuple, tuple[list[Path], np.ndarray, tuple[str, ...]]]] = {}
+    expects: ClassVar[str] = "folder"  # what the path must be, for the error when it is missing
+    _listings: ClassVar[dict[tuple, Listing]] = {}
 
     @classmethod
     def for_argument(cls, argument: str) -> tuple[str, type]:
@@ -154,8 +155,6 @@ class FolderTask(Task):
         path = path.resolve()
         member = type(f"{cls.__name__}[{path.name}]", (cls,), {"source_path": str(path), "__module__": cls.__module__})
         return stem_of(path), member
-
-    expects: ClassVar[str] = "folder"
 
     def __init__(self, params: Any = None) -> None:
         super().__init__(params)
@@ -171,10 +170,12 @@ class FolderTask(Task):
 
     # --- listing and checks --------------------------------------------------------------------
     def listing_key(self) -> tuple:
-        """What the listing depends on: the path, and the modification times of the folder and its class folders (or
-        of the file), so a file added between two runs of one Python session is listed."""
+        """What the listing depends on: the path, and the modification times of the folder and the folders two levels
+        below it (class folders, or train/ and test/ and theirs), or of the file, so that a file added between two
+        runs of one Python session is listed."""
         path = Path(self.source_path)
-        watched = [path, *sorted(p for p in path.iterdir() if p.is_dir())] if path.is_dir() else [path]
+        watched = ([path, *sorted(p for p in (*path.glob("*"), *path.glob("*/*")) if p.is_dir())] if path.is_dir()
+                   else [path])
         return (self.kind, self.source_path, tuple(p.stat().st_mtime_ns for p in watched))
 
     def listing(self) -> Listing:
