@@ -77,6 +77,7 @@ def test_an_image_folder_trains_a_classifier_that_reads_its_digits(folders, tmp_
 def test_grey_pngs_make_a_one_channel_task_and_the_stated_size_is_a_parameter(folders):
     task = TASKS.get(TASKS.resolve(f"images:{folders / 'digits'}")[0])()
     assert task.input_shape == (1, 32, 32) and task.num_classes == 3 and task.class_names == ("0", "1", "2")
+    assert TASKS.resolve("images:digits") == ["images:digits"]  # the declared name, not a path "digits"
     x_train, y_train, x_test, y_test = task.read_arrays(task.source(Path(".")))
     assert x_train.shape == (72, 1, 32, 32) and x_train.dtype == np.uint8 and np.bincount(y_test).tolist() == [6, 6, 6]
     assert x_train[:, :, 2:-2, 2:-2].max() == 255  # digits, not a blank resize
