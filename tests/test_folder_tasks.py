@@ -4,7 +4,9 @@ same sweep as the built-in tasks, and every bad folder refused in one line befor
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import pickle
 import shutil
 import subprocess
@@ -182,39 +184,50 @@ def test_recordings_at_another_rate_or_in_stereo_are_converted_with_a_note(folde
             and "1 recording with several channels mixed down to mono" in done.stderr)
 
 
-def _refused(tmp_path: Path, task: str, *expected: str) -> None:
+def _refused(tmp_path: Path, task: str, *expected: str, in_a_process: bool = False) -> None:
+    """`augbench run --tasks TASK` exits 2 with one line holding `expected`, and no store appears. In this process
+    (the CLI's main, as the console script calls it) unless `in_a_process`: a fresh interpreter costs seconds."""
     store = tmp_path / "never.sqlite"
-    done = cli("run", "--profile", "smoke", "--tasks", task, "--methods", "none", "--store", str(store), "--no-progress")
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    argv = ["run", "--profile", "smoke", "--tasks", task, "--methods", "none", "--store", str(store), "--no-progress"]
+    if in_a_process:
+        done = cli(*argv)
+        status, stderr = done.returncode, done.stderr
+    else:
+        from augbench.cli import main
+
+        with contextlib.redirect_stderr(io.StringIO()) as captured:
+            status = main(argv)
+        stderr = captured.getvalue()
+    assert status == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
     for text in expected:
         assert text in lines[0], lines[0]
     assert not store.exists()
 
 
-def _copy(folders: Path, tmp_path: Path, name: str = "digits") -> Path:
-    target = tmp_path / name
-    shutil.copytree(folders / name, target)
+def _copy(source: Path, target: Path) -> Path:
+    """A copy of `source` at `target`, whose name is the task's stem (one stem per folder within a process)."""
+    shutil.copytree(source, target)
     return target
 
 
 def test_bad_folders_are_one_line_naming_the_file_and_nothing_is_stored(folders, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    _refused(tmp_path, f"images:{empty}", "no class sub-folders with image files")
+    _refused(tmp_path, f"images:{empty}", "no class sub-folders with image files", in_a_process=True)
     _refused(tmp_path, f"images:{tmp_path / 'missing'}", "no such folder or CSV file")
-    one = _copy(folders, tmp_path / "one")
+    one = _copy(folders / "digits", tmp_path / "one")
     shutil.rmtree(one / "1"), shutil.rmtree(one / "2")
     _refused(tmp_path, f"images:{one}", "1 class found (0)", "at least 2")
-    few = _copy(folders, tmp_path / "few")
+    few = _copy(folders / "digits", tmp_path / "few")
     for extra in sorted((few / "2").iterdir())[4:]:
         extra.unlink()
     _refused(tmp_path, f"images:{few}", "class '2' has 4 images", "at least 10")
-    stray = _copy(folders, tmp_path / "stray")
+    stray = _copy(folders / "digits", tmp_path / "stray")
     (stray / "1" / "notes.txt").write_text("not an image")
     _refused(tmp_path, f"images:{stray}", f"{stray / '1' / 'notes.txt'}: not an image file")
-    broken = _copy(folders, tmp_path / "broken")
+    broken = _copy(folders / "digits", tmp_path / "broken")
     (broken / "0" / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     _refused(tmp_path, f"images:{broken}", f"{broken / '0' / 'truncated.png'}: not an image Pillow can read")
     (stray / "1" / "notes.txt").unlink()
@@ -233,7 +246,7 @@ def test_bad_csvs_and_recordings_are_one_line_naming_the_file_and_line(folders, 
     done = cli("run", "--profile", "smoke", "--tasks", f"text:{renamed}", "--param", "text:renamed.label_column=category",
                "--methods", "none", "--store", str(tmp_path / "ok.sqlite"), "--no-progress")
     assert done.returncode == 0, done.stderr  # the column named by a parameter
-    spoken = _copy(folders, tmp_path, "spoken")
+    spoken = _copy(folders / "spoken", tmp_path / "spoken")
     (spoken / "1" / "noise.wav").write_bytes(b"RIFF\0\0\0\0WAVEfmt ")
     _refused(tmp_path, f"audio:{spoken}", f"{spoken / '1' / 'noise.wav'}: not a PCM WAV file")
 
