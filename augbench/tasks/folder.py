@@ -144,6 +144,7 @@ class FolderTask(Task):
     source_path: ClassVar[str] = ""  # the absolute path of a member class; "" on the scheme's own class
     num_classes: ClassVar[int] = 0
     expects: ClassVar[str] = "folder"  # what the path must be, for the error when it is missing
+    _profiles: ClassVar[dict[str, TrainConfig]]  # the built-in task's budgets (`_budgets`), set by each kind
     _listings: ClassVar[dict[tuple, Listing]] = {}
 
     @classmethod
@@ -164,6 +165,9 @@ class FolderTask(Task):
         self.num_classes = len(listing.names)
         self.class_names = listing.names
         self.val_size = max(len(listing.names), round(self.params.val_share * len(listing.ids)))
+
+    def train_config(self, profile: str) -> TrainConfig:
+        return self._profiles[profile]
 
     def __reduce__(self):  # a member class is made at run time: a worker process makes it again from the path
         return (_rebuild, (self.kind, self.source_path, self.params))
@@ -370,9 +374,6 @@ class ImageFolder(FolderTask):
         channels = self.input_shape[0]
         return cifar10.ResNet9(config.width, self.num_classes, channels, (0.5,) * channels, (0.25,) * channels)
 
-    def train_config(self, profile: str) -> TrainConfig:
-        return self._profiles[profile]
-
 
 def read_table(path: Path, columns: tuple[str, ...]) -> tuple[list[tuple[int, dict[str, str]]], list[str] | None]:
     """(line, {column: value}) of a CSV or TSV with a header row, keeping `columns`, and each row's `split` (train or
@@ -440,9 +441,6 @@ class TextFile(FolderTask, TextTask):
     def decode(self, items: list[str]) -> np.ndarray:
         return object_array(list(items))
 
-    def train_config(self, profile: str) -> TrainConfig:
-        return self._profiles[profile]
-
 
 def read_any_wav(path: Path) -> tuple[np.ndarray, int, int]:
     """(samples as float32 [frames, channels] in [-1, 1], rate, channels) of a PCM WAV file of 8-32 bits."""
@@ -500,6 +498,3 @@ class AudioFolder(FolderTask, fsdd.Fsdd):
         if notes:
             print(f"note: audio:{self.source_path}: {'; '.join(notes)}", file=sys.stderr)
         return object_array(recordings)
-
-    def train_config(self, profile: str) -> TrainConfig:
-        return self._profiles[profile]
