@@ -130,9 +130,44 @@ def test_a_row_with_autoattack_records_it_and_its_worst_case(mnist):
     assert "aa_acc" not in without and without["pgd_acc"] == metrics["pgd_acc"], "AutoAttack must not move the other metrics"
 
 
+def test_the_cascade_attacks_only_what_fgsm_and_pgd_left_and_keeps_the_worst_case(mnist):
+    """aa_examples=survivors (the quick profile's image rows): AutoAttack attacks only the examples FGSM and PGD did
+    not break, so its accuracy is the cascade's and equals the row's worst case, which matches (within the few
+    examples the attacks' random starts decide) the worst case of AutoAttack run on every correct example."""
+    task, model, test, _, _ = mnist
+    settings = dict(samples=100, pgd_steps=5, check_samples=50, autoattack="fast", eps=EPS)
+    cascade = evaluate_robustness(model, task, test, RobustnessConfig(**settings, aa_examples="survivors")).metrics
+    full = evaluate_robustness(model, task, test, RobustnessConfig(**settings)).metrics
+    described = json.loads(cascade["aa_json"])
+    survivors = round(min(cascade["pgd_acc"], cascade["fgsm_acc"]) * 100)
+    assert described["examples"] == "survivors" and json.loads(full["aa_json"])["examples"] == "correct"
+    assert 0 < cascade["robust_acc"] < cascade["pgd_acc"], "at this radius PGD leaves examples for AutoAttack to break"
+    assert sum(described["broken_by"].values()) + round(cascade["aa_acc"] * 100) <= survivors
+    assert cascade["aa_acc"] == cascade["robust_acc"]
+    assert abs(cascade["robust_acc"] - full["robust_acc"]) <= 0.03
+    assert full["aa_acc"] >= full["robust_acc"]
+
+
+def test_autoattack_attacks_only_the_examples_it_is_given(mnist):
+    task, model, _, x, y = mnist
+    start = torch.zeros(len(y), dtype=torch.bool)
+    start[::2] = True
+    result = autoattack(model, x, y, EPS, task.num_classes, CHEAP, start=start)
+    assert not (result.robust & ~start).any()
+    assert sum(result.broken_by.values()) + int(result.robust.sum()) == int((correct(model, x, y) & start).sum())
+
+
 def test_autoattack_off_keeps_every_stored_row_identity():
     assert "autoattack" not in RobustnessConfig().identity()
     assert RobustnessConfig(autoattack="standard").identity()["autoattack"] == "standard"
+    assert "aa_examples" not in RobustnessConfig(aa_examples="survivors").identity(), "meaningless without AutoAttack"
+    assert "aa_examples" not in RobustnessConfig(autoattack="fast").identity()
+    assert RobustnessConfig(autoattack="fast", aa_examples="survivors").identity()["aa_examples"] == "survivors"
+
+
+def test_an_unknown_example_choice_is_one_line_naming_the_choices():
+    with pytest.raises(UsageError, match="robust.aa_examples=all is invalid: valid choices are correct, survivors"):
+        RobustnessConfig(aa_examples="all")
 
 
 @pytest.mark.parametrize("value", ["strong", "apgd"])

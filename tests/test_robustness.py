@@ -55,3 +55,25 @@ def test_a_broken_attack_fails_the_row_but_keeps_its_numbers(tmp_path, monkeypat
     assert "RobustnessCheckFailed" in row["error"] and "exceeds FGSM accuracy" in row["error"]
     assert "the attack is not working" in row["error"]
     assert row["pgd_acc"] is not None and row["clean_acc"] is not None
+
+
+def test_image_tasks_take_autoattack_and_their_benchmark_by_default_and_one_flag_turns_each_back():
+    """The quick and full profiles measure images with AutoAttack, PGD's strongest iterate and CIFAR-10-C / MNIST-C
+    (Task.robust_defaults); text and audio keep their real-input attacks and own corruptions; `--param robust.*`
+    still wins."""
+    from augbench.runner.sweep import robustness_config
+    from augbench.tasks import TASKS
+
+    for name in ("mnist", "cifar10"):
+        task = TASKS.get(name)()
+        quick = robustness_config("quick", task, {})
+        expected = ("fast", "survivors", "strongest", "benchmark") if name == "mnist" else ("off", "correct", "last", "suite")
+        assert (quick.autoattack, quick.aa_examples, quick.pgd_iterate, quick.corruptions) == expected
+        full = robustness_config("full", task, {})
+        assert (full.autoattack, full.aa_examples, full.samples) == ("standard", "correct", None)
+        assert robustness_config("quick", task, {"autoattack": "off"}).autoattack == "off"
+        assert robustness_config("smoke", task, {}).autoattack == "off"
+    for name in ("sst2", "trec", "fsdd"):
+        task = TASKS.get(name)()
+        identity = robustness_config("quick", task, {}).identity_for(task)
+        assert not {"autoattack", "corruptions", "pgd_iterate"} & set(identity), "their run_ids must not move"

@@ -108,12 +108,15 @@ def classified_correctly(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bat
 
 def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n_classes: int,
                config: AutoAttackConfig = AutoAttackConfig(), batch_size: int = 500,
-               progress: Callable[[str, int, int], None] | None = None) -> AutoAttackResult:
+               progress: Callable[[str, int, int], None] | None = None,
+               start: torch.Tensor | None = None) -> AutoAttackResult:
     """Run `config`'s attacks in turn on the examples still standing; inputs in [0, 1] (torchattacks' range).
 
     Args:
         x: inputs [N, ...] in [0, 1]; y: int64 labels [N]; n_classes: the task's classes.
         progress: called as (attack, examples attacked, examples still robust) after each attack.
+        start: bool [N], the examples to attack (default: every one correct clean); the others count as broken
+            already, as when earlier attacks (the suite's FGSM and PGD) broke them: the cascade's worst case.
     Returns:
         which examples are robust, how many each attack broke, and the adversarial inputs found.
     """
@@ -123,6 +126,8 @@ def autoattack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, n
     model.eval()
     try:
         robust = classified_correctly(model, x, y, batch_size)
+        if start is not None:
+            robust &= start
         adversarial = x.clone()
         broken_by = {}
         for name in config.attacks:

@@ -207,6 +207,15 @@ def method_params(method_name: str, profile: str, task: Task, overrides: dict[st
     return one(method_name)
 
 
+def robustness_config(profile: str, task: Task, overrides: dict[str, str]) -> RobustnessConfig:
+    """How a cell of `task` is attacked and corrupted: the profile's settings, then the task's own for the profile
+    (`Task.robust_defaults`: AutoAttack and the corruption benchmark on images), then the `--param robust.*`
+    overrides, so one flag turns either back."""
+    defaults = apply_overrides(RobustnessConfig, dict(task.robust_defaults.get(profile, {})), ROBUST_OWNER,
+                               PROFILE_CONFIGS[profile])
+    return apply_overrides(RobustnessConfig, overrides, ROBUST_OWNER, defaults)
+
+
 def plan(spec: SweepSpec) -> list[PlannedCell]:
     """Every cell of the sweep, validated and hashed; raises UsageError before anything runs."""
     get_profile(spec.profile)
@@ -214,8 +223,8 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     check_override_owners(spec.overrides)
     check_owners_in_run(spec)
     root = resolve_data_root(spec.data_dir)
-    eval_config = apply_overrides(RobustnessConfig, spec.overrides.get(ROBUST_OWNER, {}), ROBUST_OWNER,
-                                  PROFILE_CONFIGS[spec.profile])
+    robust_overrides = spec.overrides.get(ROBUST_OWNER, {})
+    apply_overrides(RobustnessConfig, robust_overrides, ROBUST_OWNER, PROFILE_CONFIGS[spec.profile])  # bad keys fail first
     planned: list[PlannedCell] = []
     applicable = {m: [t for t in spec.tasks if method_class(m).applies_to(TASKS.get(t))] for m in spec.methods}
     for name in spec.methods:  # a composition is written out by hand: one whose part cannot apply is a mistake
@@ -241,6 +250,7 @@ def plan(spec: SweepSpec) -> list[PlannedCell]:
     for task_name in spec.tasks:
         task_cls = TASKS.get(task_name)
         task = task_cls(apply_overrides(task_cls.Params, spec.overrides.get(task_name, {}), task_name))
+        eval_config = robustness_config(spec.profile, task, robust_overrides)
         if eval_config.eps is not None and task.input_range is not None and eval_config.eps > task.input_range[1] - task.input_range[0]:
             low, high = task.input_range
             raise UsageError(f"robust.eps={eval_config.eps} is invalid for task {task_name}: its inputs lie in [{low:g}, {high:g}], "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 import numpy as np
 import torch
@@ -132,6 +132,10 @@ class Task:
     # The published corruption benchmark of this task's inputs (augbench.transforms.corruption_benchmarks), which
     # `--param robust.corruptions=benchmark` measures instead of `corruptions`; None where there is none.
     corruption_benchmark: ClassVar[str | None] = None
+    # How each profile measures this task's robustness beyond the profile's own settings (augbench.evaluation.
+    # robustness.PROFILE_CONFIGS): {profile: {key: value}}, as `--param robust.KEY=VALUE` writes them, which still
+    # overrides them. The image tasks take AutoAttack and their published corruption benchmark here.
+    robust_defaults: ClassVar[Mapping[str, Mapping[str, str]]] = {}
     val_size: ClassVar[int] = 1000  # examples held out of the official train split for validation (stratified, fixed)
     Params: ClassVar[type] = NoParams
 
@@ -282,6 +286,15 @@ class Task:
 
     def params_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self.params)
+
+
+# The image tasks' robustness beyond the profiles' own settings (`Task.robust_defaults`): AutoAttack (quick: its two
+# APGD attacks on the examples FGSM and PGD left standing; full: the standard version on every example), PGD's
+# strongest iterate, and the published corruption benchmark (CIFAR-10-C, MNIST-C) instead of the suite's set.
+IMAGE_ROBUSTNESS: dict[str, dict[str, str]] = {
+    "quick": {"autoattack": "fast", "aa_examples": "survivors", "pgd_iterate": "strongest", "corruptions": "benchmark"},
+    "full": {"autoattack": "standard", "pgd_iterate": "strongest", "corruptions": "benchmark"},
+}
 
 
 # Decoded arrays, kept per verified variant so a sweep decodes each dataset once per process.

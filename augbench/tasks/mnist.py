@@ -15,7 +15,7 @@ from augbench.config.profiles import TrainConfig
 from augbench.transforms.augmentations import CropFlip
 from augbench.transforms.corruptions import IMAGE_CORRUPTIONS
 from augbench.tasks import TASKS
-from augbench.tasks.base import DataSource, Normalize, Task
+from augbench.tasks.base import IMAGE_ROBUSTNESS, DataSource, Normalize, Task
 from augbench.tasks.verify import KnownFile, missing_files
 
 RAW = "MNIST/raw"
@@ -115,6 +115,7 @@ class Mnist(Task):
     attack_eps = 0.3  # Madry et al. 2018
     corruptions = IMAGE_CORRUPTIONS
     corruption_benchmark = "mnist-c"
+    robust_defaults = IMAGE_ROBUSTNESS
     Params = MnistParams
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:
