@@ -67,8 +67,8 @@ def test_image_tasks_take_autoattack_and_their_benchmark_by_default_and_one_flag
     for name in ("mnist", "cifar10"):
         task = TASKS.get(name)()
         quick = robustness_config("quick", task, {})
-        expected = ("fast", "survivors", "strongest", "benchmark") if name == "mnist" else ("off", "correct", "last", "suite")
-        assert (quick.autoattack, quick.aa_examples, quick.pgd_iterate, quick.corruptions) == expected
+        assert (quick.autoattack, quick.aa_examples, quick.pgd_iterate, quick.corruptions) == \
+            ("fast", "survivors", "strongest", "benchmark")
         full = robustness_config("full", task, {})
         assert (full.autoattack, full.aa_examples, full.samples) == ("standard", "correct", None)
         assert robustness_config("quick", task, {"autoattack": "off"}).autoattack == "off"

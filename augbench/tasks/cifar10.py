@@ -125,9 +125,7 @@ class Cifar10(Task):
     attack_eps = 8 / 255  # Madry et al. 2018; RobustBench
     corruptions = IMAGE_CORRUPTIONS
     corruption_benchmark = "cifar10-c"
-    # quick joins MNIST's AutoAttack and benchmark corruptions when CIFAR-10's quick rows are made again (issue 34):
-    # until then its committed rows are PGD-10's last iterate and the suite's eight corruptions
-    robust_defaults = {"full": IMAGE_ROBUSTNESS["full"]}
+    robust_defaults = IMAGE_ROBUSTNESS
     Params = Cifar10Params
 
     def expected_files(self, root: Path) -> tuple[str, list[KnownFile]]:
