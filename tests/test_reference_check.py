@@ -104,6 +104,13 @@ def test_other_hardware_is_judged_by_the_measured_tolerances(reference):
           f"new {elsewhere.at[_row(elsewhere, 'classic'), 'pgd_acc']!r} (a change meant to alter numbers regenerates the reference"]]
 
 
+def test_every_compared_number_has_a_cross_hardware_tolerance():
+    """A number with no tolerance would end the check with a KeyError on the first machine of another kind."""
+    from augbench.results.metrics import NUMBER_METRICS
+
+    assert set(NUMBER_METRICS) <= set(CROSS_HARDWARE)
+
+
 def test_exact_takes_no_tolerance_options(capsys, tmp_path):
     code = main(["compare", "--exact", str(REFERENCE), str(REFERENCE), "--tolerance", "clean_acc=1"])
     err = capsys.readouterr().err

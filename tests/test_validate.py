@@ -236,7 +236,7 @@ def test_markdown_output_holds_the_same_verdicts(capsys):
     code, out, _ = run(capsys, "runs.json", "--output", "out/validate.md")
     text = Path("out/validate.md").read_text()
     assert code == 1 and text.startswith("# augbench validate: runs.json")
-    assert "| (c) adversarial >> none: mnist PGD " in text and "| FAIL " in text
+    assert "| (c) adversarial >> none: mnist robust " in text and "| FAIL " in text
     assert text.splitlines()[-1] == out.splitlines()[-1] == f"validate: 9 passed, 1 failed, 0 not measured{BROKEN_C}"
 
 
@@ -448,3 +448,27 @@ def test_white_noise_that_costs_the_spoken_digits_nothing_fails_i(capsys):
     code, out, _ = run(capsys, "runs.json")
     line = table_line(out, "(i) white noise at 0 dB SNR << clean: fsdd")
     assert code == 0 and line.endswith("PASS") and "fsdd, n_train=30, 3 seeds" in line and "-73.00 pts" in line
+
+
+def test_adversarial_effect_judges_the_worst_case_where_every_row_has_it_and_never_mixes_it_with_pgd(capsys):
+    """Effect (c) compares robust_acc (each example's worst case over FGSM, PGD and AutoAttack) when every MNIST
+    `none` and `adversarial` row has it: here PGD says +87 points but the worst case only +20, below the 30-point
+    bar, so the effect fails. With the worst case missing on one row, it falls back to PGD for every row."""
+    def with_worst_case(rows: list[RunRecord], drop_one: bool = False) -> list[RunRecord]:
+        out, dropped = [], False
+        for r in rows:
+            if r.task == "mnist" and r.method in ("none", "adversarial") and r.pgd_acc is not None:
+                worst = 0.2 if r.method == "adversarial" else 0.0
+                if drop_one and not dropped:
+                    worst, dropped = None, True
+                r = dataclasses.replace(r, robust_acc=worst)
+            out.append(r)
+        return out
+
+    export(with_worst_case(passing()), Path("runs.json"))
+    code, out, _ = run(capsys, "runs.json")
+    line = table_line(out, "(c) adversarial >> none")
+    assert code == 1 and "FAIL" in line and "+20.00 pts" in line
+    export(with_worst_case(passing(), drop_one=True), Path("mixed.json"))
+    code, out, _ = run(capsys, "mixed.json")
+    assert code == 0 and "PASS" in table_line(out, "(c) adversarial >> none")

@@ -123,7 +123,7 @@ def threat_of(task: str, metric: str | None, radius: str) -> str:
             return "word substitutions"
         if block == "audio":
             return "waveform PGD"
-        return f"worst case of PGD and AutoAttack {radius}".strip()
+        return f"worst case {radius}".strip()  # over FGSM, PGD and AutoAttack: the legend says so
     return f"PGD {radius}".strip()
 
 
@@ -241,8 +241,9 @@ def headline_markdown(rows: pd.DataFrame, profile: str | None = None) -> str:
     blocks = headline_blocks(rows, profile)
     legend = (f"One block per modality, each at one training-set size (the smaller of the default grid's two), ranked "
               f"by mean clean gain within the block (the methods measured on every task of the block first); each task's "
-              f"robust column is its own threat model on inputs a person could produce: PGD at an L∞ radius in pixel units "
-              f"on images, word substitutions on the sentence for text (PWWS, at most a fifth of the words), PGD on the "
+              f"robust column is its own threat model on inputs a person could produce: on images, each example's worst case "
+              f"over FGSM, PGD-10 (its strongest iterate) and AutoAttack's APGD-CE and APGD-T at an L∞ radius in pixel "
+              f"units (PGD alone where a task's rows predate AutoAttack: the column says which), on text word substitutions on the sentence for text (PWWS, at most a fifth of the words), PGD on the "
               f"waveform for audio (its peak 40 dB below the recording's); the text and audio tasks' feature-space PGD, "
               f"which measures smoothness, is left to their per-task tables. The `{BASELINE}` row gives absolute "
               f"accuracy (mean ±95% interval over seeds); every other row its gain over `{BASELINE}` in points on the "

@@ -133,9 +133,10 @@ def robust_metric(task: str, cells: pd.DataFrame) -> str | None:
     return None if attacked_in_feature_space(task) else "pgd_acc"
 
 
-ROBUST_MEANING = ("accuracy under each task's attacks on real inputs minus `none`'s: the worst case over the attacks "
-                  "that ran (`robust acc`) where a table has it (text: word substitutions on the sentence; audio: PGD on "
-                  "the waveform), else PGD in pixel space (images); a task attacked only in feature space has none")
+ROBUST_MEANING = ("accuracy under each task's attacks on real inputs minus `none`'s: the worst case per example over the "
+                  "attacks that ran (`robust acc`) where a table has it (images: FGSM, PGD and AutoAttack in pixel space; "
+                  "text: word substitutions on the sentence; audio: PGD on the waveform), else PGD in pixel space (image "
+                  "rows made before AutoAttack); a task attacked only in feature space has none")
 FEATURE_SPACE = "feature "  # the FGSM and PGD column headers of tasks attacked in feature space
 FEATURE_SPACE_MEANING = ("feature FGSM / PGD: the attacks move the standardized feature vector, which no sentence or "
                          "recording need map to: they measure how smooth the classifier is there, not robustness "
