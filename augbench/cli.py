@@ -401,6 +401,10 @@ def list_params(pattern: str) -> int:
     widths = [max(len(row[c]) for row in rows + [("OWNER.KEY", "TYPE", "DEFAULT", "")]) for c in range(3)]
     for row in [("OWNER.KEY", "TYPE", "DEFAULT", "DESCRIPTION"), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])
+    if any(i.owner == "robust" for i in infos):  # the defaults that matter most are not the dataclass's
+        print("robust.* defaults above are the dataclass's; each profile sets its own (quick: 500 examples, PGD-10), and "
+              "the image tasks theirs (quick and full: AutoAttack, PGD's strongest iterate, CIFAR-10-C / MNIST-C): "
+              "docs/metrics.md#robustness. Every row stores what ran (eval_config).")
     return 0
 
 

@@ -224,6 +224,13 @@ def test_list_params_pattern_filters_owner_key(args, expected, capsys):
     assert {line.split()[0] for line in lines[1:]} == expected
 
 
+def test_list_params_of_robust_says_where_the_defaults_that_ran_are(capsys):
+    """robust.*'s dataclass defaults are not what quick measures images with: the listing says so."""
+    assert main(["list", "--params", "robust.autoattack"]) == 0
+    out = capsys.readouterr().out
+    assert "robust.autoattack" in out and "the image tasks theirs" in out and "docs/metrics.md#robustness" in out
+
+
 def test_list_params_without_a_match_names_the_owners(capsys):
     assert main(["list", "--params", "nosuch"]) == 0
     assert "no parameter matches 'nosuch'; owners: train, robust," in capsys.readouterr().out

@@ -53,19 +53,19 @@ class RobustnessConfig:
     # Which examples AutoAttack attacks: correct (every example correct clean: the reference's, so aa_acc is
     # AutoAttack's own accuracy) | survivors (only those FGSM and PGD did not break: robust_acc, the per-example
     # worst case, is the same in expectation at a fraction of the cost; aa_acc is then the cascade's accuracy)
-    aa_examples: str = "correct"
+    aa_examples: str = "correct"  # which examples AutoAttack attacks: correct (every one correct clean) | survivors (those FGSM and PGD left)
     # suite: each task's own corruption set; benchmark: the published benchmark where a task has one (CIFAR-10-C,
     # MNIST-C; text and audio have none and keep their own set)
-    corruptions: str = "suite"
+    corruptions: str = "suite"  # suite (each task's own set) | benchmark (CIFAR-10-C, MNIST-C where a task has one)
     # last: PGD's last iterate (every stored row); strongest: per example, the first misclassified iterate of the
     # walk, else its highest-loss one (over steps, and over restarts as before: robust only if every start fails)
-    pgd_iterate: str = "last"
+    pgd_iterate: str = "last"  # which PGD iterate counts per example: last | strongest (first misclassified, else highest loss)
     severities: str = "1,2,3,4,5"  # CIFAR-10-C's severities averaged over (MNIST-C has one published level)
     # The text tasks' real-input attack: pwws (word substitutions, augbench/evaluation/word_substitution.py) | off
-    word_attack: str = "pwws"
+    word_attack: str = "pwws"  # text tasks' attack on the sentence: pwws (word substitutions) | off
     word_share: float = 0.2  # PWWS: most words of a sentence that may change, as a share of its words
     # The audio task's real-input attack: pgd (on the waveform, augbench/evaluation/waveform_attack.py) | off
-    wave_attack: str = "pgd"
+    wave_attack: str = "pgd"  # audio task's attack on the recording: pgd (on the waveform) | off
     wave_db: float = -40.0  # its radius: the perturbation's peak relative to the recording's, in dB
 
     def __post_init__(self) -> None:
