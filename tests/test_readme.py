@@ -33,7 +33,7 @@ def test_the_readme_headline_table_is_what_report_makes_from_the_baseline(baseli
     assert "cifar10 (n=500), mnist (n=600)" in titles[0] and "sst2 (n=1,000), trec (n=1,000)" in titles[1]
     tables = [block for block in made.split("\n\n") if block.startswith("|")]
     header = [c.strip() for c in tables[0].splitlines()[0].strip("|").split("|")]
-    assert header == ["method", "extra data", "cifar10 clean", "cifar10 PGD L∞ 8/255", "mnist clean", "mnist PGD L∞ 0.3", "cost"]
+    assert header == ["method", "extra data", "cifar10 clean", "cifar10 worst case L∞ 8/255", "mnist clean", "mnist worst case L∞ 0.3", "cost"]
     first = [c.strip() for c in tables[0].splitlines()[2].strip("|").split("|")]
     assert first[0] == "`none` (accuracy)" and first[2].endswith("%")
     methods = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in tables[0].splitlines()[3:]}

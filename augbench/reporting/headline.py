@@ -123,7 +123,8 @@ def threat_of(task: str, metric: str | None, radius: str) -> str:
             return "word substitutions"
         if block == "audio":
             return "waveform PGD"
-        return f"worst case {radius}".strip()  # over FGSM, PGD and AutoAttack: the legend says so
+        # a column header names its radius (the legend names the attacks); a title or a sentence names the attacks
+        return f"worst case {radius}" if radius else "the worst case of FGSM, PGD and AutoAttack"
     return f"PGD {radius}".strip()
 
 

@@ -2,15 +2,17 @@
 accuracy (its strongest iterate), the worst case per example over FGSM, PGD and AutoAttack's APGD-CE and APGD-T
 (`robust_acc`), the gap between them, and the benchmark corruption accuracy, mean over the seeds; then, for the rows
 made again, which metrics that training decides stayed identical to the rows they replaced. Run from the repository
-root, with the baseline as it was before the regeneration (e.g. `git show REV:results/baselines/quick-cpu.json`):
+root of a git checkout, naming the commit whose baseline the regeneration replaced (4bc204b for 2026-12-08's):
 
-    .venv/bin/python studies/robustness/baseline_worst_case.py OLD_BASELINE.json > results/robustness/baseline-worst-case.md
+    .venv/bin/python studies/robustness/baseline_worst_case.py 4bc204b > results/robustness/baseline-worst-case.md
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import tempfile
 
 import pandas as pd
 
@@ -28,7 +30,7 @@ def pct(x: float) -> str:
     return "–" if pd.isna(x) else f"{100 * x:.1f}"
 
 
-def main(old_path: str) -> None:
+def main(old_commit: str) -> None:
     rows = read_rows(BASELINE)
     rows = rows[(rows["status"] == "ok") & rows["task"].isin(["mnist", "cifar10"]) & rows["robust_acc"].notna()]
     config = json.loads(rows["eval_config"].iloc[0])
@@ -57,12 +59,15 @@ def main(old_path: str) -> None:
     print("\nLargest gaps: " + "; ".join(f"{r.task} {r.arm} at {r.n_train:,} ({100 * r.gap:+.1f} points)" for r in top.itertuples())
           + ". Every model without adversarial training is at or near 0 under both.\n")
 
-    old = read_rows(old_path)
+    with tempfile.NamedTemporaryFile(suffix=".json") as old_file:
+        old_file.write(subprocess.run(["git", "show", f"{old_commit}:{BASELINE}"], check=True, capture_output=True).stdout)
+        old_file.flush()
+        old = read_rows(old_file.name)
     merged = read_rows(BASELINE).merge(old, on=KEY, suffixes=("", "_old"))
     remade = merged[merged["eval_config"] != merged["eval_config_old"]]
     moved = {m: sum(not _same(a, b) for a, b in zip(remade[m], remade[f"{m}_old"])) for m in TRAINING + ["pgd_acc"]}
     pgd_move = (remade["pgd_acc"] - remade["pgd_acc_old"]).abs().max()
-    print(f"Against the rows they replaced ({old_path}): {len(remade)} rows made again; the metrics training decides "
+    print(f"Against the rows they replaced (the baseline at {old_commit}): {len(remade)} rows made again; the metrics training decides "
           f"({', '.join(TRAINING)}) differ in {sum(moved[m] for m in TRAINING)} of them, so the same models were "
           f"judged; PGD's strongest iterate moved `pgd_acc` in {moved['pgd_acc']} rows, by at most {100 * pgd_move:.1f} points.")
 
