@@ -240,8 +240,10 @@ def test_no_two_texts_overlap_in_any_plot_of_the_fixture_grid():
 @pytest.mark.skipif(not BASELINE_JSON.exists(), reason="no published quick baseline")
 def test_no_two_texts_overlap_in_any_plot_of_the_real_baseline():
     drawn = figures(read_rows(BASELINE_JSON))
-    # no "eps" plots: the baseline's rows ran no AutoAttack (robust.autoattack=off), so they have no radius curve
-    assert {stem.split("-")[0] for stem, _ in drawn} == {"efficiency", "learning", "cost", "robustness", "corruptions", "exchange", "quality"}
+    # "eps": the image rows ran AutoAttack (the quick profile's image default), so their tables draw the radius curves
+    assert {stem.split("-")[0] for stem, _ in drawn} == {"efficiency", "learning", "cost", "robustness", "corruptions", "exchange",
+                                                         "quality", "eps"}
+    assert {stem for stem, _ in drawn if stem.startswith("eps-")} >= {"eps-mnist-mnist-idx-quick-n600", "eps-cifar10-cifar10-jpeg-quick-n500"}
     for stem, figure in drawn:
         assert overlapping_texts(figure) == [], stem
 
