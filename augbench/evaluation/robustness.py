@@ -50,9 +50,9 @@ class RobustnessConfig:
     tolerance: float = 0.03  # slack of the ordering check PGD <= FGSM <= clean, in accuracy
     batch_size: int = 500  # examples per attack batch
     autoattack: str = "off"  # AutoAttack on image tasks: off | fast (APGD-CE, APGD-T) | standard (+ FAB-T, Square)
-    # Which examples AutoAttack attacks: correct (every example correct clean: the reference's, so aa_acc is
-    # AutoAttack's own accuracy) | survivors (only those FGSM and PGD did not break: robust_acc, the per-example
-    # worst case, is the same in expectation at a fraction of the cost; aa_acc is then the cascade's accuracy)
+    # correct is the reference's (aa_acc is AutoAttack's own accuracy); survivors gives the same per-example worst
+    # case (robust_acc) in expectation without spending APGD's iterations on what PGD already broke (aa_acc is then
+    # the cascade's accuracy)
     aa_examples: str = "correct"  # which examples AutoAttack attacks: correct (every one correct clean) | survivors (those FGSM and PGD left)
     # suite: each task's own corruption set; benchmark: the published benchmark where a task has one (CIFAR-10-C,
     # MNIST-C; text and audio have none and keep their own set)
