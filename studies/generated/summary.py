@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, ".")
+from augbench.evaluation.autoattack import VERSIONS as AUTOATTACK_VERSIONS  # noqa: E402
 from augbench.reporting.exchange import exchange_rates, generator_regime, is_curve_row, shown_worth, worth_text  # noqa: E402
 from augbench.reporting.stats import adjust, mean_interval, paired_test  # noqa: E402
 from augbench.results.export import read_rows  # noqa: E402
@@ -122,7 +123,7 @@ def _attack_label(cells: pd.DataFrame) -> tuple[str, str]:
         pgd += ", strongest iterate"
     examples = f"{config['samples']:,} test digits" if config.get("samples") else "the whole test split"
     if "robust_acc" in cells and cells["robust_acc"].notna().all() and config.get("autoattack"):
-        attacks = {"fast": "APGD-CE, APGD-T", "standard": "APGD-CE, APGD-T, FAB-T, Square"}[config["autoattack"]]
+        attacks = ", ".join(name.upper() for name in AUTOATTACK_VERSIONS[config["autoattack"]])
         return "robust_acc", f"worst case of FGSM, {pgd} and AutoAttack ({attacks}) on {examples}"
     return "pgd_acc", f"{pgd} on {examples}"
 
