@@ -14,7 +14,7 @@ from augbench.core.errors import UsageError
 from augbench.core.seeding import make_generator
 from augbench.evaluation.robustness import RobustnessConfig, _wave_attack_metrics
 from augbench.evaluation.waveform_attack import WaveAttackConfig, radius, waveform_pgd
-from augbench.transforms.recordings import (WAVEFORM_CORRUPTIONS, at_speed, babble, corrupt_recordings, pink_noise,
+from augbench.transforms.recordings import (WAVEFORM_CORRUPTIONS, at_pitch, at_speed, babble, corrupt_recordings, pink_noise,
                                          room_response)
 from augbench.tasks import TASKS
 from conftest import smoke_cell_row
@@ -102,10 +102,38 @@ def test_each_recording_corruption_does_what_it_says():
         if kind in ("white", "pink", "babble"):  # the noise added is at the stated SNR
             snr = 10 * np.log10(np.mean(tone.astype(np.float64) ** 2) / np.mean((out - tone).astype(np.float64) ** 2))
             assert snr == pytest.approx(setting, abs=0.05), name
-        if kind == "reverb":  # same length, same RMS
+        if kind in ("reverb", "pitch"):  # same length, same RMS
             assert len(out) == len(tone) and np.sqrt(np.mean(out ** 2)) == pytest.approx(np.sqrt(np.mean(tone ** 2)), rel=1e-3)
     assert len(at_speed(tone, 0.9)) == pytest.approx(4000 / 0.9, abs=2)
     assert len(at_speed(tone, 1.1)) == pytest.approx(4000 / 1.1, abs=2)
+
+
+def _peak_hz(wave: np.ndarray) -> float:
+    middle = wave[1000:5000] * np.hanning(4000)  # 0.5 s away from the ends: 2 Hz bins
+    return float(np.argmax(np.abs(np.fft.rfft(middle)))) * 8000 / 4000
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_pitch_moves_every_frequency_by_the_factor_at_the_same_tempo(factor):
+    t = np.arange(6000) / 8000
+    tone = (0.5 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    shifted = at_pitch(tone, factor)
+    assert len(shifted) == len(tone) and _peak_hz(shifted) == pytest.approx(200 * factor, abs=2)
+    assert np.mean(shifted.astype(np.float64) ** 2) == pytest.approx(np.mean(tone.astype(np.float64) ** 2), rel=1e-3)
+    assert _peak_hz(at_speed(tone, factor)) == pytest.approx(200 * factor, abs=2)  # speed moves pitch too, and length
+
+
+def test_pitch_is_torchaudios_pitch_shift_up_to_the_power_rescale():
+    """An octave (factor 2) resamples at 2:1 in both, so torchaudio's own pitch_shift can run beside ours."""
+    import torch
+    import torchaudio.functional as F
+
+    rng = np.random.default_rng(3)
+    wave = (rng.normal(size=5000) * np.hanning(5000)).astype(np.float32)
+    theirs = F.pitch_shift(torch.from_numpy(wave)[None], 8000, 12)[0].numpy()
+    ours = at_pitch(wave, 2.0)
+    scale = np.sqrt(np.mean(ours.astype(np.float64) ** 2) / np.mean(theirs.astype(np.float64) ** 2))
+    assert np.allclose(ours, theirs * scale, atol=1e-5)
 
 
 def test_pink_noise_falls_3_db_per_octave_and_the_room_decays_60_db_in_rt60():

@@ -183,7 +183,8 @@ class Fsdd(FeatureTask):
     raw_kind = "waveform"  # float32 samples in [-1, 1] at 8 kHz, of each recording's own length
     featurizer_libraries = ("numpy", "torch", "torchaudio")
     # 2: the test split's corrupted views add pink noise, babble, two rooms and two speeds (augbench/transforms/recordings.py)
-    FEATURIZER_VERSION = 2
+    # 3: and two pitch shifts at the same tempo (pitch_0.9, pitch_1.1)
+    FEATURIZER_VERSION = 3
     num_classes = 10
     input_shape = (1, N_MELS, FRAMES)  # of the default band count; an instance has its own (`mels`)
     Params = FsddParams

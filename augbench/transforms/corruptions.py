@@ -29,7 +29,8 @@ from augbench.transforms.sentences import SENTENCE_CORRUPTIONS
 # How each kind of recording corruption's setting reads (augbench/transforms/recordings.py defines them).
 WAVEFORM_SETTINGS = {"white": "white noise at {:g} dB SNR", "pink": "pink (1/f) noise at {:g} dB SNR",
                      "babble": "4 other recordings mixed in at {:g} dB SNR",
-                     "reverb": "a synthetic room of RT60 {:g} s", "speed": "played at {:g}x speed"}
+                     "reverb": "a synthetic room of RT60 {:g} s", "speed": "played at {:g}x speed",
+                     "pitch": "pitch times {:g} at the same tempo"}
 
 
 @dataclass(frozen=True)
