@@ -96,6 +96,9 @@ def method_batch(sources, small_batches):
     def make(method, task_name: str):
         task = TASKS.get(task_name)()
         data = task.load(sources[task_name], 1.0, 0, TrainConfig(train_pool=160, test_limit=10), torch.device("cpu"))
+        if method.raw_train:  # the recordings and their masks, as the sweep gives them (Task.with_raw_train)
+            data, _ = task.with_raw_train(sources[task_name], data, torch.device("cpu"))
+            return data.train.x[:16], data.train.y[:16].clone()
         spec = method.train_views(len(data.train))
         if spec is None:
             return small_batches[task_name]
@@ -142,13 +145,17 @@ def fitted_method(sources, tmp_path_factory):
             splits[task_name] = task.load(source, 1.0, 0, config, torch.device("cpu")).train
         cls = METHODS.get(method_name)
         method = cls(cls.Params(), task, seed)
+        front_end = None
+        if cls.raw_train:  # it trains on the recordings, through the cell's front end (as the sweep hands it over)
+            front_end = task.with_raw_train(source, task.load(source, 1.0, 0, config, torch.device("cpu")),
+                                            torch.device("cpu"))[1]
         cell = {"task": task_name, "task_params": task.params_dict(), "seed": seed, "fraction": 1.0,
                 "profile": "smoke", "train_config": {"train_pool": config.train_pool},
                 "data_variant": source.variant, "data_checksum": source.checksum}
         # The cell's own split stands in for the unlabelled pool (self_training's): the whole train split of
         # every task would make these contract tests slow, and a pool generator is not what they exercise.
         method.fit(splits[task_name], FitContext(cell, "smoke", torch.device("cpu"), cache_dir, progress=False,
-                                                 pool=lambda: splits[task_name]))
+                                                 pool=lambda: splits[task_name], front_end=front_end))
         return method
 
     return make

@@ -33,6 +33,9 @@ class FitContext:
     # `pool`-regime generator is fitted on (never the validation or test rows). None: not available.
     pool: Callable[[], Split] | None = None
     input_space: dict[str, Any] = dataclasses.field(default_factory=dict)  # what the inputs depend on beyond the task (a featurizer's fit rows); {} for raw inputs
+    # A `raw_train` method's view of the pipeline: the cell's featurizer as a differentiable module (raw items ->
+    # the classifier's inputs), fitted on the cell's training rows; None for every other method.
+    front_end: nn.Module | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class Method:
     compose_stage: ClassVar[int] = 1
     # `augment` returns probability targets [N, C] (mixup, CutMix): nothing that needs class labels may follow it.
     soft_targets: ClassVar[bool] = False
+    # The method trains on the raw items themselves (adversarial_wave attacks the recordings): the sweep replaces
+    # train.x by them (`Task.with_raw_train`) and passes the featurizer as FitContext.front_end; `augment` then
+    # gets raw batches and returns the classifier's inputs. Validation and test stay featurized.
+    raw_train: ClassVar[bool] = False
 
     def __init__(self, params: Any, task: Task, seed: int) -> None:
         if not self.applies_to(task):

@@ -345,9 +345,12 @@ def _execute(planned: PlannedCell, record: RunRecord, device: torch.device, prog
         with forked_rng(device):  # building them must not move the stream that training draws from
             data = task.with_train_views(planned.source, data, views, cell.seed, device)
 
+    front_end = None
+    if method.raw_train:  # train.x becomes the raw items; the method gets the featurizer that maps them to inputs
+        data, front_end = task.with_raw_train(planned.source, data, device)
     context = FitContext(cell=cell.identity(), profile=cell.profile, device=device, cache_dir=cache_root(),
                          progress=progress, val=data.val, input_space=task.reference_identity(data),
-                         pool=lambda: task.generator_pool(planned.source, data, device))
+                         pool=lambda: task.generator_pool(planned.source, data, device), front_end=front_end)
     fit_start = time.perf_counter()
     # Whatever fitting draws from the global RNG (a generator's dropout, absent on a cache hit) must not
     # move the cell's stream: else a resumed sweep's cells differ from an uninterrupted sweep's.

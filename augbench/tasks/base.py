@@ -197,6 +197,12 @@ class Task:
         raise ValueError(f"{spec.name} augments raw items before featurization, and task {self.name!r} has none "
                          f"(its inputs are the raw data)")
 
+    def with_raw_train(self, source: DataSource, data: TaskData, device: torch.device) -> tuple[TaskData, nn.Module]:
+        """`data` with train.x as the raw training items in a tensor, and the cell's featurizer as a differentiable
+        module of them (for `Method.raw_train` methods). Only tasks with one have it (augbench.tasks.fsdd)."""
+        raise ValueError(f"task {self.name!r} has no differentiable featurizer of raw items for a method that trains "
+                         f"on them")
+
     def val_rows(self, y_train: np.ndarray) -> np.ndarray:
         """Rows of the train split held out for validation: a fixed stratified `val_size` (at most a fifth
         of the split), the same for every profile, seed and fraction. Hyperparameters and early stopping

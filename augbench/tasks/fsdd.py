@@ -44,7 +44,7 @@ from augbench.core.errors import DataError, UsageError
 from augbench.config.profiles import TrainConfig
 from augbench.core.seeding import derive_seed
 from augbench.tasks import TASKS
-from augbench.tasks.base import POOL_SEED, DataSource, object_array
+from augbench.tasks.base import POOL_SEED, DataSource, Split, TaskData, _cached_arrays, object_array
 from augbench.tasks.features import FeatureTask
 from augbench.tasks.verify import KnownFile, read_sums
 
@@ -255,6 +255,23 @@ class Fsdd(FeatureTask):
         """The featurizer as a torch module of fixed-length waveforms (`LogMelFrontEnd.fixed`), for the waveform attack."""
         _, mean, std = self._fit(fit_items)
         return LogMelFrontEnd(self.params.mels, mean[0], std[0])
+
+    def with_raw_train(self, source: DataSource, data: TaskData, device: torch.device) -> tuple[TaskData, nn.Module]:
+        """train.x as [N, 2, SAMPLES]: each training recording at the front end's length and its mask (1 on its own
+        samples), and the front end fitted on them, which must give back the cell's training maps."""
+        if data.fit_rows is None:
+            raise ValueError(f"task {self.name!r}: the data carries no featurizer fit rows")
+        x_train, _, _, _ = _cached_arrays(self, source)
+        items = x_train[data.fit_rows]
+        waves, mask = LogMelFrontEnd.fixed(list(items))
+        front = self.fitted_featurizer(items).to(device)
+        with torch.no_grad():
+            maps = front(waves.to(device))
+        if not torch.allclose(maps, data.train.x, atol=1e-3):  # the same pipeline, or the attack trains on another one
+            raise RuntimeError(f"{self.name}: the front end does not reproduce the cell's training maps "
+                               f"(largest difference {float((maps - data.train.x).abs().max()):.2g})")
+        train = Split(torch.stack([waves, mask], dim=1).to(device), data.train.y, data.train.views)
+        return dataclasses.replace(data, train=train), front
 
     def classifier(self, config: TrainConfig) -> nn.Module:
         return AudioCnn(config.width, self.num_classes)

@@ -34,12 +34,17 @@ def makefile_value(name: str) -> str:
 
 
 def others(task: str) -> str:
-    """The task's other methods as the baseline holds them (`make baseline` runs `--methods all`; a method
-    registered since the baseline was made joins with the next whole regeneration, not one task's)."""
+    """The task's other methods as `make baseline` runs them (`--methods all`): those the baseline holds for the task
+    and every registered method that applies to it (a method registered since the baseline was made, such as
+    adversarial_wave for FSDD, joins with the task's next regeneration)."""
+    from augbench.methods.compose import method_class, resolve_methods
+    from augbench.tasks import TASKS
+
     rows = json.loads(Path(BASELINE).read_text())
-    methods = sorted({r["method"] for r in rows if r["task"] == task and r["generator_data"] != "pool"}
-                     - set(makefile_value("CORE_METHODS").split(",")) - {generated_grid.COMPOSITION})
-    if not methods:
+    held = {r["method"] for r in rows if r["task"] == task and r["generator_data"] != "pool"}
+    registered = {m for m in resolve_methods("all") if method_class(m).applies_to(TASKS.get(task))}
+    methods = sorted((held | registered) - set(makefile_value("CORE_METHODS").split(",")) - {generated_grid.COMPOSITION})
+    if not held:
         sys.exit(f"the baseline holds no rows of task {task}")
     return ",".join(methods)
 
