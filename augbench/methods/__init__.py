@@ -12,6 +12,7 @@ METHODS.declare("vae", "augbench.methods.vae", "conditional VAE (Sohn et al. 201
 METHODS.declare("diffusion", "augbench.methods.diffusion", "class-conditional DDPM (Ho et al. 2020) with classifier-free guidance, sampled with few DDIM steps: a share of each batch is synthetic")
 METHODS.declare("adversarial", "augbench.methods.adversarial", "adversarial training: PGD (Madry et al. 2018) or FGSM with random start (Wong et al. 2020)")
 METHODS.declare("adversarial_wave", "augbench.methods.adversarial_wave", "adversarial training on the recording: PGD on the waveform's samples within -40 dB of its peak, through the cell's front end; audio tasks")
+METHODS.declare("adversarial_word", "augbench.methods.adversarial_word", "adversarial training on the sentence: PWWS word substitutions (<= 20% of words) that flip the model being trained replace half of each batch; text tasks")
 METHODS.declare("mixup", "augbench.methods.mixup", "mixup (Zhang et al. 2018): each sample blended with a partner, weight ~ Beta(alpha, alpha) per sample; soft labels")
 METHODS.declare("cutmix", "augbench.methods.cutmix", "CutMix (Yun et al. 2019): a partner's box pasted into each sample, labels mixed by area; images and log-mel maps")
 METHODS.declare("cutout", "augbench.methods.cutout", "Cutout (DeVries & Taylor 2017): one square per sample set to the training mean; images and log-mel maps")

@@ -33,9 +33,10 @@ class FitContext:
     # `pool`-regime generator is fitted on (never the validation or test rows). None: not available.
     pool: Callable[[], Split] | None = None
     input_space: dict[str, Any] = dataclasses.field(default_factory=dict)  # what the inputs depend on beyond the task (a featurizer's fit rows); {} for raw inputs
-    # A `raw_train` method's view of the pipeline: the cell's featurizer as a differentiable module (raw items ->
-    # the classifier's inputs), fitted on the cell's training rows; None for every other method.
-    front_end: nn.Module | None = None
+    # A `raw_train` method's view of the pipeline, from `Task.with_raw_train`: the cell's featurizer fitted on its
+    # training rows (audio: a differentiable module of the recordings; text: the sentences and their featurizer,
+    # augbench.tasks.text.RawSentences); None for every other method.
+    front_end: Any = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import torch
 from torch import nn
 
 from augbench.transforms.augmentations import FeatureNoise
@@ -23,8 +24,19 @@ from augbench.transforms.sentences import corrupt_sentence
 from augbench.core.seeding import derive_seed
 from augbench.core.errors import DataError, UsageError
 from augbench.config.profiles import TrainConfig
-from augbench.tasks.base import POOL_SEED, object_array
+from augbench.tasks.base import POOL_SEED, Split, TaskData, _cached_arrays, object_array
 from augbench.tasks.features import FeatureTask
+
+
+@dataclasses.dataclass(frozen=True)
+class RawSentences:
+    """What a method that trains on the sentences gets (`Method.raw_train`): the cell's training sentences and their
+    features, in the order of its training split, and the featurizer fitted on them (sentences -> float32 [N, dims]),
+    through which the attack's candidates and the sentences it changes go, as the test split's sentences do."""
+
+    sentences: list[str]
+    features: torch.Tensor  # [N, dims]: the cell's training features, what every other method trains on
+    featurize: Callable[[Sequence[str]], np.ndarray]
 
 # Text rows are decoded once; a malformed one is reported with its file and line.
 
@@ -179,6 +191,25 @@ class TextTask(FeatureTask):
 
     def fitted_featurizer(self, fit_items: Any) -> Callable[[Any], np.ndarray]:
         return fit_tfidf_svd(fit_items, self.params.dims, self.params.min_df)[0]
+
+    def with_raw_train(self, source: Any, data: TaskData, device: torch.device) -> tuple[TaskData, "RawSentences"]:
+        """train.x as [N, 1]: each training example's position among the cell's training sentences, which go to the
+        method with the cell's training features and the featurizer fitted on them. The featurizer must give back
+        the cell's validation features (sentences it did not fit on go through it as the test split's do; the
+        training features come from the fit itself, the SVD's U x Sigma, which differs from a transform of the same
+        sentences in the directions the randomized SVD did not capture)."""
+        if data.fit_rows is None:
+            raise ValueError(f"task {self.name!r}: the data carries no featurizer fit rows")
+        x_train, y_train, _, _ = _cached_arrays(self, source)
+        featurize = self.fitted_featurizer(x_train[data.fit_rows])
+        if data.val is not None and len(data.val):
+            val = [str(s) for s in x_train[self.val_rows(y_train)]]
+            gap = float(np.abs(featurize(val) - data.val.x.cpu().numpy()).max())
+            if gap > 1e-4:  # the same pipeline, or the attack trains on another one
+                raise RuntimeError(f"{self.name}: the refitted featurizer differs from the cell's validation features by {gap:.3g}")
+        positions = torch.arange(len(data.fit_rows), dtype=torch.float32, device=device)[:, None]
+        raw = RawSentences([str(s) for s in x_train[data.fit_rows]], data.train.x, featurize)
+        return dataclasses.replace(data, train=Split(positions, data.train.y, data.train.views)), raw
 
     def preload(self, source: Any) -> None:
         """The dataset, and WordNet (about 4 s, once per process), which the corruptions' synonyms need: neither
