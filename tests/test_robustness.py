@@ -73,6 +73,11 @@ def test_image_tasks_take_autoattack_and_their_benchmark_by_default_and_one_flag
         assert (full.autoattack, full.aa_examples, full.samples) == ("standard", "correct", None)
         assert robustness_config("quick", task, {"autoattack": "off"}).autoattack == "off"
         assert robustness_config("smoke", task, {}).autoattack == "off"
+    folder = TASKS.get("images:any")()  # a user's image folder: AutoAttack too, on the suite's own corruptions
+    quick = robustness_config("quick", folder, {})
+    assert (quick.autoattack, quick.aa_examples, quick.pgd_iterate, quick.corruptions) == \
+        ("fast", "survivors", "strongest", "suite")
+    assert robustness_config("full", folder, {}).autoattack == "standard"
     for name in ("sst2", "trec", "fsdd"):
         task = TASKS.get(name)()
         identity = robustness_config("quick", task, {}).identity_for(task)

@@ -26,6 +26,6 @@ bench() {  # KIND:PATH methods [--param ...]
 # a mirrored digit is another digit (or none): classic's flips off, as the walkthrough says
 bench "images:$DATA/digits" none,classic,randaugment,trivialaugment,mixup,cutmix,cutout,adversarial,vae \
   --param images:digits.flip=false
-bench "text:$DATA/questions.csv" none,classic,eda,mixup,adversarial,vae
-bench "audio:$DATA/spoken" none,classic,waveaug,mixup,cutmix,cutout,adversarial,vae
+bench "text:$DATA/questions.csv" none,classic,eda,mixup,adversarial,adversarial_word,vae
+bench "audio:$DATA/spoken" none,classic,waveaug,mixup,cutmix,cutout,adversarial,adversarial_wave,vae
 cat "$OUT/times.txt"
