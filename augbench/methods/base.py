@@ -78,9 +78,10 @@ class Method:
     compose_stage: ClassVar[int] = 1
     # `augment` returns probability targets [N, C] (mixup, CutMix): nothing that needs class labels may follow it.
     soft_targets: ClassVar[bool] = False
-    # The method trains on the raw items themselves (adversarial_wave attacks the recordings): the sweep replaces
-    # train.x by them (`Task.with_raw_train`) and passes the featurizer as FitContext.front_end; `augment` then
-    # gets raw batches and returns the classifier's inputs. Validation and test stay featurized.
+    # The method trains on the raw items themselves (adversarial_wave attacks the recordings, adversarial_word the
+    # sentences): the sweep replaces train.x by them (`Task.with_raw_train`) and passes the featurizer as
+    # FitContext.front_end; `augment` then gets raw batches and returns the classifier's inputs [N, *input_shape].
+    # Validation and test stay featurized.
     raw_train: ClassVar[bool] = False
 
     def __init__(self, params: Any, task: Task, seed: int) -> None:
@@ -172,7 +173,7 @@ class Method:
 
         Returns:
             (x', y'): new tensors (the inputs are never modified in place); x' has x's shape, device and
-            dtype. y' is either int64 class labels [N] or float32 probability targets [N, task.num_classes]
+            dtype (a method with `train_views` or `raw_train` gets other batches and returns [N, *input_shape]). y' is either int64 class labels [N] or float32 probability targets [N, task.num_classes]
             (non-negative rows summing to 1), on the same device: mixing methods (mixup, CutMix) return
             soft targets. The training loop passes y' to `F.cross_entropy` as it is, which takes both
             forms, and `label_smoothing` then applies to probability targets too

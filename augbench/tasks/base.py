@@ -197,9 +197,10 @@ class Task:
         raise ValueError(f"{spec.name} augments raw items before featurization, and task {self.name!r} has none "
                          f"(its inputs are the raw data)")
 
-    def with_raw_train(self, source: DataSource, data: TaskData, device: torch.device) -> tuple[TaskData, nn.Module]:
-        """`data` with train.x as the raw training items in a tensor, and the cell's featurizer as a differentiable
-        module of them (for `Method.raw_train` methods). Only tasks with one have it (augbench.tasks.fsdd)."""
+    def with_raw_train(self, source: DataSource, data: TaskData, device: torch.device) -> tuple[TaskData, Any]:
+        """`data` with train.x standing for the raw training items, and the cell's featurizer of them, for
+        `Method.raw_train` methods: FSDD gives the recordings and a differentiable front end (augbench.tasks.fsdd),
+        the text tasks each example's position and the sentences with their featurizer (augbench.tasks.text)."""
         raise ValueError(f"task {self.name!r} has no differentiable featurizer of raw items for a method that trains "
                          f"on them")
 
