@@ -22,7 +22,8 @@ endif
 # `make bench` runs the core methods: the ones the question is about (none, the classic recipe, the three
 # generators, adversarial training) and RandAugment, the cheap recipe with the largest validation gain over
 # `none` in the 3-seed baseline (results/tuning/core-set.md); `make bench-all` adds every other registered
-# method (mixup, CutMix, Cutout, TrivialAugment, diffusion, EDA, waveaug). docs/quick-profile.md.
+# method (mixup, CutMix, Cutout, TrivialAugment, diffusion, self-training, EDA, waveaug, adversarial_word and
+# adversarial_wave). docs/quick-profile.md.
 CORE_METHODS := none,classic,gan,wgan_gp,vae,adversarial,randaugment
 QUICK_GRID   := --profile quick --device cpu --tasks all --methods $(CORE_METHODS)
 ALL_GRID     := --profile quick --device cpu --tasks all --methods all
